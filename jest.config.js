@@ -1,0 +1,13 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/spec'],
+  testMatch: ['**/*.spec.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+  },
+  globalSetup: '<rootDir>/spec/harness/global-setup.ts',
+  globalTeardown: '<rootDir>/spec/harness/global-teardown.ts',
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,97 @@
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+
+/**
+ * libpq's `sslmode` values, with libpq's meaning (PostgreSQL docs, "SSL Support"):
+ * - `disable`: plaintext only.
+ * - `allow`: plaintext first; if the server rejects that, retry with TLS (no verification).
+ * - `prefer` (default): TLS if the server offers it (no verification), else plaintext.
+ * - `require`: TLS or fail; no verification, except that when a root certificate file is
+ *   present it behaves as `verify-ca` (libpq's backward-compatible rule).
+ * - `verify-ca`: TLS, and the server certificate must chain to `sslrootcert`.
+ * - `verify-full`: as `verify-ca`, and the host name must match the certificate.
+ */
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+
+/** All sslmode values, in libpq's order. */
+export const sslModes: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+/**
+ * A password, or a function that produces one when the server asks for it (for rotating
+ * credentials such as cloud IAM tokens). It is called at most once per connection attempt.
+ */
+export type PasswordSource = string | (() => string | Promise<string>);
+
+/**
+ * What a caller may pass to `connect`. Every field is optional; what is missing comes from the
+ * `connectionString`, then from the libpq environment variables (PGHOST, PGPORT, ...), then
+ * from libpq's defaults. Explicit fields win over the URL, the URL over the environment.
+ */
+export interface ConnectionConfig {
+  /** A `postgres://` or `postgresql://` URL, or a libpq keyword/value string. */
+  readonly connectionString?: string;
+  /** Host name, IP address, or a unix-socket directory (a path starting with `/`). */
+  readonly host?: string;
+  readonly port?: number;
+  readonly user?: string;
+  readonly password?: PasswordSource;
+  readonly database?: string;
+  /** Sent as the `application_name` startup parameter. */
+  readonly applicationName?: string;
+  /** Command-line options for the backend, as libpq's `options` (e.g. `-c statement_timeout=5s`). */
+  readonly options?: string;
+  /** Further runtime parameters for the StartupMessage (e.g. `{ TimeZone: 'UTC' }`). */
+  readonly runtimeParameters?: Readonly<Record<string, string>>;
+  readonly sslmode?: SslMode;
+  /** Path of the CA certificate(s) for `verify-ca` / `verify-full` (and `require`, see SslMode). */
+  readonly sslrootcert?: string;
+  /** Path of the client certificate. */
+  readonly sslcert?: string;
+  /** Path of the client certificate's private key. */
+  readonly sslkey?: string;
+  /** Extra Node TLS options merged last (e.g. `servername`, `ciphers`). */
+  readonly tls?: TlsConnectionOptions;
+  /** Milliseconds allowed for the whole connection attempt; 0 or absent waits forever. */
+  readonly connectTimeout?: number;
+  /** Path of the password file (default `~/.pgpass`, or PGPASSFILE). */
+  readonly passfile?: string;
+  /** The seed's `gss_krb_token`: sent as-is when the server asks for GSS authentication. */
+  readonly gssKrbToken?: Uint8Array | string;
+  /** Largest backend message accepted, in bytes (default 1 GiB). */
+  readonly maxMessageSize?: number;
+  /** TCP keepalive (default true). */
+  readonly keepAlive?: boolean;
+  /** Aborting it aborts the connection attempt, like unsubscribing from `connect()`. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Settings after merging explicit values, URL, environment and defaults. Produced by
+ * `resolveConnectionConfig`; the password stays a non-enumerable property so that logging
+ * the object never prints it.
+ */
+export interface ResolvedConnectionConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+  /** Non-enumerable. Resolve the actual value with `resolvePassword`. */
+  readonly password: PasswordSource | undefined;
+  readonly applicationName: string | undefined;
+  readonly options: string | undefined;
+  readonly runtimeParameters: Readonly<Record<string, string>>;
+  readonly sslmode: SslMode;
+  readonly sslrootcert: string | undefined;
+  readonly sslcert: string | undefined;
+  readonly sslkey: string | undefined;
+  readonly tls: TlsConnectionOptions | undefined;
+  /** Milliseconds; 0 means no limit. */
+  readonly connectTimeout: number;
+  readonly passfile: string | undefined;
+  readonly gssKrbToken: Uint8Array | undefined;
+  readonly maxMessageSize: number;
+  readonly keepAlive: boolean;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** 1 GiB, the seed's and libpq's practical ceiling for one backend message. */
+export const defaultMaxMessageSize = 1024 * 1024 * 1024;
