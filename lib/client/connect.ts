@@ -1,0 +1,182 @@
+import { Observable, catchError, defer, from, of, switchMap, throwError, timeout } from 'rxjs';
+import {
+  resolveConnectionConfig,
+  resolvePassword,
+  sslPolicy,
+  type ConnectionConfig,
+  type ResolvedConnectionConfig,
+  type SslPolicy,
+} from '../config';
+import { ConnectionError, PostgresError } from '../errors';
+import { ProtocolConnection, StartupConversation } from '../protocol';
+import {
+  Transport,
+  describeSocketAddress,
+  isTlsHandshakeFailure,
+  negotiateTls,
+  openSocket,
+  socketAddress,
+  type NegotiatedSocket,
+  type TlsRequest,
+} from '../transport';
+import { Connection } from './connection';
+import { tlsRequestFor } from './tls-request';
+
+/** How one connection attempt uses TLS. */
+type TlsUse = 'none' | 'optional' | 'required';
+
+/**
+ * Opens a connection. Cold: nothing happens until subscribe; then it connects (TCP or unix
+ * socket), negotiates TLS as `sslmode` says (libpq's rules, including `allow` and `prefer`
+ * retrying the other way when the server rejects the first attempt), logs in, and emits the
+ * {@link Connection} once the server is ready for queries, then completes.
+ *
+ * Unsubscribing before it emits aborts the attempt and destroys the socket (postgres_async's
+ * `interrupt`); so does aborting `config.signal`. After it emits, the connection is the
+ * subscriber's to close.
+ *
+ * Errors: ConfigError for invalid settings (before any I/O); ConnectionError `08001` when the
+ * server cannot be reached, TLS fails, the attempt times out (`connectTimeout`) or is
+ * aborted; AuthenticationError (class 28) when login is refused; ConnectionError with the
+ * server's SQLSTATE for other login errors (e.g. `3D000`, no such database); ProtocolError
+ * when the server breaks the protocol.
+ *
+ * @example
+ * import { connect } from 'rxpg';
+ * connect('postgres://app@localhost/app').subscribe(async (connection) => {
+ *   console.log(connection.parameters.server_version);
+ *   await connection.close();
+ * });
+ */
+export function connect(config?: ConnectionConfig | string): Observable<Connection> {
+  return defer(() => {
+    const resolved = resolveConnectionConfig(config);
+    let attempt$ = establish(resolved);
+    if (resolved.connectTimeout > 0) {
+      const limit = resolved.connectTimeout;
+      attempt$ = attempt$.pipe(
+        timeout({
+          first: limit,
+          with: () =>
+            throwError(
+              () => new ConnectionError(`connection attempt timed out after ${limit} ms`, { code: '08001' }),
+            ),
+        }),
+      );
+    }
+    const connected$ = attempt$.pipe(switchMap((protocol) => of(new Connection(protocol, resolved))));
+    return resolved.signal === undefined ? connected$ : abortable(connected$, resolved.signal);
+  });
+}
+
+/** The attempts libpq makes for the sslmode, each on a fresh socket. */
+function establish(config: ResolvedConnectionConfig): Observable<ProtocolConnection> {
+  const policy = sslPolicy(config);
+  switch (policy.requestTls) {
+    case 'never':
+      return attempt(config, policy, 'none');
+    case 'always':
+      return attempt(config, policy, 'required');
+    case 'first': {
+      // prefer: TLS if the server offers it; when TLS fails or the server rejects the login
+      // over TLS (say, a hostnossl rule), libpq tries again in plaintext.
+      let encrypted = false;
+      return attempt(config, policy, 'optional', (used) => (encrypted = used)).pipe(
+        catchError((error: unknown) =>
+          (encrypted && rejectedByServer(error)) || isTlsHandshakeFailure(error)
+            ? attempt(config, policy, 'none')
+            : throwError(() => error),
+        ),
+      );
+    }
+    case 'after-plaintext-rejected':
+      // allow: plaintext first; when the server rejects it (a hostssl rule), try TLS.
+      return attempt(config, policy, 'none').pipe(
+        catchError((error: unknown) =>
+          rejectedByServer(error) ? attempt(config, policy, 'required') : throwError(() => error),
+        ),
+      );
+  }
+}
+
+/** One attempt: socket, optional SSLRequest and TLS, then the login conversation. */
+function attempt(
+  config: ResolvedConnectionConfig,
+  policy: SslPolicy,
+  tls: TlsUse,
+  onNegotiated?: (encrypted: boolean) => void,
+): Observable<ProtocolConnection> {
+  const address = socketAddress(config.host, config.port);
+  const description = describeSocketAddress(address);
+  const request$: Observable<TlsRequest | undefined> =
+    tls === 'none' ? of(undefined) : from(tlsRequestFor(config, policy, tls === 'required'));
+  return request$.pipe(
+    switchMap((request) =>
+      openSocket(address, { keepAlive: config.keepAlive }).pipe(
+        switchMap((socket): Observable<NegotiatedSocket> =>
+          request === undefined ? of({ socket, encrypted: false }) : negotiateTls(socket, request),
+        ),
+      ),
+    ),
+    switchMap(({ socket, encrypted }) => {
+      onNegotiated?.(encrypted);
+      return login(new Transport(socket, { encrypted, description }), config, description);
+    }),
+  );
+}
+
+/** Runs the startup conversation on a fresh transport; emits the connection once it is ready. */
+function login(transport: Transport, config: ResolvedConnectionConfig, description: string): Observable<ProtocolConnection> {
+  return new Observable<ProtocolConnection>((subscriber) => {
+    const connection = new ProtocolConnection(transport, { maxMessageSize: config.maxMessageSize, description });
+    let ready = false;
+    const parameters: Record<string, string> = {
+      database: config.database,
+      client_encoding: 'UTF8',
+      DateStyle: 'ISO, MDY',
+    };
+    if (config.applicationName !== undefined) parameters.application_name = config.applicationName;
+    if (config.options !== undefined) parameters.options = config.options;
+    Object.assign(parameters, config.runtimeParameters);
+    connection.enqueue(
+      new StartupConversation(
+        connection,
+        { user: config.user, parameters, password: () => resolvePassword(config), gssKrbToken: config.gssKrbToken },
+        {
+          onReady: () => {
+            ready = true;
+            subscriber.next(connection);
+            subscriber.complete();
+          },
+          onError: (error) => subscriber.error(error),
+        },
+      ),
+    );
+    return () => {
+      if (!ready) connection.destroy(new ConnectionError('connection attempt aborted', { code: '08001' }));
+    };
+  });
+}
+
+/** Errors with a ConnectionError (cause: the signal's reason) when the signal aborts first. */
+function abortable<T>(source: Observable<T>, signal: AbortSignal): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    const abort = () =>
+      subscriber.error(new ConnectionError('connection attempt aborted', { code: '08001', cause: signal.reason }));
+    if (signal.aborted) {
+      abort();
+      return;
+    }
+    signal.addEventListener('abort', abort, { once: true });
+    const subscription = source.subscribe(subscriber);
+    return () => {
+      signal.removeEventListener('abort', abort);
+      subscription.unsubscribe();
+    };
+  });
+}
+
+/** The server itself refused the login (an ErrorResponse during startup). */
+function rejectedByServer(error: unknown): boolean {
+  return error instanceof ConnectionError && error.cause instanceof PostgresError;
+}

@@ -1,0 +1,3 @@
+export { connect } from './connect';
+export { Connection } from './connection';
+export { withConnection } from './with-connection';

@@ -1,0 +1,204 @@
+import { ConfigError } from '../errors/config-error';
+import { sslModes, type SslMode } from './connection-config';
+
+/**
+ * The settings one source contributes (a connection string, or the PG* environment
+ * variables), already validated and converted to rxpg's units: `connectTimeout` is in
+ * milliseconds, `port` is a number. Absent fields were not given by that source.
+ *
+ * The `password` is a non-enumerable property, so logging or serialising the object does not
+ * show it. `fallbackApplicationName` is libpq's `fallback_application_name`: used only when no
+ * source sets `applicationName`.
+ */
+export interface ConnectionSettings {
+  readonly host?: string;
+  readonly port?: number;
+  readonly user?: string;
+  /** Non-enumerable. */
+  readonly password?: string;
+  readonly database?: string;
+  readonly applicationName?: string;
+  readonly fallbackApplicationName?: string;
+  readonly options?: string;
+  readonly runtimeParameters?: Readonly<Record<string, string>>;
+  readonly sslmode?: SslMode;
+  readonly sslrootcert?: string;
+  readonly sslcert?: string;
+  readonly sslkey?: string;
+  /** Milliseconds; 0 means no limit. */
+  readonly connectTimeout?: number;
+  readonly passfile?: string;
+  readonly keepAlive?: boolean;
+}
+
+/** The mutable form of {@link ConnectionSettings} that the parsers fill in. */
+export type MutableConnectionSettings = { -readonly [K in keyof ConnectionSettings]: ConnectionSettings[K] };
+
+/**
+ * Freezes settings built by a parser, turning `password` into a non-enumerable property and
+ * dropping fields that were left `undefined`.
+ *
+ * @example
+ * const settings = freezeSettings({ host: 'db', password: 'pw' });
+ * JSON.stringify(settings); // '{"host":"db"}'
+ * settings.password;        // 'pw'
+ */
+export function freezeSettings(settings: MutableConnectionSettings): ConnectionSettings {
+  const result: Record<string, unknown> = {};
+  for (const key of Object.keys(settings) as (keyof ConnectionSettings)[]) {
+    const value = settings[key];
+    if (value === undefined || key === 'password') continue;
+    result[key] = key === 'runtimeParameters' ? Object.freeze(value) : value;
+  }
+  if (settings.password !== undefined) {
+    Object.defineProperty(result, 'password', { value: settings.password, enumerable: false });
+  }
+  return Object.freeze(result) as ConnectionSettings;
+}
+
+/**
+ * True when `host` names a unix-socket directory (an absolute path) rather than a host name
+ * or IP address. libpq never uses TLS on such connections.
+ *
+ * @example
+ * isUnixSocketHost('/var/run/postgresql'); // true
+ * isUnixSocketHost('db.example.com');      // false
+ */
+export function isUnixSocketHost(host: string): boolean {
+  return host.startsWith('/');
+}
+
+/**
+ * Throws a {@link ConfigError} naming `setting` when `value` contains a NUL byte, which the
+ * wire protocol cannot carry in a string (it would silently cut the value short). The
+ * message never contains the value.
+ *
+ * @example
+ * assertNoNul('app\0x', 'applicationName', 'the application name'); // throws ConfigError
+ */
+export function assertNoNul(value: string, setting: string, what: string): void {
+  if (value.includes('\0')) {
+    throw new ConfigError(`${what} must not contain a NUL byte`, { setting });
+  }
+}
+
+/**
+ * Validates a host setting (a name, an IP address or a socket directory): not empty, no NUL
+ * byte, and a single host (libpq's comma-separated host lists are not supported).
+ *
+ * @throws ConfigError with setting `host`.
+ * @example
+ * checkHost('localhost', 'PGHOST'); // 'localhost'
+ * checkHost('a,b', 'PGHOST');       // throws: multiple hosts are not supported
+ */
+export function checkHost(value: string, source: string): string {
+  if (value === '') throw new ConfigError(`${source}: the host must not be empty`, { setting: 'host' });
+  assertNoNul(value, 'host', `${source}: the host`);
+  if (value.includes(',')) {
+    throw new ConfigError(`${source}: multiple hosts are not supported; give a single host`, { setting: 'host' });
+  }
+  return value;
+}
+
+const decimalInteger = /^\s*(\d+)\s*$/;
+
+/**
+ * Parses a port number written as text (libpq's syntax: decimal digits, surrounding spaces
+ * allowed) and checks it lies in 1..65535.
+ *
+ * @throws ConfigError with setting `port`; the message names `source` but not the value.
+ * @example
+ * parsePortText('5433', 'PGPORT'); // 5433
+ * parsePortText('0', 'PGPORT');    // throws ConfigError (setting 'port')
+ */
+export function parsePortText(text: string, source: string): number {
+  const match = decimalInteger.exec(text);
+  const port = match === null ? Number.NaN : Number(match[1]);
+  return checkPort(port, source);
+}
+
+/**
+ * Checks that a port is an integer in 1..65535.
+ *
+ * @throws ConfigError with setting `port`.
+ * @example
+ * checkPort(5432, 'port'); // 5432
+ */
+export function checkPort(port: unknown, source: string): number {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ConfigError(`${source}: invalid port number (expected an integer from 1 to 65535)`, { setting: 'port' });
+  }
+  return port;
+}
+
+/**
+ * Parses libpq's `connect_timeout` (whole seconds as decimal text) into milliseconds.
+ * `0` means no limit. Unlike libpq, which treats negative values as "no limit" and raises
+ * 1 to 2, rxpg rejects negative and non-integer text and keeps 1 second as 1000 ms.
+ *
+ * @throws ConfigError with setting `connectTimeout`.
+ * @example
+ * parseConnectTimeoutSeconds('10', 'PGCONNECT_TIMEOUT'); // 10000
+ * parseConnectTimeoutSeconds('-1', 'PGCONNECT_TIMEOUT'); // throws ConfigError
+ */
+export function parseConnectTimeoutSeconds(text: string, source: string): number {
+  const match = decimalInteger.exec(text);
+  const seconds = match === null ? Number.NaN : Number(match[1]);
+  if (!Number.isSafeInteger(seconds * 1000)) {
+    throw new ConfigError(`${source}: invalid connect timeout (expected a whole, non-negative number of seconds)`, {
+      setting: 'connectTimeout',
+    });
+  }
+  return seconds * 1000;
+}
+
+/**
+ * Checks an sslmode value against {@link sslModes}.
+ *
+ * @throws ConfigError with setting `sslmode`; the message lists the valid values.
+ * @example
+ * parseSslMode('verify-full', 'PGSSLMODE'); // 'verify-full'
+ * parseSslMode('on', 'PGSSLMODE');          // throws ConfigError
+ */
+export function parseSslMode(value: unknown, source: string): SslMode {
+  if (typeof value !== 'string' || !(sslModes as readonly string[]).includes(value)) {
+    throw new ConfigError(`${source}: invalid sslmode (expected one of ${sslModes.join(', ')})`, { setting: 'sslmode' });
+  }
+  return value as SslMode;
+}
+
+/**
+ * StartupMessage keys that are not runtime parameters: they are set through their own
+ * settings (`user`, `database`, `options`, `applicationName`) or not supported (`replication`).
+ */
+const reservedParameterNames: ReadonlySet<string> = new Set(['user', 'database', 'options', 'application_name', 'replication']);
+
+/**
+ * Validates one runtime parameter for the StartupMessage: a non-empty name, no NUL byte in
+ * the name or the value, not one of the keys that have their own setting (`user`,
+ * `database`, `options`, `application_name`, `replication`) and not a protocol extension
+ * (`_pq_.` prefix).
+ *
+ * @throws ConfigError with setting `runtimeParameters`; the message names the parameter but
+ * not its value.
+ * @example
+ * checkRuntimeParameter('TimeZone', 'UTC', 'runtimeParameters'); // ok
+ * checkRuntimeParameter('user', 'bob', 'runtimeParameters');     // throws ConfigError
+ */
+export function checkRuntimeParameter(name: unknown, value: unknown, source: string): void {
+  const setting = 'runtimeParameters';
+  if (typeof name !== 'string' || name === '') {
+    throw new ConfigError(`${source}: a runtime parameter name must be a non-empty string`, { setting });
+  }
+  assertNoNul(name, setting, `${source}: a runtime parameter name`);
+  if (typeof value !== 'string') {
+    throw new ConfigError(`${source}: runtime parameter "${name}" must have a string value`, { setting });
+  }
+  assertNoNul(value, setting, `${source}: the value of runtime parameter "${name}"`);
+  if (reservedParameterNames.has(name)) {
+    throw new ConfigError(`${source}: "${name}" is not a runtime parameter; use its own connection setting`, { setting });
+  }
+  if (name.startsWith('_pq_.')) {
+    throw new ConfigError(`${source}: "${name}" is a protocol extension, not a runtime parameter`, { setting });
+  }
+}

@@ -1,0 +1,399 @@
+import { ConfigError } from '../errors/config-error';
+import {
+  assertNoNul,
+  checkHost,
+  checkRuntimeParameter,
+  freezeSettings,
+  parseConnectTimeoutSeconds,
+  parsePortText,
+  parseSslMode,
+  type ConnectionSettings,
+  type MutableConnectionSettings,
+} from './connection-settings';
+
+// Why not pg-connection-string: it reads the sslcert/sslkey/sslrootcert files with
+// readFileSync while parsing (and fails on a missing file libpq would skip), prints a process
+// warning for some sslmodes, decodes the database name with decodeURI (so %2F stays encoded,
+// unlike libpq), treats `+` in query values as a space, and has no keyword/value syntax. This
+// file follows libpq's grammar for both forms instead (PostgreSQL docs, "Connection Strings").
+
+/**
+ * libpq keywords rxpg understands but does not implement. Each maps to the values that mean
+ * "libpq's default behaviour" and are therefore accepted and ignored; `'any'` marks tuning
+ * knobs that are ignored whatever their value. Any other value (for example
+ * `channel_binding=require` or `require_auth=...`) is a {@link ConfigError}: silently dropping a
+ * security setting the caller asked for would be worse than refusing it.
+ */
+const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = new Map(
+  Object.entries({
+    keepalives_idle: 'any',
+    keepalives_interval: 'any',
+    keepalives_count: 'any',
+    tcp_user_timeout: 'any',
+    sslsni: 'any',
+    sslcompression: 'any',
+    sslkeylogfile: 'any',
+    krbsrvname: 'any',
+    gsslib: 'any',
+    gssdelegation: 'any',
+    gssencmode: ['disable', 'prefer'],
+    channel_binding: ['disable', 'prefer'],
+    sslnegotiation: ['postgres'],
+    sslcertmode: ['allow'],
+    target_session_attrs: ['any'],
+    load_balance_hosts: ['disable'],
+    min_protocol_version: ['3.0'],
+    max_protocol_version: ['3.0', 'latest'],
+    hostaddr: [],
+    service: [],
+    servicefile: [],
+    requirepeer: [],
+    replication: [],
+    require_auth: [],
+    sslpassword: [],
+    sslcrl: [],
+    sslcrldir: [],
+    ssl_min_protocol_version: [],
+    ssl_max_protocol_version: [],
+    scram_client_key: [],
+    scram_server_key: [],
+    oauth_issuer: [],
+    oauth_client_id: [],
+    oauth_client_secret: [],
+    oauth_scope: [],
+  } satisfies Record<string, readonly string[] | 'any'>),
+);
+
+const utf8EncodingNames: ReadonlySet<string> = new Set(['utf8', 'utf-8', 'unicode', 'auto']);
+
+/** Keywords whose empty value is meaningful; for every other keyword, empty means "not set". */
+const keepEmpty: ReadonlySet<string> = new Set(['application_name', 'fallback_application_name', 'options']);
+
+/**
+ * Parses a connection string into the settings it gives. Two forms are accepted, as in libpq:
+ *
+ * - a URL, `postgres://` or `postgresql://`:
+ *   `postgresql://[user[:password]@][host][:port][/dbname][?key=value&...]`. User, password,
+ *   host, database and query keys/values are percent-decoded (`+` stays a plus, as in libpq).
+ *   The host may be an IPv6 literal in brackets (`[::1]`), or a percent-encoded socket
+ *   directory (`postgres://%2Fvar%2Frun%2Fpostgresql/db`); a `host` query parameter overrides
+ *   the URL's host (`postgres:///db?host=/var/run/postgresql`). Query parameters override the
+ *   URL's own parts. `ssl=true` means `sslmode=require` (libpq's JDBC compatibility rule).
+ * - a libpq keyword/value string: `host=localhost port=5432 dbname=app`, with single-quoted
+ *   values (`password='a b\'c'`) and backslash escapes.
+ *
+ * Keywords: `host`, `port`, `dbname`, `user`, `password`, `passfile`, `options`,
+ * `application_name`, `fallback_application_name`, `sslmode`, `sslrootcert`, `sslcert`,
+ * `sslkey`, `connect_timeout` (seconds, converted to milliseconds), `keepalives` (0/1),
+ * `client_encoding` (only UTF-8 is accepted). Other libpq keywords that rxpg does not
+ * implement are accepted only with their default value and otherwise rejected.
+ *
+ * Unknown keys are NOT rejected as libpq would: like pgx and postgres.js, rxpg sends them as
+ * runtime parameters in the StartupMessage (`?TimeZone=UTC&search_path=app`), so the server
+ * validates them. `database` and `_pq_.*` are refused (use `dbname`).
+ *
+ * Only one host is supported; libpq's multi-host lists are a ConfigError.
+ *
+ * @throws ConfigError for a malformed string, a bad percent-encoding, a port outside
+ * 1..65535, an unknown sslmode, a negative or non-integer connect_timeout, a NUL byte, an
+ * unsupported libpq option value. `setting` names the field at fault (`port`, `sslmode`,
+ * `connectTimeout`, `host`, `user`, `password`, `database`, or `connectionString` for the
+ * syntax). Messages never contain the password nor any other value from the string; they may
+ * name a keyword.
+ * @example
+ * parseConnectionString('postgres://app:s%40cret@[::1]:5433/shop?sslmode=require&connect_timeout=5');
+ * // { host: '::1', port: 5433, user: 'app', database: 'shop', sslmode: 'require',
+ * //   connectTimeout: 5000 } (password 's@cret', non-enumerable)
+ * parseConnectionString("host=/tmp dbname=shop application_name='my app'");
+ */
+export function parseConnectionString(connectionString: string): ConnectionSettings {
+  if (typeof connectionString !== 'string') {
+    throw new ConfigError('the connection string must be a string', { setting: 'connectionString' });
+  }
+  const builder = new SettingsBuilder();
+  const scheme = /^(postgres(?:ql)?):\/\//i.exec(connectionString);
+  if (scheme !== null) {
+    parseUrl(connectionString.slice(scheme[0].length), builder);
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(connectionString)) {
+    throw new ConfigError('unsupported connection URL scheme (expected postgres:// or postgresql://)', {
+      setting: 'connectionString',
+    });
+  } else {
+    parseKeywordValue(connectionString, builder);
+  }
+  return builder.build();
+}
+
+/** Accumulates settings from keywords, later keywords overriding earlier ones. */
+class SettingsBuilder {
+  private readonly settings: MutableConnectionSettings = {};
+  private readonly runtimeParameters: Record<string, string> = {};
+  private hasRuntimeParameters = false;
+
+  /**
+   * Applies one libpq keyword (already unquoted / percent-decoded). An empty value means "not
+   * set" (libpq's rule) except for the keywords in `keepEmpty` and for runtime parameters.
+   */
+  apply(keyword: string, value: string, source = `connection string parameter "${keyword}"`): void {
+    if (value === '' && !keepEmpty.has(keyword)) {
+      const field = clearedByEmptyValue.get(keyword);
+      if (field !== undefined) {
+        delete this.settings[field];
+        return;
+      }
+      if (keyword === 'client_encoding' || unimplementedKeywords.has(keyword)) return;
+    }
+    const s = this.settings;
+    switch (keyword) {
+      case 'host':
+        s.host = checkHost(value, source);
+        return;
+      case 'port':
+        s.port = parsePortText(value, source);
+        return;
+      case 'dbname':
+        assertNoNul(value, 'database', `${source}: the database name`);
+        s.database = value;
+        return;
+      case 'user':
+        assertNoNul(value, 'user', `${source}: the user name`);
+        s.user = value;
+        return;
+      case 'password':
+        assertNoNul(value, 'password', `${source}: the password`);
+        s.password = value;
+        return;
+      case 'passfile':
+        assertNoNul(value, 'passfile', `${source}: the password file path`);
+        s.passfile = value;
+        return;
+      case 'options':
+        assertNoNul(value, 'options', `${source}: the options`);
+        s.options = value;
+        return;
+      case 'application_name':
+        assertNoNul(value, 'applicationName', `${source}: the application name`);
+        s.applicationName = value;
+        return;
+      case 'fallback_application_name':
+        assertNoNul(value, 'applicationName', `${source}: the application name`);
+        s.fallbackApplicationName = value;
+        return;
+      case 'sslmode':
+        s.sslmode = parseSslMode(value, source);
+        return;
+      case 'ssl':
+        if (value !== 'true') {
+          throw new ConfigError(`${source}: only ssl=true (meaning sslmode=require) is understood; use sslmode`, {
+            setting: 'sslmode',
+          });
+        }
+        s.sslmode = 'require';
+        return;
+      case 'sslrootcert':
+      case 'sslcert':
+      case 'sslkey':
+        assertNoNul(value, keyword, `${source}: the path`);
+        s[keyword] = value;
+        return;
+      case 'connect_timeout':
+        s.connectTimeout = parseConnectTimeoutSeconds(value, source);
+        return;
+      case 'keepalives': {
+        const match = /^\s*(\d+)\s*$/.exec(value);
+        if (match === null) {
+          throw new ConfigError(`${source}: invalid keepalives value (expected 0 or 1)`, { setting: 'keepAlive' });
+        }
+        s.keepAlive = Number(match[1]) !== 0;
+        return;
+      }
+      case 'client_encoding':
+        if (!utf8EncodingNames.has(value.toLowerCase())) {
+          throw new ConfigError(`${source}: rxpg only supports the UTF8 client encoding`, { setting: 'client_encoding' });
+        }
+        return;
+    }
+    const accepted = unimplementedKeywords.get(keyword);
+    if (accepted !== undefined) {
+      if (accepted === 'any' || accepted.includes(value)) return;
+      throw new ConfigError(`${source}: this libpq option is not supported by rxpg`, { setting: keyword });
+    }
+    checkRuntimeParameter(keyword, value, source);
+    // defineProperty, not assignment: a key such as `__proto__` must stay plain data.
+    Object.defineProperty(this.runtimeParameters, keyword, { value, enumerable: true, writable: true, configurable: true });
+    this.hasRuntimeParameters = true;
+  }
+
+  build(): ConnectionSettings {
+    if (this.hasRuntimeParameters) this.settings.runtimeParameters = this.runtimeParameters;
+    return freezeSettings(this.settings);
+  }
+}
+
+/** The settings field each keyword sets, cleared again when a later occurrence is empty. */
+const clearedByEmptyValue: ReadonlyMap<string, keyof MutableConnectionSettings> = new Map(
+  Object.entries({
+    host: 'host',
+    port: 'port',
+    dbname: 'database',
+    user: 'user',
+    password: 'password',
+    passfile: 'passfile',
+    sslmode: 'sslmode',
+    ssl: 'sslmode',
+    sslrootcert: 'sslrootcert',
+    sslcert: 'sslcert',
+    sslkey: 'sslkey',
+    connect_timeout: 'connectTimeout',
+    keepalives: 'keepAlive',
+  } satisfies Record<string, keyof MutableConnectionSettings>),
+);
+
+/** Percent-decodes one URL part; `+` is kept. Invalid escapes, bad UTF-8 and %00 are errors. */
+function percentDecode(text: string, setting: string, what: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(text);
+  } catch {
+    // The URIError says nothing useful and must not be kept: callers could log it.
+    throw new ConfigError(`invalid percent-encoding in the ${what} of the connection URL`, { setting });
+  }
+  assertNoNul(decoded, setting, `the ${what} of the connection URL`);
+  return decoded;
+}
+
+/**
+ * Parses what follows `postgres://`. The authority ends at the first `/` or `?`; within it the
+ * LAST `@` ends the user info, so an unencoded `@` in a user name (`user@tenant`) still works.
+ * `#` has no special meaning (libpq has no fragments).
+ */
+function parseUrl(rest: string, builder: SettingsBuilder): void {
+  const urlPart = 'the connection URL';
+  const authorityEnd = firstIndexOf(rest, ['/', '?']);
+  const authority = rest.slice(0, authorityEnd);
+  let after = rest.slice(authorityEnd);
+
+  const at = authority.lastIndexOf('@');
+  const hostPort = at === -1 ? authority : authority.slice(at + 1);
+  if (at !== -1) {
+    const userInfo = authority.slice(0, at);
+    const colon = userInfo.indexOf(':');
+    const user = colon === -1 ? userInfo : userInfo.slice(0, colon);
+    if (user !== '') builder.apply('user', percentDecode(user, 'user', 'user name'), urlPart);
+    if (colon !== -1) {
+      const password = userInfo.slice(colon + 1);
+      if (password !== '') builder.apply('password', percentDecode(password, 'password', 'password'), urlPart);
+    }
+  }
+
+  let host: string;
+  let port: string | undefined;
+  if (hostPort.startsWith('[')) {
+    const close = hostPort.indexOf(']');
+    if (close === -1) {
+      throw new ConfigError('malformed IPv6 address in the connection URL (missing "]")', { setting: 'host' });
+    }
+    host = hostPort.slice(1, close);
+    const tail = hostPort.slice(close + 1);
+    if (tail.startsWith(':')) port = tail.slice(1);
+    else if (tail !== '') {
+      throw new ConfigError('unexpected text after the IPv6 address in the connection URL', { setting: 'host' });
+    }
+    if (host === '') throw new ConfigError('empty IPv6 address in the connection URL', { setting: 'host' });
+  } else {
+    if (hostPort.includes(',')) {
+      throw new ConfigError('multiple hosts are not supported; give a single host', { setting: 'host' });
+    }
+    const colon = hostPort.indexOf(':');
+    host = colon === -1 ? hostPort : hostPort.slice(0, colon);
+    if (colon !== -1) port = hostPort.slice(colon + 1);
+  }
+  if (host !== '') builder.apply('host', percentDecode(host, 'host', 'host'), urlPart);
+  if (port !== undefined && port !== '') builder.apply('port', port, urlPart);
+
+  if (after.startsWith('/')) {
+    const queryStart = after.indexOf('?');
+    const path = queryStart === -1 ? after.slice(1) : after.slice(1, queryStart);
+    after = queryStart === -1 ? '' : after.slice(queryStart);
+    if (path !== '') builder.apply('dbname', percentDecode(path, 'database', 'database name'), urlPart);
+  }
+
+  if (after.startsWith('?')) {
+    for (const pair of after.slice(1).split('&')) {
+      if (pair === '') continue;
+      const equals = pair.indexOf('=');
+      if (equals <= 0) {
+        throw new ConfigError('malformed query parameter in the connection URL (expected key=value)', {
+          setting: 'connectionString',
+        });
+      }
+      const key = percentDecode(pair.slice(0, equals), 'connectionString', 'query parameter name');
+      const value = percentDecode(pair.slice(equals + 1), key === 'password' ? 'password' : 'connectionString', 'query parameter value');
+      builder.apply(key, value);
+    }
+  }
+}
+
+function firstIndexOf(text: string, characters: readonly string[]): number {
+  let first = text.length;
+  for (const character of characters) {
+    const index = text.indexOf(character);
+    if (index !== -1 && index < first) first = index;
+  }
+  return first;
+}
+
+const isSpace = (character: string | undefined): boolean => character !== undefined && /\s/.test(character);
+
+/**
+ * Parses libpq's keyword/value syntax: `keyword = value` pairs separated by white space;
+ * a value is either single-quoted (with `\'` and `\\` escapes) or runs to the next white
+ * space (with backslash escapes). Errors never quote the text, which may hold a password.
+ */
+function parseKeywordValue(text: string, builder: SettingsBuilder): void {
+  let i = 0;
+  let count = 0;
+  const fail = (problem: string): never => {
+    throw new ConfigError(`malformed connection string: ${problem} (in setting number ${count})`, {
+      setting: 'connectionString',
+    });
+  };
+  for (;;) {
+    while (isSpace(text[i])) i++;
+    if (i >= text.length) return;
+    count++;
+    const keywordStart = i;
+    while (i < text.length && text[i] !== '=' && !isSpace(text[i])) i++;
+    const keyword = text.slice(keywordStart, i);
+    while (isSpace(text[i])) i++;
+    if (text[i] !== '=') fail('expected "=" after a keyword');
+    if (keyword === '') fail('missing keyword before "="');
+    i++;
+    while (isSpace(text[i])) i++;
+    let value = '';
+    if (text[i] === "'") {
+      i++;
+      for (;;) {
+        if (i >= text.length) fail('unterminated quoted value');
+        const character = text[i]!;
+        if (character === '\\' && i + 1 < text.length) {
+          value += text[i + 1];
+          i += 2;
+        } else if (character === "'") {
+          i++;
+          break;
+        } else {
+          value += character;
+          i++;
+        }
+      }
+    } else {
+      while (i < text.length && !isSpace(text[i])) {
+        if (text[i] === '\\' && i + 1 < text.length) i++;
+        value += text[i];
+        i++;
+      }
+    }
+    builder.apply(keyword, value);
+  }
+}

@@ -1,0 +1,74 @@
+import {
+  assertNoNul,
+  checkHost,
+  freezeSettings,
+  parseConnectTimeoutSeconds,
+  parsePortText,
+  parseSslMode,
+  type ConnectionSettings,
+  type MutableConnectionSettings,
+} from './connection-settings';
+
+/** The environment variables rxpg reads, as libpq names them. */
+export const environmentVariables = [
+  'PGHOST',
+  'PGPORT',
+  'PGUSER',
+  'PGPASSWORD',
+  'PGDATABASE',
+  'PGAPPNAME',
+  'PGOPTIONS',
+  'PGSSLMODE',
+  'PGSSLROOTCERT',
+  'PGSSLCERT',
+  'PGSSLKEY',
+  'PGCONNECT_TIMEOUT',
+  'PGPASSFILE',
+] as const;
+
+/**
+ * Reads libpq's connection environment variables from `env` (default `process.env`):
+ * PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGAPPNAME, PGOPTIONS, PGSSLMODE,
+ * PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGCONNECT_TIMEOUT (seconds, converted to milliseconds)
+ * and PGPASSFILE. Unset and empty variables are ignored (libpq treats an empty value as the
+ * default too). Other libpq variables (PGSERVICE, PGREQUIREAUTH, PGTZ, ...) are not read.
+ *
+ * The values are validated as in a connection string, and a broken variable is an error even
+ * when a higher-precedence source would override it.
+ *
+ * @throws ConfigError naming the setting (`port`, `sslmode`, `connectTimeout`, `host`, ...)
+ * with the variable's name in the message, never its value.
+ * @example
+ * readEnvironmentSettings({ PGHOST: '/var/run/postgresql', PGCONNECT_TIMEOUT: '10' });
+ * // { host: '/var/run/postgresql', connectTimeout: 10000 }
+ */
+export function readEnvironmentSettings(env: NodeJS.ProcessEnv = process.env): ConnectionSettings {
+  const get = (name: (typeof environmentVariables)[number]): string | undefined => {
+    const value = env[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const text = (name: (typeof environmentVariables)[number], setting: string, what: string): string | undefined => {
+    const value = get(name);
+    if (value !== undefined) assertNoNul(value, setting, `${name}: ${what}`);
+    return value;
+  };
+  const settings: MutableConnectionSettings = {};
+  const host = get('PGHOST');
+  if (host !== undefined) settings.host = checkHost(host, 'PGHOST');
+  const port = get('PGPORT');
+  if (port !== undefined) settings.port = parsePortText(port, 'PGPORT');
+  settings.user = text('PGUSER', 'user', 'the user name');
+  settings.password = text('PGPASSWORD', 'password', 'the password');
+  settings.database = text('PGDATABASE', 'database', 'the database name');
+  settings.applicationName = text('PGAPPNAME', 'applicationName', 'the application name');
+  settings.options = text('PGOPTIONS', 'options', 'the options');
+  const sslmode = get('PGSSLMODE');
+  if (sslmode !== undefined) settings.sslmode = parseSslMode(sslmode, 'PGSSLMODE');
+  settings.sslrootcert = text('PGSSLROOTCERT', 'sslrootcert', 'the path');
+  settings.sslcert = text('PGSSLCERT', 'sslcert', 'the path');
+  settings.sslkey = text('PGSSLKEY', 'sslkey', 'the path');
+  const timeout = get('PGCONNECT_TIMEOUT');
+  if (timeout !== undefined) settings.connectTimeout = parseConnectTimeoutSeconds(timeout, 'PGCONNECT_TIMEOUT');
+  settings.passfile = text('PGPASSFILE', 'passfile', 'the path');
+  return freezeSettings(settings);
+}

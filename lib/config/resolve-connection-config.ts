@@ -1,0 +1,221 @@
+import { userInfo } from 'node:os';
+import { ConfigError } from '../errors/config-error';
+import {
+  defaultMaxMessageSize,
+  type ConnectionConfig,
+  type PasswordSource,
+  type ResolvedConnectionConfig,
+  type SslMode,
+} from './connection-config';
+import {
+  assertNoNul,
+  checkHost,
+  checkPort,
+  checkRuntimeParameter,
+  parseSslMode,
+  type ConnectionSettings,
+} from './connection-settings';
+import { parseConnectionString } from './connection-string';
+import { readEnvironmentSettings } from './environment';
+
+/** libpq's default port. */
+export const defaultPort = 5432;
+/** rxpg's default host (libpq's would be its compiled-in socket directory). */
+export const defaultHost = 'localhost';
+/** libpq's default sslmode. */
+export const defaultSslMode: SslMode = 'prefer';
+/** The smallest `maxMessageSize` accepted: below this, ordinary server messages would not fit. */
+export const minMaxMessageSize = 1024;
+/** The largest `maxMessageSize` accepted: a message length is a signed 32-bit integer. */
+export const maxMaxMessageSize = 2 ** 31 - 1;
+
+const noSettings: ConnectionSettings = Object.freeze({});
+
+/**
+ * Merges connection settings into a complete, validated, frozen configuration.
+ *
+ * Precedence, per field: the explicit fields of `input` > its connection string (`input`
+ * itself when it is a string, else `input.connectionString`) > the PG* environment variables
+ * in `env` > defaults. Defaults: host `localhost`, port 5432, user = the OS user name
+ * (`os.userInfo()`, else `env.USER` / `env.USERNAME`), database = the user, sslmode `prefer`
+ * (but `verify-full` when sslrootcert is `system`, as in libpq 16), connectTimeout 0 (none),
+ * maxMessageSize {@link defaultMaxMessageSize}, keepAlive true, no runtime parameters.
+ * `runtimeParameters` are merged key by key, explicit over connection string. The application
+ * name falls back to the connection string's `fallback_application_name`. A string
+ * `gssKrbToken` becomes its UTF-8 bytes.
+ *
+ * Every source is validated in full, even fields that a higher source overrides. The result
+ * is frozen and its `password` is a non-enumerable property, so `JSON.stringify`,
+ * `util.inspect` and `console.log` never show it. Nothing is read from disk here.
+ *
+ * @throws ConfigError naming the setting: a malformed connection string or environment
+ * variable (see `parseConnectionString`, `readEnvironmentSettings`); a port outside 1..65535;
+ * an unknown sslmode; a negative or non-finite connectTimeout; a maxMessageSize that is not
+ * an integer in 1024..2^31-1; a NUL byte in the user, database, application name, options or
+ * runtime parameters; an empty host, user or database; `sslrootcert=system` with an sslmode
+ * other than `verify-full`; a field of the wrong type. Messages never contain the password.
+ * @example
+ * const config = resolveConnectionConfig('postgres://app@db.internal/shop?sslmode=verify-full', {});
+ * config.host;          // 'db.internal'
+ * config.port;          // 5432
+ * config.sslmode;       // 'verify-full'
+ * JSON.stringify(config).includes('password'); // false
+ */
+export function resolveConnectionConfig(
+  input?: ConnectionConfig | string,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedConnectionConfig {
+  let explicit: ConnectionConfig;
+  if (input === undefined || input === null) explicit = {};
+  else if (typeof input === 'string') explicit = { connectionString: input };
+  else if (typeof input === 'object') explicit = input;
+  else {
+    throw new ConfigError('connection settings must be a connection string or an object', { setting: 'connectionString' });
+  }
+
+  checkExplicit(explicit);
+  const fromString = explicit.connectionString === undefined ? noSettings : parseConnectionString(explicit.connectionString);
+  const fromEnv = readEnvironmentSettings(env);
+
+  const pick = <K extends keyof ConnectionSettings & keyof ConnectionConfig>(key: K) =>
+    (explicit[key] ?? fromString[key] ?? fromEnv[key]) as ConnectionSettings[K] & ConnectionConfig[K];
+
+  const user = pick('user') ?? osUserName(env);
+  const sslrootcert = pick('sslrootcert');
+  const sslmode = pick('sslmode') ?? (sslrootcert === 'system' ? 'verify-full' : defaultSslMode);
+  if (sslrootcert === 'system' && sslmode !== 'verify-full') {
+    throw new ConfigError('sslrootcert=system (the system CA store) requires sslmode verify-full; weaker modes are refused', {
+      setting: 'sslmode',
+    });
+  }
+
+  const runtimeParameters: Record<string, string> = {};
+  for (const source of [fromString.runtimeParameters, explicit.runtimeParameters]) {
+    if (source === undefined) continue;
+    for (const name of Object.keys(source)) {
+      Object.defineProperty(runtimeParameters, name, { value: source[name], enumerable: true, writable: true, configurable: true });
+    }
+  }
+
+  const gssKrbToken = explicit.gssKrbToken;
+  const resolved = {
+    host: pick('host') ?? defaultHost,
+    port: pick('port') ?? defaultPort,
+    user,
+    database: pick('database') ?? user,
+    applicationName: pick('applicationName') ?? fromString.fallbackApplicationName,
+    options: pick('options'),
+    runtimeParameters: Object.freeze(runtimeParameters),
+    sslmode,
+    sslrootcert,
+    sslcert: pick('sslcert'),
+    sslkey: pick('sslkey'),
+    tls: explicit.tls,
+    connectTimeout: pick('connectTimeout') ?? 0,
+    passfile: pick('passfile'),
+    gssKrbToken:
+      gssKrbToken === undefined
+        ? undefined
+        : typeof gssKrbToken === 'string'
+          ? new TextEncoder().encode(gssKrbToken)
+          : Uint8Array.from(gssKrbToken),
+    maxMessageSize: explicit.maxMessageSize ?? defaultMaxMessageSize,
+    keepAlive: pick('keepAlive') ?? true,
+    signal: explicit.signal,
+  };
+  const password: PasswordSource | undefined = explicit.password ?? fromString.password ?? fromEnv.password;
+  Object.defineProperty(resolved, 'password', { value: password, enumerable: false });
+  return Object.freeze(resolved) as ResolvedConnectionConfig;
+}
+
+/** The OS user name, as libpq's default user. */
+function osUserName(env: NodeJS.ProcessEnv): string {
+  let name: string | undefined;
+  try {
+    name = userInfo().username;
+  } catch {
+    // No passwd entry (e.g. a container running with an arbitrary uid).
+  }
+  name = name || env.USER || env.USERNAME;
+  if (!name) {
+    throw new ConfigError('no user name given and the OS user name is unknown; set user or PGUSER', { setting: 'user' });
+  }
+  return name;
+}
+
+const stringFields = ['connectionString', 'host', 'user', 'database', 'applicationName', 'options', 'sslrootcert', 'sslcert', 'sslkey', 'passfile'] as const;
+const nonEmptyFields: ReadonlySet<string> = new Set(['host', 'user', 'database', 'sslrootcert', 'sslcert', 'sslkey', 'passfile']);
+
+/** Validates the explicitly given fields' types and values. */
+function checkExplicit(config: ConnectionConfig): void {
+  for (const field of stringFields) {
+    const value: unknown = config[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw new ConfigError(`${field} must be a string`, { setting: field });
+    if (nonEmptyFields.has(field) && value === '') throw new ConfigError(`${field} must not be empty`, { setting: field });
+    if (field !== 'connectionString') assertNoNul(value, field, field);
+  }
+  if (config.host !== undefined) checkHost(config.host, 'host');
+  if (config.port !== undefined) checkPort(config.port, 'port');
+  if (config.sslmode !== undefined) parseSslMode(config.sslmode, 'sslmode');
+
+  const password: unknown = config.password;
+  if (password !== undefined) {
+    if (typeof password === 'string') assertNoNul(password, 'password', 'the password');
+    else if (typeof password !== 'function') {
+      throw new ConfigError('password must be a string or a function returning one', { setting: 'password' });
+    }
+  }
+
+  const parameters: unknown = config.runtimeParameters;
+  if (parameters !== undefined) {
+    if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
+      throw new ConfigError('runtimeParameters must be an object of strings', { setting: 'runtimeParameters' });
+    }
+    for (const name of Object.keys(parameters)) {
+      checkRuntimeParameter(name, (parameters as Record<string, unknown>)[name], 'runtimeParameters');
+    }
+  }
+
+  const timeout: unknown = config.connectTimeout;
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0)) {
+    throw new ConfigError('connectTimeout must be a non-negative number of milliseconds (0 for none)', {
+      setting: 'connectTimeout',
+    });
+  }
+
+  const size: unknown = config.maxMessageSize;
+  if (
+    size !== undefined &&
+    (typeof size !== 'number' || !Number.isInteger(size) || size < minMaxMessageSize || size > maxMaxMessageSize)
+  ) {
+    throw new ConfigError(`maxMessageSize must be an integer from ${minMaxMessageSize} to ${maxMaxMessageSize}`, {
+      setting: 'maxMessageSize',
+    });
+  }
+
+  if (config.keepAlive !== undefined && typeof config.keepAlive !== 'boolean') {
+    throw new ConfigError('keepAlive must be a boolean', { setting: 'keepAlive' });
+  }
+
+  const token: unknown = config.gssKrbToken;
+  if (token !== undefined && typeof token !== 'string' && !(token instanceof Uint8Array)) {
+    throw new ConfigError('gssKrbToken must be a string or a Uint8Array', { setting: 'gssKrbToken' });
+  }
+
+  const tls: unknown = config.tls;
+  if (tls !== undefined && (typeof tls !== 'object' || tls === null)) {
+    throw new ConfigError('tls must be an object of Node TLS options', { setting: 'tls' });
+  }
+
+  const signal: unknown = config.signal;
+  if (
+    signal !== undefined &&
+    (typeof signal !== 'object' ||
+      signal === null ||
+      typeof (signal as AbortSignal).aborted !== 'boolean' ||
+      typeof (signal as AbortSignal).addEventListener !== 'function')
+  ) {
+    throw new ConfigError('signal must be an AbortSignal', { setting: 'signal' });
+  }
+}

@@ -1,0 +1,136 @@
+import { PostgresError, ProtocolError } from '../errors';
+import { copyFail, query, type BackendMessage } from '../wire';
+import type { Conversation, ConversationChannel } from './conversation';
+import type { ConnectionError } from '../errors';
+
+/** A column of a result set, from RowDescription. */
+export interface ResultField {
+  readonly name: string;
+  /** The OID of the column's type. */
+  readonly dataTypeId: number;
+  /** The OID of the table the column comes from, or 0. */
+  readonly tableId: number;
+  /** The column's attribute number in that table, or 0. */
+  readonly columnId: number;
+  readonly dataTypeSize: number;
+  readonly dataTypeModifier: number;
+}
+
+/** One statement's result from a simple Query: its columns, text rows and command tag. */
+export interface ResultSet {
+  readonly fields: readonly ResultField[];
+  /** Text values as the server sent them, `null` for NULL. */
+  readonly rows: readonly (readonly (string | null)[])[];
+  /** The CommandComplete tag, e.g. `SELECT 3` or `INSERT 0 1`; empty for an empty query. */
+  readonly command: string;
+  /** The row count from the tag, when the tag has one. */
+  readonly rowCount: number | undefined;
+}
+
+/** Receives what a simple Query produces. */
+export interface SimpleQueryObserver {
+  resultSet(result: ResultSet): void;
+  error(error: Error): void;
+  complete(): void;
+}
+
+/**
+ * A simple-protocol Query: the whole text, possibly several statements (`BEGIN; ...; COMMIT`),
+ * one result set per statement. A statement error ends the exchange (the server skips the
+ * rest); the observer gets the PostgresError at ReadyForQuery, so the connection is back in
+ * sync before anyone reacts. COPY is refused: the server's CopyInResponse is answered with
+ * CopyFail and CopyOut data is discarded, and the observer gets an error.
+ */
+export class SimpleQueryConversation implements Conversation {
+  readonly #sql: string;
+  readonly #observer: SimpleQueryObserver;
+  #fields: ResultField[] = [];
+  #rows: (string | null)[][] = [];
+  #error: Error | undefined;
+  #ended = false;
+
+  constructor(sql: string, observer: SimpleQueryObserver) {
+    this.#sql = sql;
+    this.#observer = observer;
+  }
+
+  /** Stops delivering results; the replies are still consumed up to ReadyForQuery. */
+  detach(): void {
+    this.#ended = true;
+  }
+
+  start(channel: ConversationChannel): void {
+    channel.write(query(this.#sql));
+  }
+
+  handle(message: BackendMessage, channel: ConversationChannel): boolean {
+    switch (message.name) {
+      case 'RowDescription':
+        this.#fields = message.fields.map((field) => ({
+          name: field.name,
+          dataTypeId: field.dataTypeId,
+          tableId: field.tableId,
+          columnId: field.columnId,
+          dataTypeSize: field.dataTypeSize,
+          dataTypeModifier: field.dataTypeModifier,
+        }));
+        this.#rows = [];
+        return false;
+      case 'DataRow':
+        this.#rows.push(message.fields);
+        return false;
+      case 'CommandComplete':
+        this.#emit(message.tag);
+        return false;
+      case 'EmptyQueryResponse':
+        this.#emit('');
+        return false;
+      case 'ErrorResponse':
+        this.#error ??= new PostgresError(message.fields, { sql: this.#sql });
+        return false;
+      case 'CopyInResponse':
+        this.#error ??= new Error('COPY FROM STDIN is not supported through a simple query; use copyIn');
+        channel.write(copyFailMessage);
+        return false;
+      case 'CopyOutResponse':
+        this.#error ??= new Error('COPY TO STDOUT is not supported through a simple query; use copyOut');
+        return false;
+      case 'CopyData':
+      case 'CopyDone':
+        return false;
+      case 'ReadyForQuery':
+        if (!this.#ended) {
+          this.#ended = true;
+          if (this.#error !== undefined) this.#observer.error(this.#error);
+          else this.#observer.complete();
+        }
+        return true;
+      default:
+        channel.failConnection(new ProtocolError(`unexpected ${message.name} in reply to a simple Query`));
+        return false;
+    }
+  }
+
+  fail(error: ConnectionError): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    // A FATAL ErrorResponse ends the connection without ReadyForQuery: report the server's
+    // error for this statement rather than the connection loss it caused.
+    this.#observer.error(this.#error ?? error);
+  }
+
+  #emit(tag: string): void {
+    const result: ResultSet = { fields: this.#fields, rows: this.#rows, command: tag, rowCount: rowCountOf(tag) };
+    this.#fields = [];
+    this.#rows = [];
+    if (!this.#ended && this.#error === undefined) this.#observer.resultSet(result);
+  }
+}
+
+const copyFailMessage = copyFail('COPY is not supported through this operation');
+
+/** The row count at the end of a CommandComplete tag (`INSERT 0 5` → 5), if any. */
+export function rowCountOf(tag: string): number | undefined {
+  const match = /(\d+)$/.exec(tag);
+  return match === null ? undefined : Number(match[1]);
+}

@@ -1,0 +1,6 @@
+export { Transport } from './transport';
+export { openSocket } from './open-socket';
+export { isTlsHandshakeFailure, negotiateTls } from './negotiate-tls';
+export type { NegotiatedSocket, TlsRequest } from './negotiate-tls';
+export { socketAddress, describeSocketAddress } from './socket-path';
+export type { SocketAddress } from './socket-path';

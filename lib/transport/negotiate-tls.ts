@@ -1,0 +1,139 @@
+import type { Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions, type TLSSocket } from 'node:tls';
+import { isIP } from 'node:net';
+import { Observable } from 'rxjs';
+import { ConnectionError, ProtocolError } from '../errors';
+import { sslRequest } from '../wire';
+
+/** How one attempt asks for TLS, derived from libpq's sslmode by the config layer. */
+export interface TlsRequest {
+  /** `true`: fail when the server refuses TLS; `false`: go on in plaintext on the same socket. */
+  readonly required: boolean;
+  /** `none`: encrypt only; `ca`: the certificate must chain to the CA; `full`: and match the host. */
+  readonly verify: 'none' | 'ca' | 'full';
+  /** The host name the certificate must match under `full`, and the SNI name. */
+  readonly host: string;
+  /** PEM contents of the trusted CA(s); absent means Node's default store. */
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+  /** Extra Node TLS options, merged last. */
+  readonly extra?: TlsConnectionOptions;
+}
+
+const handshakeFailures = new WeakSet<Error>();
+
+/**
+ * Whether an error is a failed TLS handshake or certificate check after the server agreed to
+ * TLS (libpq's `prefer` then retries in plaintext).
+ */
+export function isTlsHandshakeFailure(error: unknown): boolean {
+  return error instanceof Error && handshakeFailures.has(error);
+}
+
+/** The socket after negotiation: TLS-wrapped, or the original one when the server said no. */
+export interface NegotiatedSocket {
+  readonly socket: Socket;
+  readonly encrypted: boolean;
+}
+
+/**
+ * Sends SSLRequest and acts on the server's one-byte answer: `S` wraps the socket in TLS and
+ * verifies the certificate as asked; `N` goes on in plaintext, or fails when TLS is required.
+ * Cold; unsubscribing before it emits destroys the socket.
+ *
+ * Errors: ConnectionError `08001` when the server refuses TLS that is required, when the
+ * handshake or the verification fails, or when the socket ends first; ProtocolError when the
+ * server answers anything but `S` or `N`, or sends bytes before the TLS handshake (which a
+ * man in the middle could use to inject plaintext, CVE-2021-23222).
+ *
+ * @example
+ * negotiateTls(socket, { required: true, verify: 'full', host: 'db.example.com', ca })
+ */
+export function negotiateTls(socket: Socket, request: TlsRequest): Observable<NegotiatedSocket> {
+  return new Observable<NegotiatedSocket>((subscriber) => {
+    let tlsSocket: TLSSocket | undefined;
+    let handedOver = false;
+    const cleanup = () => {
+      socket.off('data', onData);
+      socket.off('error', onError);
+      socket.off('end', onEnd);
+    };
+    const fail = (error: Error) => {
+      cleanup();
+      subscriber.error(error);
+    };
+    const onError = (error: Error) =>
+      fail(new ConnectionError(`SSL negotiation failed: ${error.message}`, { code: '08001', cause: error }));
+    const onEnd = () => fail(new ConnectionError('server closed the connection during SSL negotiation', { code: '08001' }));
+    const onData = (chunk: Buffer) => {
+      cleanup();
+      socket.pause();
+      if (chunk.length > 1) {
+        subscriber.error(new ProtocolError('received unencrypted data after the SSL response'));
+        return;
+      }
+      const answer = String.fromCharCode(chunk[0]);
+      if (answer === 'N') {
+        if (request.required) {
+          subscriber.error(
+            new ConnectionError('server does not support SSL, but SSL was required (sslmode)', { code: '08001' }),
+          );
+          return;
+        }
+        handedOver = true;
+        subscriber.next({ socket, encrypted: false });
+        subscriber.complete();
+        return;
+      }
+      if (answer !== 'S') {
+        subscriber.error(
+          new ProtocolError(`server does not understand SSLRequest (answered ${JSON.stringify(answer)} instead of S or N)`),
+        );
+        return;
+      }
+      startHandshake();
+    };
+    const startHandshake = () => {
+      const servername = isIP(request.host) === 0 ? request.host : undefined;
+      const options: TlsConnectionOptions = {
+        socket,
+        // Without `host`, Node checks the certificate against 'localhost'.
+        host: request.host,
+        servername,
+        ca: request.ca,
+        cert: request.cert,
+        key: request.key,
+        rejectUnauthorized: request.verify !== 'none',
+        ...(request.verify === 'ca' ? { checkServerIdentity: () => undefined } : {}),
+        ...request.extra,
+      };
+      const secured = tlsConnect(options);
+      tlsSocket = secured;
+      secured.once('error', (error: Error) => {
+        const failure = new ConnectionError(`SSL connection failed: ${error.message}`, { code: '08001', cause: error });
+        handshakeFailures.add(failure);
+        subscriber.error(failure);
+      });
+      secured.once('secureConnect', () => {
+        secured.removeAllListeners('error');
+        secured.pause();
+        handedOver = true;
+        subscriber.next({ socket: secured, encrypted: true });
+        subscriber.complete();
+      });
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('end', onEnd);
+    socket.resume();
+    socket.write(sslRequest());
+    return () => {
+      cleanup();
+      if (!handedOver) {
+        tlsSocket?.destroy();
+        socket.destroy();
+      }
+    };
+  });
+}

@@ -1,0 +1,327 @@
+import type { ErrorFields } from '../errors';
+
+/**
+ * A format code as the protocol sends it: 0 for text, 1 for binary. rxpg asks only for text
+ * results today, but a server may still report binary formats (e.g. `COPY ... (FORMAT binary)`).
+ */
+export type FormatCode = 0 | 1;
+
+/** The authentication succeeded (`R`, code 0). */
+export interface AuthenticationOk {
+  readonly name: 'AuthenticationOk';
+}
+
+/** The server asks for Kerberos V5 authentication (`R`, code 2), which no supported server uses any more. */
+export interface AuthenticationKerberosV5 {
+  readonly name: 'AuthenticationKerberosV5';
+}
+
+/** The server asks for the password in clear text (`R`, code 3). */
+export interface AuthenticationCleartextPassword {
+  readonly name: 'AuthenticationCleartextPassword';
+}
+
+/** The server asks for an MD5-hashed password (`R`, code 5). */
+export interface AuthenticationMD5Password {
+  readonly name: 'AuthenticationMD5Password';
+  /** The 4-byte salt: a buffer of its own, safe to keep. */
+  readonly salt: Buffer;
+}
+
+/** The server asks for an SCM credential message (`R`, code 6). */
+export interface AuthenticationSCMCredential {
+  readonly name: 'AuthenticationSCMCredential';
+}
+
+/** The server asks for GSSAPI authentication (`R`, code 7). */
+export interface AuthenticationGSS {
+  readonly name: 'AuthenticationGSS';
+}
+
+/** A step of a GSSAPI or SSPI exchange (`R`, code 8). */
+export interface AuthenticationGSSContinue {
+  readonly name: 'AuthenticationGSSContinue';
+  /** The GSSAPI or SSPI data: a buffer of its own, safe to keep. */
+  readonly data: Buffer;
+}
+
+/** The server asks for SSPI authentication (`R`, code 9). */
+export interface AuthenticationSSPI {
+  readonly name: 'AuthenticationSSPI';
+}
+
+/** The server asks for SASL authentication and lists its mechanisms (`R`, code 10). */
+export interface AuthenticationSASL {
+  readonly name: 'AuthenticationSASL';
+  /** The mechanisms, in the server's order of preference (e.g. `SCRAM-SHA-256`). */
+  readonly mechanisms: string[];
+}
+
+/** A SASL challenge (`R`, code 11). */
+export interface AuthenticationSASLContinue {
+  readonly name: 'AuthenticationSASLContinue';
+  /** The mechanism's data, decoded as UTF-8 (SCRAM messages are ASCII). */
+  readonly data: string;
+}
+
+/** The SASL outcome with the server's final data (`R`, code 12). */
+export interface AuthenticationSASLFinal {
+  readonly name: 'AuthenticationSASLFinal';
+  /** The mechanism's additional data, decoded as UTF-8 (for SCRAM, the server signature). */
+  readonly data: string;
+}
+
+/** The key needed to send a CancelRequest for this session (`K`). */
+export interface BackendKeyData {
+  readonly name: 'BackendKeyData';
+  /** The backend's process ID; any int32 (poolers such as PgBouncer send random values). */
+  readonly processId: number;
+  /** The secret key; any int32. */
+  readonly secretKey: number;
+}
+
+/** A Bind succeeded (`2`). */
+export interface BindComplete {
+  readonly name: 'BindComplete';
+}
+
+/** A Close succeeded (`3`). */
+export interface CloseComplete {
+  readonly name: 'CloseComplete';
+}
+
+/** A statement finished (`C`). */
+export interface CommandComplete {
+  readonly name: 'CommandComplete';
+  /** The command tag, e.g. `SELECT 3`, `INSERT 0 1`, `CREATE TABLE`. */
+  readonly tag: string;
+}
+
+/** A piece of COPY data (`d`). */
+export interface CopyData {
+  readonly name: 'CopyData';
+  /** The data: a buffer of its own, never a view into a socket chunk, safe to keep. */
+  readonly chunk: Buffer;
+}
+
+/** The end of a COPY OUT stream (`c`). */
+export interface CopyDone {
+  readonly name: 'CopyDone';
+}
+
+/** The server is ready for COPY FROM STDIN data (`G`). */
+export interface CopyInResponse {
+  readonly name: 'CopyInResponse';
+  /** True for the binary COPY format, false for text or CSV. */
+  readonly binary: boolean;
+  /** One format code per column (all 0 unless `binary`). */
+  readonly columnFormats: FormatCode[];
+}
+
+/** The server is about to send COPY TO STDOUT data (`H`). */
+export interface CopyOutResponse {
+  readonly name: 'CopyOutResponse';
+  /** True for the binary COPY format, false for text or CSV. */
+  readonly binary: boolean;
+  /** One format code per column (all 0 unless `binary`). */
+  readonly columnFormats: FormatCode[];
+}
+
+/** A COPY in both directions begins (`W`; streaming replication only). */
+export interface CopyBothResponse {
+  readonly name: 'CopyBothResponse';
+  /** True for the binary COPY format. */
+  readonly binary: boolean;
+  /** One format code per column. */
+  readonly columnFormats: FormatCode[];
+}
+
+/** One row of a result (`D`). */
+export interface DataRow {
+  readonly name: 'DataRow';
+  /**
+   * The column values as text (decoded as UTF-8), `null` for SQL NULL. rxpg only asks for text
+   * results; a binary column would arrive here as a lossy UTF-8 decoding of its bytes.
+   */
+  readonly fields: (string | null)[];
+}
+
+/** The query string was empty (`I`). */
+export interface EmptyQueryResponse {
+  readonly name: 'EmptyQueryResponse';
+}
+
+/** The server reports an error (`E`). */
+export interface ErrorResponse {
+  readonly name: 'ErrorResponse';
+  /** Every field the server sent, including the non-localized severity (`V`). */
+  readonly fields: ErrorFields;
+}
+
+/** The result of a FunctionCall (`V`). */
+export interface FunctionCallResponse {
+  readonly name: 'FunctionCallResponse';
+  /** The function's result (a buffer of its own), or `null` for SQL NULL. */
+  readonly result: Buffer | null;
+}
+
+/**
+ * The server does not support the requested minor protocol version or some `_pq_.` startup
+ * options (`v`). It is sent, if at all, before any Authentication message.
+ */
+export interface NegotiateProtocolVersion {
+  readonly name: 'NegotiateProtocolVersion';
+  /** The newest minor protocol version the server supports for the requested major version. */
+  readonly newestMinorVersion: number;
+  /** The `_pq_.` options the server did not recognize. */
+  readonly unrecognizedOptions: string[];
+}
+
+/** The statement or portal described returns no rows (`n`). */
+export interface NoData {
+  readonly name: 'NoData';
+}
+
+/** The server reports a warning or other notice (`N`). */
+export interface NoticeResponse {
+  readonly name: 'NoticeResponse';
+  /** Every field the server sent, including the non-localized severity (`V`). */
+  readonly fields: ErrorFields;
+}
+
+/** A NOTIFY on a channel this session listens to (`A`). */
+export interface NotificationResponse {
+  readonly name: 'NotificationResponse';
+  /** The process ID of the notifying backend. */
+  readonly processId: number;
+  readonly channel: string;
+  readonly payload: string;
+}
+
+/** The parameter types of a described statement (`t`). */
+export interface ParameterDescription {
+  readonly name: 'ParameterDescription';
+  /** One type OID per parameter. */
+  readonly dataTypeIds: number[];
+}
+
+/** A run-time parameter's current value (`S`), at startup and whenever a reported one changes. */
+export interface ParameterStatus {
+  readonly name: 'ParameterStatus';
+  readonly parameterName: string;
+  readonly parameterValue: string;
+}
+
+/** A Parse succeeded (`1`). */
+export interface ParseComplete {
+  readonly name: 'ParseComplete';
+}
+
+/** An Execute stopped at its row limit; the portal can be executed again (`s`). */
+export interface PortalSuspended {
+  readonly name: 'PortalSuspended';
+}
+
+/**
+ * The server is ready for a new query cycle (`Z`). The transaction status is `I` (idle),
+ * `T` (in a transaction block) or `E` (in a failed transaction block).
+ */
+export interface ReadyForQuery {
+  readonly name: 'ReadyForQuery';
+  readonly transactionStatus: 'I' | 'T' | 'E';
+}
+
+/** The description of one result column, inside a {@link RowDescription}. */
+export interface FieldDescription {
+  /** The column name (not unique: `SELECT 1 AS a, 2 AS a` has two `a`). */
+  readonly name: string;
+  /** The OID of the table the column comes from, or 0. */
+  readonly tableId: number;
+  /** The column's attribute number in that table, or 0. */
+  readonly columnId: number;
+  /** The OID of the column's data type. */
+  readonly dataTypeId: number;
+  /** The type's size (`pg_type.typlen`); negative for variable-width types. */
+  readonly dataTypeSize: number;
+  /** The type modifier (`pg_attribute.atttypmod`), e.g. a varchar's length + 4, or -1. */
+  readonly dataTypeModifier: number;
+  /** The format of the values in the DataRows that follow. */
+  readonly format: FormatCode;
+}
+
+/** The columns of the rows that follow (`T`). */
+export interface RowDescription {
+  readonly name: 'RowDescription';
+  readonly fields: FieldDescription[];
+}
+
+/**
+ * Every message a PostgreSQL server sends in protocol 3.0, named as in the PostgreSQL docs
+ * ("Message Formats"). TypeScript narrows it by `name`.
+ *
+ * Nothing in a message refers to the socket's buffers: every Buffer is the message's own.
+ *
+ * @example
+ * if (message.name === 'DataRow') use(message.fields);
+ */
+export type BackendMessage =
+  | AuthenticationOk
+  | AuthenticationKerberosV5
+  | AuthenticationCleartextPassword
+  | AuthenticationMD5Password
+  | AuthenticationSCMCredential
+  | AuthenticationGSS
+  | AuthenticationGSSContinue
+  | AuthenticationSSPI
+  | AuthenticationSASL
+  | AuthenticationSASLContinue
+  | AuthenticationSASLFinal
+  | BackendKeyData
+  | BindComplete
+  | CloseComplete
+  | CommandComplete
+  | CopyData
+  | CopyDone
+  | CopyInResponse
+  | CopyOutResponse
+  | CopyBothResponse
+  | DataRow
+  | EmptyQueryResponse
+  | ErrorResponse
+  | FunctionCallResponse
+  | NegotiateProtocolVersion
+  | NoData
+  | NoticeResponse
+  | NotificationResponse
+  | ParameterDescription
+  | ParameterStatus
+  | ParseComplete
+  | PortalSuspended
+  | ReadyForQuery
+  | RowDescription;
+
+/** The `name` of every backend message. */
+export type BackendMessageName = BackendMessage['name'];
+
+/** The message type with the given name, e.g. `BackendMessageOf<'DataRow'>`. */
+export type BackendMessageOf<Name extends BackendMessageName> = Extract<BackendMessage, { readonly name: Name }>;
+
+/** The Authentication* messages (type byte `R`). */
+export type AuthenticationMessage = Extract<BackendMessage, { readonly name: `Authentication${string}` }>;
+
+/**
+ * The messages a server may send at any time, outside any request/response cycle
+ * (PostgreSQL docs, "Asynchronous Operations").
+ */
+export type AsynchronousMessage = NoticeResponse | NotificationResponse | ParameterStatus;
+
+/** Whether the message is one of the Authentication* requests (type byte `R`). */
+export function isAuthenticationMessage(message: BackendMessage): message is AuthenticationMessage {
+  return message.name.startsWith('Authentication');
+}
+
+/** Whether the message may arrive at any time: NoticeResponse, NotificationResponse, ParameterStatus. */
+export function isAsynchronousMessage(message: BackendMessage): message is AsynchronousMessage {
+  const { name } = message;
+  return name === 'NoticeResponse' || name === 'NotificationResponse' || name === 'ParameterStatus';
+}

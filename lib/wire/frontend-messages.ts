@@ -1,0 +1,382 @@
+import { serialize } from 'pg-protocol';
+import type { FormatCode } from './backend-message';
+
+// Encoders of the messages a client sends, named as in the PostgreSQL docs ("Message
+// Formats"). Each returns a Buffer holding exactly one message, ready to write; the caller may
+// keep it. Bodiless messages (Sync, Flush, Terminate, CopyDone, an unnamed Describe/Execute)
+// return shared Buffers: never modify a returned Buffer.
+//
+// Bad input (a NUL byte inside a string that the protocol NUL-terminates, a count or size the
+// protocol cannot express) throws a plain Error (a RangeError for numbers) before anything is
+// encoded; the callers map it to the error their operation reports.
+//
+// pg-protocol's `serialize` is reused where its bytes are exactly right: SSLRequest,
+// CancelRequest, Query, PasswordMessage, Describe, Close, Execute, Sync, Flush, CopyDone,
+// CopyFail and Terminate. The rest is written here: its startup always adds client_encoding,
+// its Parse prints warnings to the console, its Bind neither checks the parameter count nor
+// lets Buffers be text, and it has no GSSENCRequest, GSSResponse or binary SASL messages.
+
+const protocolVersion30 = 196608; // 3 << 16 | 0
+const maxStartupMessageSize = 10000; // the server's MAX_STARTUP_PACKET_LENGTH
+const maxInt32 = 0x7fffffff;
+
+/**
+ * SSLRequest: asks the server to switch to TLS. The server answers with the single byte `S`
+ * (go ahead) or `N` (no).
+ */
+export function sslRequest(): Buffer {
+  return serialize.requestSsl();
+}
+
+/**
+ * GSSENCRequest: asks the server to switch to GSSAPI encryption. The server answers with the
+ * single byte `G` or `N`.
+ */
+export function gssEncRequest(): Buffer {
+  const bytes = Buffer.allocUnsafe(8);
+  bytes.writeInt32BE(8, 0);
+  bytes.writeInt32BE(80877104, 4);
+  return bytes;
+}
+
+/**
+ * CancelRequest, sent on a new connection in place of a StartupMessage, with the values of the
+ * session's BackendKeyData.
+ *
+ * Errors: a RangeError if either number is not an int32.
+ */
+export function cancelRequest(processId: number, secretKey: number): Buffer {
+  checkInt32(processId, 'processId');
+  checkInt32(secretKey, 'secretKey');
+  return serialize.cancel(processId, secretKey);
+}
+
+/**
+ * StartupMessage for protocol 3.0 with the given parameters, in their property order: `user`
+ * (required), `database`, `options` (see {@link encodeStartupOptions}), `replication`,
+ * `_pq_.*` protocol options and any run-time parameter (`application_name`, `TimeZone`, ...).
+ * Nothing is added: no `client_encoding` unless given.
+ *
+ * Errors: an Error if `user` is missing or empty, a name is empty, a name or value contains a
+ * NUL byte or is not a string, or the message would exceed the server's 10000-byte limit.
+ */
+export function startupMessage(parameters: Readonly<Record<string, string>>): Buffer {
+  if (typeof parameters.user !== 'string' || parameters.user === '') {
+    throw new Error('the StartupMessage needs a non-empty user');
+  }
+  const names = Object.keys(parameters);
+  let size = 4 + 4 + 1;
+  for (const name of names) {
+    const value: unknown = parameters[name];
+    if (name === '') throw new Error('a StartupMessage parameter name must not be empty');
+    if (name.includes('\0')) throw new Error(`the StartupMessage parameter name ${JSON.stringify(name)} contains a NUL byte`);
+    if (typeof value !== 'string') throw new Error(`the StartupMessage parameter ${name} must be a string`);
+    if (value.includes('\0')) throw new Error(`the value of the StartupMessage parameter ${name} contains a NUL byte`);
+    size += Buffer.byteLength(name) + 1 + Buffer.byteLength(value) + 1;
+  }
+  if (size > maxStartupMessageSize) {
+    throw new Error(`the StartupMessage would be ${size} bytes; the server accepts at most ${maxStartupMessageSize}`);
+  }
+  const bytes = Buffer.allocUnsafe(size);
+  bytes.writeInt32BE(size, 0);
+  bytes.writeInt32BE(protocolVersion30, 4);
+  let at = 8;
+  for (const name of names) {
+    at = writeCString(bytes, at, name);
+    at = writeCString(bytes, at, parameters[name]);
+  }
+  bytes[at] = 0;
+  return bytes;
+}
+
+/**
+ * The value of the `options` startup parameter for a list of command-line arguments, escaped
+ * as libpq does: each whitespace character and backslash inside an argument is preceded by a
+ * backslash, and the arguments are joined by single spaces. The server splits the value back
+ * into exactly these arguments.
+ *
+ * @example
+ * encodeStartupOptions(['-c', "application_name='a b'"]) // "-c application_name='a\\ b'"
+ *
+ * Errors: an Error if an argument is empty or contains a NUL byte.
+ */
+export function encodeStartupOptions(args: readonly string[]): string {
+  return args
+    .map((arg) => {
+      if (arg === '') throw new Error('an argument of the startup options must not be empty');
+      if (arg.includes('\0')) throw new Error('an argument of the startup options contains a NUL byte');
+      return arg.replace(/[ \t\n\v\f\r\\]/g, '\\$&');
+    })
+    .join(' ');
+}
+
+/**
+ * PasswordMessage with a NUL-terminated password: the clear-text password, or the
+ * `md5...` hash for MD5 authentication.
+ *
+ * Errors: an Error if the password contains a NUL byte.
+ */
+export function passwordMessage(password: string): Buffer {
+  checkNoNul(password, 'the password');
+  return serialize.password(password);
+}
+
+/**
+ * GSSResponse (a PasswordMessage `p` whose body is raw bytes, with no terminator): a GSSAPI or
+ * SSPI token, such as the seed's `gss_krb_token`. A string is sent as its UTF-8 bytes.
+ */
+export function gssResponse(data: Uint8Array | string): Buffer {
+  const body = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const bytes = allocateMessage(0x70, body.length);
+  bytes.set(body, 5);
+  return bytes;
+}
+
+/**
+ * SASLInitialResponse: the chosen mechanism (e.g. `SCRAM-SHA-256`) and its initial response
+ * (for SCRAM, the client-first-message). `null` sends no initial response (length -1).
+ *
+ * Errors: an Error if the mechanism name contains a NUL byte.
+ */
+export function saslInitialResponse(mechanism: string, data: Uint8Array | null): Buffer {
+  checkNoNul(mechanism, 'the SASL mechanism name');
+  const bytes = allocateMessage(0x70, Buffer.byteLength(mechanism) + 1 + 4 + (data?.length ?? 0));
+  const at = writeCString(bytes, 5, mechanism);
+  bytes.writeInt32BE(data === null ? -1 : data.length, at);
+  if (data !== null) bytes.set(data, at + 4);
+  return bytes;
+}
+
+/** SASLResponse: the mechanism's next message (for SCRAM, the client-final-message). */
+export function saslResponse(data: Uint8Array): Buffer {
+  const bytes = allocateMessage(0x70, data.length);
+  bytes.set(data, 5);
+  return bytes;
+}
+
+/**
+ * Query: runs `sql` with the simple query protocol (it may hold several statements).
+ *
+ * Errors: an Error if `sql` contains a NUL byte.
+ */
+export function query(sql: string): Buffer {
+  checkNoNul(sql, 'the query text');
+  return serialize.query(sql);
+}
+
+/** Options of {@link parse}. */
+export interface ParseOptions {
+  /** The prepared statement's name; '' (the default) is the unnamed statement. */
+  readonly statement?: string;
+  /**
+   * Type OIDs of the parameters, in order; 0 or a missing entry lets the server infer the type.
+   * Default: none.
+   */
+  readonly parameterTypeIds?: readonly number[];
+}
+
+/**
+ * Parse: prepares `sql` (one statement, with `$1`, `$2`, ... placeholders) as a statement.
+ *
+ * Errors: an Error if `sql` or the name contains a NUL byte; a RangeError for more than 65535
+ * type OIDs or an OID that is not a uint32.
+ */
+export function parse(sql: string, options: ParseOptions = {}): Buffer {
+  const statement = options.statement ?? '';
+  const types = options.parameterTypeIds ?? [];
+  checkNoNul(sql, 'the query text');
+  checkNoNul(statement, 'the statement name');
+  checkCount(types.length, 'parameter types');
+  const statementSize = Buffer.byteLength(statement) + 1;
+  const sqlSize = Buffer.byteLength(sql) + 1;
+  const bytes = allocateMessage(0x50, statementSize + sqlSize + 2 + 4 * types.length);
+  let at = writeCString(bytes, 5, statement);
+  at = writeCString(bytes, at, sql);
+  at = bytes.writeUInt16BE(types.length, at);
+  for (const oid of types) at = bytes.writeUInt32BE(oid, at);
+  return bytes;
+}
+
+/** A parameter value for {@link bind}. */
+export type BindParameter = string | Uint8Array | null;
+
+/** Options of {@link bind}. */
+export interface BindOptions {
+  /** The destination portal; '' (the default) is the unnamed portal. */
+  readonly portal?: string;
+  /** The source prepared statement; '' (the default) is the unnamed statement. */
+  readonly statement?: string;
+  /**
+   * The format of each parameter, in order. Default: text (0) for strings and nulls, binary (1)
+   * for Uint8Arrays. A Uint8Array given format 0 is sent as the text's UTF-8 bytes.
+   */
+  readonly parameterFormats?: readonly FormatCode[];
+  /**
+   * The result column formats: none (the default) means all text, one applies to every column,
+   * otherwise one per column.
+   */
+  readonly resultFormats?: readonly FormatCode[];
+}
+
+/**
+ * Bind: binds parameter values to a prepared statement, making a portal. Strings are sent as
+ * their UTF-8 bytes, `null` as SQL NULL, Uint8Arrays as they are.
+ *
+ * Errors: an Error if a name contains a NUL byte; a RangeError for more than 65535 parameters
+ * or format codes, for `parameterFormats` of another length than the parameters, or for a
+ * message larger than 2^31 - 1 bytes.
+ */
+export function bind(parameters: readonly BindParameter[], options: BindOptions = {}): Buffer {
+  const portal = options.portal ?? '';
+  const statement = options.statement ?? '';
+  const resultFormats = options.resultFormats ?? [];
+  checkNoNul(portal, 'the portal name');
+  checkNoNul(statement, 'the statement name');
+  checkCount(parameters.length, 'parameters');
+  checkCount(resultFormats.length, 'result formats');
+  const count = parameters.length;
+  let formats = options.parameterFormats;
+  if (formats !== undefined && formats.length !== count) {
+    throw new RangeError(`bind has ${count} parameters but ${formats.length} parameter formats`);
+  }
+  if (formats === undefined && parameters.some((value) => value instanceof Uint8Array)) {
+    formats = parameters.map((value) => (value instanceof Uint8Array ? 1 : 0));
+  }
+  const formatCount = formats?.length ?? 0;
+  // Strings are measured once here and written with their known size below.
+  const sizes = new Array<number>(count);
+  let size = Buffer.byteLength(portal) + 1 + Buffer.byteLength(statement) + 1 + 2 + 2 * formatCount + 2;
+  for (let i = 0; i < count; i++) {
+    const value = parameters[i];
+    const valueSize = value === null ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+    sizes[i] = valueSize;
+    size += 4 + valueSize;
+  }
+  size += 2 + 2 * resultFormats.length;
+  // allocateMessage checks that the size fits the length field.
+  const bytes = allocateMessage(0x42, size);
+  let at = writeCString(bytes, 5, portal);
+  at = writeCString(bytes, at, statement);
+  at = bytes.writeUInt16BE(formatCount, at);
+  for (let i = 0; i < formatCount; i++) at = bytes.writeUInt16BE(formats![i], at);
+  at = bytes.writeUInt16BE(count, at);
+  for (let i = 0; i < count; i++) {
+    const value = parameters[i];
+    if (value === null) {
+      at = bytes.writeInt32BE(-1, at);
+    } else {
+      at = bytes.writeInt32BE(sizes[i], at);
+      if (typeof value === 'string') bytes.write(value, at, sizes[i], 'utf8');
+      else bytes.set(value, at);
+      at += sizes[i];
+    }
+  }
+  at = bytes.writeUInt16BE(resultFormats.length, at);
+  for (const format of resultFormats) at = bytes.writeUInt16BE(format, at);
+  return bytes;
+}
+
+/**
+ * Describe: asks for the description of a prepared statement (ParameterDescription, then
+ * RowDescription or NoData) or of a portal (RowDescription or NoData).
+ *
+ * Errors: an Error if the name contains a NUL byte.
+ */
+export function describe(target: 'statement' | 'portal', name = ''): Buffer {
+  checkNoNul(name, `the ${target} name`);
+  return serialize.describe({ type: target === 'statement' ? 'S' : 'P', name });
+}
+
+/**
+ * Execute: runs a portal. `maxRows` 0 (the default) returns every row; otherwise the server
+ * stops after that many rows with PortalSuspended.
+ *
+ * Errors: an Error if the portal name contains a NUL byte; a RangeError if `maxRows` is not an
+ * integer from 0 to 2^31 - 1.
+ */
+export function execute(portal = '', maxRows = 0): Buffer {
+  checkNoNul(portal, 'the portal name');
+  if (!Number.isInteger(maxRows) || maxRows < 0 || maxRows > maxInt32) {
+    throw new RangeError(`maxRows must be an integer from 0 to ${maxInt32}, not ${maxRows}`);
+  }
+  return serialize.execute({ portal, rows: maxRows });
+}
+
+/**
+ * Close: closes a prepared statement or a portal. The server answers with CloseComplete,
+ * even if there was nothing of that name.
+ *
+ * Errors: an Error if the name contains a NUL byte.
+ */
+export function close(target: 'statement' | 'portal', name = ''): Buffer {
+  checkNoNul(name, `the ${target} name`);
+  return serialize.close({ type: target === 'statement' ? 'S' : 'P', name });
+}
+
+/** Sync: ends an extended-protocol request; the server answers with ReadyForQuery. */
+export function sync(): Buffer {
+  return serialize.sync();
+}
+
+/** Flush: asks the server to send what it has produced so far, without a ReadyForQuery. */
+export function flush(): Buffer {
+  return serialize.flush();
+}
+
+/** CopyData: a piece of COPY FROM STDIN data (copied into the message). */
+export function copyData(data: Uint8Array): Buffer {
+  const bytes = allocateMessage(0x64, data.length);
+  bytes.set(data, 5);
+  return bytes;
+}
+
+/** CopyDone: the end of COPY FROM STDIN data. */
+export function copyDone(): Buffer {
+  return serialize.copyDone();
+}
+
+/**
+ * CopyFail: aborts COPY FROM STDIN; the server fails the COPY with an error that quotes
+ * `reason`, and nothing is copied.
+ *
+ * Errors: an Error if the reason contains a NUL byte.
+ */
+export function copyFail(reason: string): Buffer {
+  checkNoNul(reason, 'the CopyFail reason');
+  return serialize.copyFail(reason);
+}
+
+/** Terminate: ends the session; the server closes the connection without answering. */
+export function terminate(): Buffer {
+  return serialize.end();
+}
+
+/** A message with type byte `type`, its length, and room for a body of `bodySize` bytes at offset 5. */
+function allocateMessage(type: number, bodySize: number): Buffer {
+  if (bodySize + 4 > maxInt32) throw new RangeError(`a message of ${bodySize + 4} bytes is larger than the protocol allows`);
+  const bytes = Buffer.allocUnsafe(5 + bodySize);
+  bytes[0] = type;
+  bytes.writeInt32BE(4 + bodySize, 1);
+  return bytes;
+}
+
+/** Writes `text` and a NUL at `at`; returns the offset after the NUL. */
+function writeCString(bytes: Buffer, at: number, text: string): number {
+  at += bytes.write(text, at, 'utf8');
+  bytes[at] = 0;
+  return at + 1;
+}
+
+function checkNoNul(text: string, what: string): void {
+  if (text.includes('\0')) throw new Error(`${what} contains a NUL byte, which the protocol cannot send`);
+}
+
+function checkCount(count: number, what: string): void {
+  if (count > 0xffff) throw new RangeError(`${count} ${what} are more than the protocol allows (65535)`);
+}
+
+function checkInt32(value: number, what: string): void {
+  if (!Number.isInteger(value) || value < -0x80000000 || value > maxInt32) {
+    throw new RangeError(`${what} must be an int32, not ${value}`);
+  }
+}
