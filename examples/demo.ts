@@ -1,5 +1,5 @@
-import { ensurePostgresBinaries } from '../spec/harness/postgres-binaries';
-import { runPsql } from '../spec/harness/psql';
+import { concatMap, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { connect, withConnection, type ConnectionConfig } from '../lib';
 
 /** Where the demo connects: a server that trusts `user` (examples/run-demo.ts starts one). */
 export interface DemoConfig {
@@ -10,11 +10,39 @@ export interface DemoConfig {
 }
 
 /**
- * The rxpg demo, run by `npm run demo` against a throwaway server.
- *
- * Placeholder until the client API lands: it prints the server version through psql.
+ * The rxpg demo, run by `npm run demo` against a throwaway server: connects, shows what the
+ * server reported at startup, runs a multi-statement script, and shows notices and a clean
+ * close.
  */
 export async function main(config: DemoConfig): Promise<void> {
-  const binDir = await ensurePostgresBinaries();
-  console.log(await runPsql({ ...config, binDir }, 'select version()'));
+  const settings: ConnectionConfig = { ...config, sslmode: 'disable', applicationName: 'rxpg-demo' };
+
+  const connection = await firstValueFrom(connect(settings));
+  console.log(`connected to PostgreSQL ${connection.parameters.server_version} as backend ${connection.processId}`);
+  connection.notices$.subscribe((notice) => console.log(`notice (${notice.severity}): ${notice.message}`));
+
+  const results = await lastValueFrom(
+    connection
+      .simpleQuery(
+        `CREATE TEMPORARY TABLE planets (name text, moons int);
+         INSERT INTO planets VALUES ('Mercury', 0), ('Earth', 1), ('Mars', 2), ('Jupiter', 95);
+         DO $$ BEGIN RAISE NOTICE 'planets loaded'; END $$;
+         SELECT name, moons FROM planets WHERE moons > 0 ORDER BY moons DESC`,
+      )
+      .pipe(toArray()),
+  );
+  for (const result of results) console.log(`${result.command.padEnd(12)} ${JSON.stringify(result.rows)}`);
+  await connection.close();
+  console.log(`closed: state is ${connection.state}`);
+
+  // withConnection: connect, work, close — whatever happens.
+  const times = await lastValueFrom(
+    withConnection(settings, (scoped) =>
+      scoped.simpleQuery("SELECT now()::text AS now; SELECT current_setting('application_name')"),
+    ).pipe(
+      concatMap((result) => result.rows),
+      toArray(),
+    ),
+  );
+  console.log('withConnection rows:', JSON.stringify(times));
 }
