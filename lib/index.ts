@@ -1,10 +1,27 @@
-export { connect, withConnection, Connection } from './client';
+export { connect, withConnection, listen, Connection } from './client';
+export type {
+  CommandResult,
+  Pushback,
+  QueryOptions,
+  RawRow,
+  RowMode,
+  ListenOptions,
+  ListenerEvent,
+  ListenerConnected,
+  ListenerNotification,
+  ListenerDisconnected,
+} from './client';
+export type { ChannelEvent } from './notifications';
+export { TypeRegistry, TypeOid, ParameterError, quoteIdentifier } from './types';
+export type { Interval, TextDecoder as ValueDecoder } from './types';
 export {
   PostgresError,
   ConnectionError,
   ProtocolError,
   AuthenticationError,
   ConfigError,
+  TimeoutError,
+  QueryShapeError,
 } from './errors';
 export type { ErrorFields } from './errors';
 export type { ConnectionConfig, ResolvedConnectionConfig, SslMode, PasswordSource } from './config';

@@ -17,6 +17,7 @@ import {
   openSocket,
   socketAddress,
   type NegotiatedSocket,
+  type SocketAddress,
   type TlsRequest,
 } from '../transport';
 import { Connection } from './connection';
@@ -120,15 +121,24 @@ function attempt(
     ),
     switchMap(({ socket, encrypted }) => {
       onNegotiated?.(encrypted);
-      return login(new Transport(socket, { encrypted, description }), config, description);
+      return login(new Transport(socket, { encrypted, description }), config, description, address);
     }),
   );
 }
 
 /** Runs the startup conversation on a fresh transport; emits the connection once it is ready. */
-function login(transport: Transport, config: ResolvedConnectionConfig, description: string): Observable<ProtocolConnection> {
+function login(
+  transport: Transport,
+  config: ResolvedConnectionConfig,
+  description: string,
+  cancelAddress: SocketAddress,
+): Observable<ProtocolConnection> {
   return new Observable<ProtocolConnection>((subscriber) => {
-    const connection = new ProtocolConnection(transport, { maxMessageSize: config.maxMessageSize, description });
+    const connection = new ProtocolConnection(transport, {
+      maxMessageSize: config.maxMessageSize,
+      description,
+      cancelAddress,
+    });
     let ready = false;
     const parameters: Record<string, string> = {
       database: config.database,

@@ -1,15 +1,28 @@
 import { Observable } from 'rxjs';
 import type { ResolvedConnectionConfig } from '../config';
-import type { ConnectionError, ErrorFields } from '../errors';
+import { QueryShapeError, TimeoutError, type ConnectionError, type ErrorFields } from '../errors';
 import {
+  ExtendedQueryConversation,
   SimpleQueryConversation,
+  rowCountOf,
+  startsWithCopy,
+  type Conversation,
+  type QuerySink,
   type ConnectionState,
   type Notification,
   type ParameterChange,
   type ProtocolConnection,
   type ResultSet,
 } from '../protocol';
-import type { BackendMessage } from '../wire';
+import { NotificationChannels, type ChannelEvent } from '../notifications/notification-channels';
+import { notify } from '../notifications/notify';
+import { TypeRegistry, encodeParameter } from '../types';
+import type { BackendMessage, BindParameter, FieldDescription } from '../wire';
+import type { CommandResult, QueryOptions } from './query-options';
+import { rowBuilder, type RowBuilder } from './row-builder';
+
+/** The most parameters one statement can have: Bind counts them in an int16. */
+const maxParameters = 65535;
 
 /**
  * An open connection to PostgreSQL, as emitted by `connect`. Requests made on it are cold
@@ -21,11 +34,19 @@ import type { BackendMessage } from '../wire';
 export class Connection implements AsyncDisposable {
   readonly #protocol: ProtocolConnection;
   readonly #config: ResolvedConnectionConfig;
+  #channels: NotificationChannels | undefined;
+
+  /**
+   * How this connection decodes column values, by type OID. Per connection: overriding a
+   * decoder here (`connection.types.setDecoder(oid, fn)`) affects no other connection.
+   */
+  readonly types: TypeRegistry;
 
   /** @internal Use `connect`. */
   constructor(protocol: ProtocolConnection, config: ResolvedConnectionConfig) {
     this.#protocol = protocol;
     this.#config = config;
+    this.types = new TypeRegistry({ bigint: config.bigint });
   }
 
   /** `open`, `closing`, `closed` (gracefully) or `failed`. */
@@ -99,6 +120,153 @@ export class Connection implements AsyncDisposable {
   }
 
   /**
+   * Runs one statement and emits its rows. Cold: nothing is written before subscribe, and each
+   * subscription runs the statement again. The statement goes through the extended protocol
+   * (Parse/Bind/Describe/Execute/Sync in one write), so `$1, $2, ...` parameters never become
+   * part of the SQL text. Requests made while others are in flight are written at once
+   * (pipelined), each with its own Sync: a failing statement fails only its own Observable.
+   *
+   * Rows are objects keyed by column name with decoded values (see `types`), value arrays with
+   * `rowMode: 'array'`, or postgres_async's raw shape with `rowMode: 'raw'`. The type
+   * parameter is not checked. Parameters: strings, `null`, numbers, bigint, booleans, Date,
+   * Buffer/Uint8Array (bytea), arrays, plain objects (JSON); `undefined` is an error.
+   *
+   * Unsubscribing before the end: a request not written yet is dropped; a running one has its
+   * remaining replies discarded up to its ReadyForQuery (the connection stays usable) and is
+   * stopped on the server with a CancelRequest when that cannot hit another request. The
+   * `timeout` option does the same and errors with a TimeoutError. `pushback` and the
+   * `interop` bridges bound memory for slow consumers.
+   *
+   * Errors: PostgresError for a failed statement (with the non-enumerable `sql` and the
+   * parameter count, never the values); ParameterError for a parameter that cannot be sent;
+   * RangeError for more than 65535 parameters, Error for a NUL byte in the SQL (nothing is
+   * sent, the connection stays usable); QueryShapeError for COPY (use copyIn / copyOut);
+   * TimeoutError; ConnectionError when the connection is closed or fails, linking the cause.
+   *
+   * @example
+   * connection.query<{ id: number; name: string }>('SELECT id, name FROM users WHERE id = $1', [42])
+   *   .subscribe((user) => console.log(user.name));
+   */
+  query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      let build: RowBuilder | undefined;
+      const mode = options.rowMode ?? 'object';
+      const sink: QuerySink = {
+        fields: (fields) => {
+          build = rowBuilder(fields, this.types, mode);
+          try {
+            options.onFields?.(fields.map(resultField));
+          } catch (error) {
+            // The callback's failure is this query's, never the connection's.
+            subscriber.error(error);
+          }
+        },
+        row: (values) => subscriber.next((build as RowBuilder)(values) as T),
+        complete: (tag) => {
+          try {
+            options.onComplete?.({ command: tag, rowCount: rowCountOf(tag) });
+          } catch (error) {
+            subscriber.error(error);
+            return;
+          }
+          subscriber.complete();
+        },
+        error: (error) => subscriber.error(error),
+        pushback: options.pushback,
+      };
+      return this.#run(sql, params, sink, options, (error) => subscriber.error(error));
+    });
+  }
+
+  /**
+   * Runs one statement that returns no rows (postgres_async's query_expect_no_data) and emits
+   * its {@link CommandResult} once. `execute('')` is a cheap round trip (a heartbeat).
+   * Cold, pipelined and cancellable like `query`.
+   *
+   * Errors: as `query`, plus a QueryShapeError when the statement returned rows — it still
+   * ran (and may have changed data), as in postgres_async.
+   *
+   * @example
+   * connection.execute('UPDATE accounts SET frozen = true WHERE id = $1', [7])
+   *   .subscribe(({ rowCount }) => console.log(`${rowCount} frozen`));
+   */
+  execute(sql: string, params: readonly unknown[] = [], options: Omit<QueryOptions, 'rowMode' | 'onFields'> = {}): Observable<CommandResult> {
+    return new Observable<CommandResult>((subscriber) => {
+      let rows = 0;
+      const sink: QuerySink = {
+        fields: () => undefined,
+        row: () => {
+          rows += 1;
+        },
+        complete: (tag) => {
+          if (rows > 0) {
+            subscriber.error(new QueryShapeError(`execute() expects no rows, but the statement returned ${rows}`, sql));
+            return;
+          }
+          const result = { command: tag, rowCount: rowCountOf(tag) };
+          options.onComplete?.(result);
+          subscriber.next(result);
+          subscriber.complete();
+        },
+        error: (error) => subscriber.error(error),
+      };
+      return this.#run(sql, params, sink, options, (error) => subscriber.error(error));
+    });
+  }
+
+  /** Encodes, enqueues and arms the timeout of one extended query; returns its teardown. */
+  #run(
+    sql: string,
+    params: readonly unknown[],
+    sink: QuerySink,
+    options: Pick<QueryOptions, 'timeout'>,
+    fail: (error: unknown) => void,
+  ): () => void {
+    let finished = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settle = () => {
+      finished = true;
+      clearTimeout(timer);
+    };
+    const tracked: QuerySink = {
+      fields: sink.fields,
+      row: sink.row,
+      pushback: sink.pushback,
+      complete: (tag) => {
+        settle();
+        sink.complete(tag);
+      },
+      error: (error) => {
+        settle();
+        sink.error(error);
+      },
+    };
+    let conversation: ExtendedQueryConversation;
+    try {
+      conversation = new ExtendedQueryConversation(sql, encodeParameters(params), tracked, { exclusive: startsWithCopy(sql) });
+    } catch (error) {
+      fail(error);
+      return () => undefined;
+    }
+    if (options.timeout !== undefined) {
+      const limit = options.timeout;
+      timer = setTimeout(() => {
+        if (finished) return;
+        settle();
+        this.#protocol.abandon(conversation);
+        fail(new TimeoutError(`query timed out after ${limit} ms`, limit));
+      }, limit);
+    }
+    this.#protocol.enqueue(conversation);
+    return () => {
+      if (!finished) {
+        settle();
+        this.#protocol.abandon(conversation);
+      }
+    };
+  }
+
+  /**
    * Runs SQL text through the simple query protocol: several statements may be separated by
    * semicolons (`BEGIN; ...; COMMIT`); no parameters. Emits one {@link ResultSet} per
    * statement (text values, no decoding), then completes.
@@ -115,14 +283,78 @@ export class Connection implements AsyncDisposable {
    */
   simpleQuery(sql: string): Observable<ResultSet> {
     return new Observable<ResultSet>((subscriber) => {
-      const conversation = new SimpleQueryConversation(sql, {
-        resultSet: (result) => subscriber.next(result),
-        error: (error) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      });
+      let finished = false;
+      const conversation: Conversation = new SimpleQueryConversation(
+        sql,
+        {
+          resultSet: (result) => subscriber.next(result),
+          error: (error) => {
+            finished = true;
+            subscriber.error(error);
+          },
+          complete: () => {
+            finished = true;
+            subscriber.complete();
+          },
+        },
+        { exclusive: /\bcopy\b/i.test(sql) },
+      );
       this.#protocol.enqueue(conversation);
-      return () => conversation.detach();
+      return () => {
+        if (!finished) this.#protocol.abandon(conversation);
+      };
     });
+  }
+
+  /**
+   * The notifications sent to `channel` (NOTIFY / pg_notify): a hot Observable backed by one
+   * Subject per channel. The first subscriber makes the connection `LISTEN` (the channel name
+   * is quoted by rxpg, so any name works); the last unsubscribe makes it `UNLISTEN`. Every
+   * subscriber sees each notification once; nothing is replayed. Notifications that arrive
+   * while a query streams are still delivered.
+   *
+   * Caveats (PostgreSQL's): a LISTEN inside a transaction that rolls back has no effect; a
+   * notification is delivered only when the sender commits, and only between this session's
+   * own transactions; while this connection's socket is paused by a query's pushback,
+   * notifications wait too — listen on a dedicated connection (or use `listen`, which also
+   * reconnects).
+   *
+   * Errors: the LISTEN's PostgresError (nothing stays registered); the connection's
+   * ConnectionError when it fails. A graceful close completes the Observable.
+   *
+   * @example
+   * connection.notifications('jobs').subscribe(({ payload }) => console.log(payload));
+   */
+  notifications(channel: string): Observable<Notification> {
+    return this.#notificationChannels().channel(channel);
+  }
+
+  /**
+   * As {@link notifications}, but first emits `{ type: 'listening' }` once LISTEN has
+   * completed, so the caller knows from when on notifications are caught; then
+   * `{ type: 'notification', notification }` for each.
+   */
+  channelEvents(channel: string): Observable<ChannelEvent> {
+    return this.#notificationChannels().channelEvents(channel);
+  }
+
+  /**
+   * Sends a notification with `pg_notify($1, $2)` — never SQL built from the payload. Cold;
+   * emits once when the server has run it, then completes.
+   *
+   * Errors: TypeError / RangeError for an invalid channel name; PostgresError for a payload of
+   * 8000 bytes or more; ConnectionError when the connection is unusable.
+   *
+   * @example
+   * await lastValueFrom(connection.notify('jobs', JSON.stringify({ id: 42 })));
+   */
+  notify(channel: string, payload = ''): Observable<void> {
+    return notify(this, channel, payload);
+  }
+
+  #notificationChannels(): NotificationChannels {
+    this.#channels ??= new NotificationChannels(this);
+    return this.#channels;
   }
 
   /**
@@ -143,4 +375,26 @@ export class Connection implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close().catch(() => undefined);
   }
+}
+
+function resultField(field: FieldDescription) {
+  return {
+    name: field.name,
+    dataTypeId: field.dataTypeId,
+    tableId: field.tableId,
+    columnId: field.columnId,
+    dataTypeSize: field.dataTypeSize,
+    dataTypeModifier: field.dataTypeModifier,
+  };
+}
+
+/** Encodes query parameters for Bind. Errors: RangeError over 65535, ParameterError per value. */
+function encodeParameters(params: readonly unknown[]): BindParameter[] {
+  if (!Array.isArray(params)) throw new TypeError('query parameters must be an array');
+  if (params.length > maxParameters) {
+    throw new RangeError(`a statement can have at most ${maxParameters} parameters, got ${params.length}`);
+  }
+  const encoded: BindParameter[] = new Array(params.length);
+  for (let i = 0; i < params.length; i++) encoded[i] = encodeParameter(params[i], i);
+  return encoded;
 }

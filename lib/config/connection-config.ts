@@ -62,6 +62,8 @@ export interface ConnectionConfig {
   readonly keepAlive?: boolean;
   /** Aborting it aborts the connection attempt, like unsubscribing from `connect()`. */
   readonly signal?: AbortSignal;
+  /** Decode int8 columns as `bigint` rather than string (default false). */
+  readonly bigint?: boolean;
 }
 
 /**
@@ -91,6 +93,7 @@ export interface ResolvedConnectionConfig {
   readonly maxMessageSize: number;
   readonly keepAlive: boolean;
   readonly signal: AbortSignal | undefined;
+  readonly bigint: boolean;
 }
 
 /** 1 GiB, the seed's and libpq's practical ceiling for one backend message. */

@@ -122,6 +122,7 @@ export function resolveConnectionConfig(
     maxMessageSize: explicit.maxMessageSize ?? defaultMaxMessageSize,
     keepAlive: pick('keepAlive') ?? true,
     signal: explicit.signal,
+    bigint: explicit.bigint ?? false,
   };
   const password: PasswordSource | undefined = explicit.password ?? fromString.password ?? fromEnv.password;
   Object.defineProperty(resolved, 'password', { value: password, enumerable: false });
@@ -192,6 +193,10 @@ function checkExplicit(config: ConnectionConfig): void {
     throw new ConfigError(`maxMessageSize must be an integer from ${minMaxMessageSize} to ${maxMaxMessageSize}`, {
       setting: 'maxMessageSize',
     });
+  }
+
+  if (config.bigint !== undefined && typeof config.bigint !== 'boolean') {
+    throw new ConfigError('bigint must be a boolean', { setting: 'bigint' });
   }
 
   if (config.keepAlive !== undefined && typeof config.keepAlive !== 'boolean') {

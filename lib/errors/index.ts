@@ -7,3 +7,5 @@ export type { ConnectionErrorOptions } from './connection-error';
 export { ProtocolError } from './protocol-error';
 export { AuthenticationError } from './authentication-error';
 export { ConfigError } from './config-error';
+export { TimeoutError } from './timeout-error';
+export { QueryShapeError } from './query-shape-error';

@@ -1,3 +1,4 @@
+import type { ObservableInput } from 'rxjs';
 import type { ConnectionError } from '../errors';
 import type { BackendMessage } from '../wire';
 
@@ -9,6 +10,12 @@ import type { BackendMessage } from '../wire';
  * not ended.
  */
 export interface Conversation {
+  /**
+   * When true the conversation is written only once nothing else is in flight, and nothing
+   * is written after it until it ends (COPY: the server treats any other message during a
+   * COPY as an error, which would swallow the pipelined requests behind it).
+   */
+  readonly exclusive?: boolean;
   /** Writes the conversation's opening frontend messages. */
   start(channel: ConversationChannel): void;
   /**
@@ -19,6 +26,16 @@ export interface Conversation {
   handle(message: BackendMessage, channel: ConversationChannel): boolean;
   /** The connection ended before this conversation did. */
   fail(error: ConnectionError): void;
+  /**
+   * The subscriber went away: stop delivering, keep consuming replies up to ReadyForQuery so
+   * the connection stays in sync.
+   */
+  detach?(): void;
+  /**
+   * Called after each socket chunk in which this conversation received data. While what it
+   * returns is pending, the socket is paused (postgres_async's pushback).
+   */
+  pushback?(): ObservableInput<unknown> | void;
 }
 
 /** What a conversation may do with its connection while it runs. */

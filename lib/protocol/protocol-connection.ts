@@ -1,8 +1,9 @@
-import { Observable, Subject } from 'rxjs';
+import { Observable, Subject, from, type Subscription } from 'rxjs';
 import { ConnectionError, PostgresError, ProtocolError, type ErrorFields } from '../errors';
-import type { Transport } from '../transport';
+import { sendCancelRequest, type SocketAddress, type Transport } from '../transport';
 import { BackendMessageDecoder, terminate, type BackendMessage } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
+import { SimpleQueryConversation } from './simple-query-conversation';
 
 /** Where a connection is in its life. */
 export type ConnectionState = 'connecting' | 'open' | 'closing' | 'closed' | 'failed';
@@ -42,7 +43,16 @@ export class ProtocolConnection {
   readonly #transport: Transport;
   readonly #decoder: BackendMessageDecoder;
   readonly #description: string;
+  /** Written conversations, oldest first; the first one receives the messages. */
   readonly #conversations: Conversation[] = [];
+  /** Conversations not written yet because a barrier (COPY, a cancel in progress) holds them back. */
+  readonly #held: Conversation[] = [];
+  readonly #cancelAddress: SocketAddress | undefined;
+  /** A CancelRequest in flight: later writes wait until it can no longer hit them. */
+  #cancelling: Cancelling | undefined;
+  /** The conversation that received rows in the chunk being decoded (for pushback). */
+  #receivingRows: Conversation | undefined;
+  #pushbackWait: Subscription | undefined;
   readonly #messages = new Subject<BackendMessage>();
   readonly #notices = new Subject<ErrorFields>();
   readonly #notifications = new Subject<Notification>();
@@ -68,8 +78,12 @@ export class ProtocolConnection {
   /** Completes on graceful close; errors with the ConnectionError that ended the connection. */
   readonly closed$: Observable<void> = this.#closed.asObservable();
 
-  constructor(transport: Transport, options: { readonly maxMessageSize: number; readonly description: string }) {
+  constructor(
+    transport: Transport,
+    options: { readonly maxMessageSize: number; readonly description: string; readonly cancelAddress?: SocketAddress },
+  ) {
     this.#transport = transport;
+    this.#cancelAddress = options.cancelAddress;
     this.#description = options.description;
     this.#decoder = new BackendMessageDecoder({ maxMessageSize: options.maxMessageSize });
     this.#channel = {
@@ -132,8 +146,98 @@ export class ProtocolConnection {
       conversation.fail(this.unusableError());
       return;
     }
+    if (this.#held.length > 0 || !this.#mayWrite(conversation)) {
+      this.#held.push(conversation);
+      return;
+    }
+    this.#write(conversation);
+  }
+
+  /**
+   * The subscriber of a conversation went away. A conversation not written yet is simply
+   * dropped. A written one is detached (its replies are read and discarded up to its
+   * ReadyForQuery) and, when it is the one the server is running and nothing was written
+   * after it, a CancelRequest stops it; later writes are held back until that cancel can no
+   * longer hit them. With requests pipelined behind it the cancel is skipped, since it could
+   * land on one of those.
+   */
+  abandon(conversation: Conversation): void {
+    const heldAt = this.#held.indexOf(conversation);
+    if (heldAt >= 0) {
+      this.#held.splice(heldAt, 1);
+      return;
+    }
+    const writtenAt = this.#conversations.indexOf(conversation);
+    if (writtenAt < 0) return;
+    conversation.detach?.();
+    if (writtenAt === 0 && this.#conversations.length === 1 && this.#state === 'open' && this.#cancelling === undefined) {
+      this.#cancel(conversation);
+    }
+  }
+
+  #cancel(conversation: Conversation): void {
+    const key = this.#backendKey;
+    const address = this.#cancelAddress;
+    if (key === undefined || address === undefined) return;
+    const cancelling: Cancelling = { conversation, ended: false, sent: false, fence: undefined };
+    this.#cancelling = cancelling;
+    const settle = () => {
+      cancelling.sent = true;
+      this.#afterCancelStep(cancelling);
+    };
+    sendCancelRequest(address, key).subscribe({ complete: settle, error: settle });
+  }
+
+  /**
+   * Once the cancelled conversation has ended and the server has closed the cancel socket, a
+   * fence (`SELECT 1`) runs before anything held back. The postmaster signals the backend
+   * twice (the process and its process group), and the second SIGINT can leave a cancel
+   * pending that fires in the next statement's Parse; the fence absorbs it.
+   */
+  #afterCancelStep(cancelling: Cancelling): void {
+    if (this.#cancelling !== cancelling || !cancelling.ended || !cancelling.sent || cancelling.fence !== undefined) return;
+    if (this.#state !== 'open') {
+      this.#cancelling = undefined;
+      return;
+    }
+    const fence = new SimpleQueryConversation('SELECT 1', ignoreResults);
+    cancelling.fence = fence;
+    this.#write(fence);
+  }
+
+  /** Whether a conversation may be written now, given the barriers in force. */
+  #mayWrite(conversation: Conversation): boolean {
+    if (this.#cancelling !== undefined) return false;
+    if (this.#conversations.length === 0) return true;
+    if (conversation.exclusive === true) return false;
+    return !this.#conversations.some((written) => written.exclusive === true);
+  }
+
+  #write(conversation: Conversation): void {
     this.#conversations.push(conversation);
     conversation.start(this.#channel);
+  }
+
+  /** Writes held conversations as far as the barriers allow. */
+  #releaseHeld(): void {
+    while (this.#held.length > 0 && this.#state === 'open' && this.#mayWrite(this.#held[0])) {
+      this.#write(this.#held.shift() as Conversation);
+    }
+  }
+
+  /** A conversation ended (its ReadyForQuery arrived): move on. */
+  #ended(conversation: Conversation): void {
+    this.#conversations.shift();
+    const cancelling = this.#cancelling;
+    if (cancelling !== undefined && cancelling.conversation === conversation) {
+      cancelling.ended = true;
+      this.#afterCancelStep(cancelling);
+    } else if (cancelling !== undefined && cancelling.fence === conversation) {
+      this.#cancelling = undefined;
+      this.#releaseHeld();
+    } else if (this.#held.length > 0) {
+      this.#releaseHeld();
+    }
   }
 
   /** The ConnectionError given to requests made on a connection that is closing, closed or failed. */
@@ -167,6 +271,7 @@ export class ProtocolConnection {
     });
     this.#closing.catch(() => undefined);
     this.#state = 'closing';
+    for (const held of this.#held.splice(0)) held.fail(this.unusableError());
     const timeout = options.timeout ?? defaultCloseTimeout;
     this.#closeTimer = setTimeout(() => {
       this.fail(
@@ -194,7 +299,8 @@ export class ProtocolConnection {
     this.#failure = error;
     clearTimeout(this.#closeTimer);
     this.#transport.destroy();
-    const inFlight = this.#conversations.splice(0);
+    this.#pushbackWait?.unsubscribe();
+    const inFlight = [...this.#conversations.splice(0), ...this.#held.splice(0)];
     for (const conversation of inFlight) conversation.fail(error);
     this.#notices.complete();
     this.#parameterChanges.complete();
@@ -205,10 +311,35 @@ export class ProtocolConnection {
   }
 
   #receive(chunk: Buffer): void {
+    this.#receivingRows = undefined;
     try {
       this.#decoder.decode(chunk, this.#dispatch);
     } catch (error) {
       this.fail(asConnectionError(error));
+      return;
+    }
+    const receiver = this.#receivingRows as Conversation | undefined;
+    if (receiver?.pushback !== undefined) this.#applyPushback(receiver);
+  }
+
+  /** Pauses the socket while the receiver's pushback is pending (postgres_async's pushback). */
+  #applyPushback(receiver: Conversation): void {
+    const pending = receiver.pushback?.();
+    if (pending === undefined || pending === null || this.#state === 'failed' || this.#state === 'closed') return;
+    let settled = false;
+    let paused = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      if (paused) this.#transport.resume();
+      this.#pushbackWait = undefined;
+    };
+    const wait = from(pending).subscribe({ next: settle, error: settle, complete: settle });
+    if (!settled) {
+      paused = true;
+      this.#transport.pause();
+      this.#pushbackWait = wait;
+      wait.add(settle);
     }
   }
 
@@ -235,7 +366,8 @@ export class ProtocolConnection {
       this.#unexpected(message);
       return;
     }
-    if (conversation.handle(message, this.#channel)) this.#conversations.shift();
+    if (message.name === 'DataRow' || message.name === 'CopyData') this.#receivingRows = conversation;
+    if (conversation.handle(message, this.#channel)) this.#ended(conversation);
   };
 
   /** A message that no conversation waits for: a FATAL while idle, or a protocol violation. */
@@ -272,6 +404,19 @@ export class ProtocolConnection {
     this.fail(new ConnectionError(`${message} [${this.#description}]`, { code: '08006', cause: fatal }));
   }
 }
+
+/** A CancelRequest in progress and what must happen before later writes are safe. */
+interface Cancelling {
+  readonly conversation: Conversation;
+  /** The cancelled conversation's ReadyForQuery has arrived. */
+  ended: boolean;
+  /** The server has closed the cancel socket (or it failed). */
+  sent: boolean;
+  /** The fence statement written after both, if any. */
+  fence: Conversation | undefined;
+}
+
+const ignoreResults = { resultSet: () => undefined, error: () => undefined, complete: () => undefined };
 
 /** Terminate: written last by `close`; it ends when the server's EOF arrives. */
 const terminateConversation: Conversation = {

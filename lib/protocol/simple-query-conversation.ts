@@ -42,6 +42,7 @@ export interface SimpleQueryObserver {
  * CopyFail and CopyOut data is discarded, and the observer gets an error.
  */
 export class SimpleQueryConversation implements Conversation {
+  readonly exclusive: boolean;
   readonly #sql: string;
   readonly #observer: SimpleQueryObserver;
   #fields: ResultField[] = [];
@@ -49,7 +50,8 @@ export class SimpleQueryConversation implements Conversation {
   #error: Error | undefined;
   #ended = false;
 
-  constructor(sql: string, observer: SimpleQueryObserver) {
+  constructor(sql: string, observer: SimpleQueryObserver, options: { readonly exclusive?: boolean } = {}) {
+    this.exclusive = options.exclusive === true;
     this.#sql = sql;
     this.#observer = observer;
   }

@@ -37,6 +37,7 @@ describe('resolveConnectionConfig: defaults', () => {
       maxMessageSize: defaultMaxMessageSize,
       keepAlive: true,
       signal: undefined,
+      bigint: false,
     });
     expect(config.password).toBeUndefined();
   });

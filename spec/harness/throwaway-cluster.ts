@@ -34,7 +34,7 @@ export interface ThrowawayClusterSettings extends ClusterSettings {
   readonly binDir: string;
   readonly dataDir: string;
   readonly logFile: string;
-  /** The postmaster's pid. */
+  /** The postmaster's pid (a new one after {@link ThrowawayCluster.startServer}). */
   readonly pid: number;
 }
 
@@ -47,6 +47,18 @@ export interface ThrowawayCluster extends ThrowawayClusterSettings {
   psql(sql: string): Promise<string>;
   /** Stops the server immediately and removes its directories. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Stops the server immediately (`pg_ctl stop -m immediate`) but keeps its directories, so
+   * that {@link startServer} can bring it back — a server outage for fault tests. Resolves once
+   * the server has exited. Idempotent while stopped.
+   */
+  stopServer(): Promise<void>;
+  /**
+   * Starts the server again after {@link stopServer}, on the same port and with the same data
+   * (after crash recovery), and resolves once it accepts connections. Does nothing while the
+   * server runs. Rejects after `stop()`, or when the port was taken in the meantime.
+   */
+  startServer(): Promise<void>;
 }
 
 const defaultStartTimeoutMs = 30_000;
@@ -82,13 +94,26 @@ export async function startThrowawayCluster(options: ThrowawayClusterOptions = {
     if (roles) await writeFile(join(dataDir, 'pg_hba.conf'), authRolesHbaConf(roles));
 
     const settings = { ...serverSettings(socketDir, certificates), ...options.settings };
-    server = await PostmasterProcess.start({ binDir, osUser, dataDir, socketDir, logFile, settings }, options.startTimeoutMs ?? defaultStartTimeoutMs);
+    const postmasterConfig: PostmasterConfig = { binDir, osUser, dataDir, socketDir, logFile, settings };
+    const startTimeoutMs = options.startTimeoutMs ?? defaultStartTimeoutMs;
+    server = await PostmasterProcess.start(postmasterConfig, startTimeoutMs);
     const target: SuperuserTarget = { host: '127.0.0.1', port: server.port, socketDir, superuser: 'postgres', database: 'postgres', binDir, osUser };
     if (roles) await psqlAsSuperuser(target, createAuthRolesSql(roles));
     const serverVersion = await psqlAsSuperuser(target, 'SHOW server_version');
 
-    const running = server;
+    let running = server;
     let stopped: Promise<void> | undefined;
+    let restarting: Promise<void> | undefined;
+    const port = server.port;
+    const startServer = async (): Promise<void> => {
+      if (stopped !== undefined) throw new Error('startServer: the throwaway cluster has been removed (stop() was called)');
+      if (running.stopRequested) await running.stop();
+      if (!running.hasExited) return;
+      const next = await PostmasterProcess.startOnPort(postmasterConfig, port, startTimeoutMs);
+      running = next;
+      // stop() was called while this server was starting: it must not outlive the cluster.
+      if (stopped !== undefined) await next.stop();
+    };
     const cluster: ThrowawayCluster = {
       host: '127.0.0.1',
       port: server.port,
@@ -100,11 +125,23 @@ export async function startThrowawayCluster(options: ThrowawayClusterOptions = {
       osUser,
       dataDir,
       logFile,
-      pid: server.pid,
+      get pid() {
+        return running.pid;
+      },
       tls: certificates && tlsSettings(certificates),
       roles,
       psql: (sql) => psqlAsSuperuser(target, sql),
-      stop: () => (stopped ??= running.stop().finally(removeDirs)),
+      stop: () =>
+        (stopped ??= (restarting ?? Promise.resolve())
+          .catch(() => undefined)
+          .then(() => running.stop())
+          .finally(removeDirs)),
+      stopServer: () => running.stop(),
+      startServer: () => {
+        const attempt = (restarting ?? Promise.resolve()).catch(() => undefined).then(startServer);
+        restarting = attempt;
+        return attempt;
+      },
     };
     return cluster;
   } catch (error) {
@@ -191,7 +228,7 @@ class PostmasterProcess {
   static async start(config: PostmasterConfig, timeoutMs: number): Promise<PostmasterProcess> {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      const server = PostmasterProcess.spawn(config, port);
+      const server = PostmasterProcess.spawn(config, port, 'w');
       try {
         await server.waitUntilReady(timeoutMs);
         return server;
@@ -203,11 +240,36 @@ class PostmasterProcess {
     }
   }
 
-  private static spawn(config: PostmasterConfig, port: number): PostmasterProcess {
+  /**
+   * Starts the server of an existing data directory on a given port (a restart after
+   * {@link stop}) and waits until it accepts connections. The log is appended to.
+   */
+  static async startOnPort(config: PostmasterConfig, port: number, timeoutMs: number): Promise<PostmasterProcess> {
+    const server = PostmasterProcess.spawn(config, port, 'a');
+    try {
+      await server.waitUntilReady(timeoutMs);
+      return server;
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }
+
+  /** Whether {@link stop} has been called. */
+  get stopRequested(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  /** Whether the server process has exited. */
+  get hasExited(): boolean {
+    return this.exitStatus !== undefined;
+  }
+
+  private static spawn(config: PostmasterConfig, port: number, logMode: 'w' | 'a'): PostmasterProcess {
     const settings = { ...config.settings, port };
     const args = ['-D', config.dataDir, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${settingValue(value)}`])];
     const [program, programArgs] = asOsUser(config.osUser, join(config.binDir, 'postgres'), args);
-    const log = openSync(config.logFile, 'w');
+    const log = openSync(config.logFile, logMode);
     try {
       const child = spawn(program, programArgs, { cwd: config.dataDir, env: harnessEnv(), stdio: ['ignore', log, log] });
       // A forgotten server must not keep this process alive: it exits, and the exit guard kills the server.

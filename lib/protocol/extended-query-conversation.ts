@@ -1,0 +1,154 @@
+import type { ObservableInput } from 'rxjs';
+import { PostgresError, ProtocolError, QueryShapeError, type ConnectionError } from '../errors';
+import { bind, copyFail, describe, execute, parse, sync, type BackendMessage, type BindParameter, type FieldDescription } from '../wire';
+import type { Conversation, ConversationChannel } from './conversation';
+
+/** Receives what an extended-protocol query produces, in order. */
+export interface QuerySink {
+  /** The columns (RowDescription), or none (NoData); always before the first row. */
+  fields(fields: readonly FieldDescription[]): void;
+  /** One DataRow's text values (`null` for NULL). The array is the sink's to keep. */
+  row(values: (string | null)[]): void;
+  /** The statement finished: its CommandComplete tag (`''` for an empty query). */
+  complete(tag: string): void;
+  /** A PostgresError for the statement, or a QueryShapeError for COPY through a query. */
+  error(error: Error): void;
+  /** postgres_async's pushback: while what it returns is pending, the socket is paused. */
+  pushback?(): ObservableInput<unknown> | void;
+}
+
+/**
+ * One statement through the extended query protocol: Parse (unnamed statement), Bind
+ * (unnamed portal; Uint8Array parameters as binary, others as text), Describe (portal),
+ * Execute (all rows), Sync — one write, its own Sync, so a failure never poisons the
+ * requests pipelined behind it.
+ *
+ * Errors reach the sink at ReadyForQuery, when the connection is back in sync. COPY through
+ * a query is refused as postgres_async does: CopyInResponse is answered with CopyFail and a
+ * Sync (the server ignores the Sync sent during COPY IN), CopyOut data is discarded.
+ */
+export class ExtendedQueryConversation implements Conversation {
+  readonly exclusive: boolean;
+  readonly #sql: string;
+  readonly #frames: Buffer;
+  readonly #parameterCount: number;
+  readonly #sink: QuerySink;
+  #tag = '';
+  #error: Error | undefined;
+  #detached = false;
+  #ended = false;
+
+  /**
+   * Throws (synchronously, before anything is written) when the SQL contains a NUL byte or
+   * there are more parameters than the protocol allows; callers turn that into an error
+   * notification.
+   */
+  constructor(sql: string, parameters: readonly BindParameter[], sink: QuerySink, options: { readonly exclusive?: boolean } = {}) {
+    this.#sql = sql;
+    this.#sink = sink;
+    this.#parameterCount = parameters.length;
+    this.exclusive = options.exclusive === true;
+    this.#frames = Buffer.concat([parse(sql), bind(parameters), describe('portal'), execute(), sync()]);
+  }
+
+  start(channel: ConversationChannel): void {
+    channel.write(this.#frames);
+  }
+
+  detach(): void {
+    this.#detached = true;
+  }
+
+  pushback(): ObservableInput<unknown> | void {
+    if (this.#detached || this.#ended || this.#sink.pushback === undefined) return undefined;
+    return this.#sink.pushback();
+  }
+
+  handle(message: BackendMessage, channel: ConversationChannel): boolean {
+    switch (message.name) {
+      case 'DataRow':
+        if (!this.#detached) this.#sink.row(message.fields);
+        return false;
+      case 'ParseComplete':
+      case 'BindComplete':
+        return false;
+      case 'RowDescription':
+        if (!this.#detached) this.#sink.fields(message.fields);
+        return false;
+      case 'NoData':
+        if (!this.#detached) this.#sink.fields([]);
+        return false;
+      case 'CommandComplete':
+        this.#tag = message.tag;
+        return false;
+      case 'EmptyQueryResponse':
+        this.#tag = '';
+        return false;
+      case 'ErrorResponse':
+        this.#error ??= new PostgresError(message.fields, { sql: this.#sql, parameterCount: this.#parameterCount });
+        return false;
+      case 'CopyInResponse':
+        this.#error ??= new QueryShapeError('COPY FROM STDIN cannot run through query(); use copyIn()', this.#sql);
+        channel.write(Buffer.concat([copyFail('COPY FROM STDIN is not supported by query()'), sync()]));
+        return false;
+      case 'CopyOutResponse':
+        this.#error ??= new QueryShapeError('COPY TO STDOUT cannot run through query(); use copyOut()', this.#sql);
+        return false;
+      case 'CopyData':
+      case 'CopyDone':
+        return false;
+      case 'ReadyForQuery':
+        this.#ended = true;
+        if (!this.#detached) {
+          if (this.#error !== undefined) this.#sink.error(this.#error);
+          else this.#sink.complete(this.#tag);
+        }
+        return true;
+      default:
+        channel.failConnection(new ProtocolError(`unexpected ${message.name} in reply to an extended query`));
+        return false;
+    }
+  }
+
+  fail(error: ConnectionError): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    // A FATAL ErrorResponse ends the connection without ReadyForQuery: report the server's
+    // error for this statement rather than the connection loss it caused.
+    if (!this.#detached) this.#sink.error(this.#error ?? error);
+  }
+}
+
+/**
+ * Whether SQL text is a COPY statement: its first keyword, after whitespace and comments, is
+ * COPY. Such a statement runs exclusively (see Conversation.exclusive).
+ */
+export function startsWithCopy(sql: string): boolean {
+  let i = 0;
+  const n = sql.length;
+  for (;;) {
+    while (i < n && /\s/.test(sql[i])) i++;
+    if (sql.startsWith('--', i)) {
+      const end = sql.indexOf('\n', i);
+      if (end < 0) return false;
+      i = end + 1;
+      continue;
+    }
+    if (sql.startsWith('/*', i)) {
+      let depth = 1;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (sql.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+        } else i++;
+      }
+      continue;
+    }
+    break;
+  }
+  return /^copy\b/i.test(sql.slice(i, i + 5));
+}

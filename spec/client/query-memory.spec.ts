@@ -1,0 +1,52 @@
+// Memory stays bounded by the consumer (DESIGN.md "Semantics" 5): a slow consumer over a large
+// result keeps the process's RSS growth small when it uses pushback.
+import { count, lastValueFrom, tap } from 'rxjs';
+import type { Connection } from '../../lib';
+import { closeOpenedConnections, openConnection } from '../helpers/connections';
+import { superuserConfig } from '../helpers/test-servers';
+
+jest.setTimeout(120_000);
+
+let connection: Connection;
+beforeEach(async () => {
+  connection = await openConnection(superuserConfig());
+});
+afterEach(closeOpenedConnections);
+
+const rowCount = 2_000_000;
+// ~230 bytes per row: 460 MB would pile up in memory if the socket were not paused.
+const bigResult = `SELECT g, repeat('x', 200) AS padding FROM generate_series(1, ${rowCount}) g`;
+/** The consumer sleeps 1 ms every `sleepEvery` rows: slower than the server can send. */
+const sleepEvery = 500;
+const sleep = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
+
+describe('memory with a slow consumer', () => {
+  it('pushback keeps RSS growth under 64 MB over 2,000,000 rows', async () => {
+    const rssBefore = process.memoryUsage().rss;
+    let peak = rssBefore;
+    let pending: Promise<void> | undefined;
+    let handled = 0;
+    const rows = await lastValueFrom(
+      connection
+        .query<{ g: number; padding: string }>(bigResult, [], {
+          pushback: () => pending,
+        })
+        .pipe(
+          tap(() => {
+            handled += 1;
+            if (handled % sleepEvery === 0) {
+              pending = sleep().then(() => {
+                pending = undefined;
+                peak = Math.max(peak, process.memoryUsage().rss);
+              });
+            }
+          }),
+          count(),
+        ),
+    );
+    expect(rows).toBe(rowCount);
+    const growthMb = (peak - rssBefore) / 2 ** 20;
+    console.log(`pushback: RSS growth ${growthMb.toFixed(1)} MB over ${rowCount} rows`);
+    expect(growthMb).toBeLessThan(64);
+  });
+});
