@@ -27,3 +27,5 @@ export type { ErrorFields } from './errors';
 export type { ConnectionConfig, ResolvedConnectionConfig, SslMode, PasswordSource } from './config';
 export type { ConnectionState, Notification, ParameterChange, ResultSet, ResultField } from './protocol';
 export type { BackendMessage } from './wire';
+export { toAsyncIterable, toReadable } from './interop';
+export type { PushbackSource, ToAsyncIterableOptions, ToReadableOptions } from './interop';

@@ -3,7 +3,6 @@ import { ConnectionError, PostgresError, ProtocolError, type ErrorFields } from 
 import { sendCancelRequest, type SocketAddress, type Transport } from '../transport';
 import { BackendMessageDecoder, terminate, type BackendMessage } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
-import { SimpleQueryConversation } from './simple-query-conversation';
 
 /** Where a connection is in its life. */
 export type ConnectionState = 'connecting' | 'open' | 'closing' | 'closed' | 'failed';
@@ -179,7 +178,7 @@ export class ProtocolConnection {
     const key = this.#backendKey;
     const address = this.#cancelAddress;
     if (key === undefined || address === undefined) return;
-    const cancelling: Cancelling = { conversation, ended: false, sent: false, fence: undefined };
+    const cancelling: Cancelling = { conversation, ended: false, sent: false };
     this.#cancelling = cancelling;
     const settle = () => {
       cancelling.sent = true;
@@ -189,20 +188,15 @@ export class ProtocolConnection {
   }
 
   /**
-   * Once the cancelled conversation has ended and the server has closed the cancel socket, a
-   * fence (`SELECT 1`) runs before anything held back. The postmaster signals the backend
-   * twice (the process and its process group), and the second SIGINT can leave a cancel
-   * pending that fires in the next statement's Parse; the fence absorbs it.
+   * Later writes go out once the cancelled conversation has ended AND the server has closed
+   * the cancel socket: the postmaster signals the backend (twice: the process and its process
+   * group) before that close, so no SIGINT of this cancel can arrive during a later statement.
+   * A signal that reaches an idle backend is discarded by the server.
    */
   #afterCancelStep(cancelling: Cancelling): void {
-    if (this.#cancelling !== cancelling || !cancelling.ended || !cancelling.sent || cancelling.fence !== undefined) return;
-    if (this.#state !== 'open') {
-      this.#cancelling = undefined;
-      return;
-    }
-    const fence = new SimpleQueryConversation('SELECT 1', ignoreResults);
-    cancelling.fence = fence;
-    this.#write(fence);
+    if (this.#cancelling !== cancelling || !cancelling.ended || !cancelling.sent) return;
+    this.#cancelling = undefined;
+    this.#releaseHeld();
   }
 
   /** Whether a conversation may be written now, given the barriers in force. */
@@ -232,9 +226,6 @@ export class ProtocolConnection {
     if (cancelling !== undefined && cancelling.conversation === conversation) {
       cancelling.ended = true;
       this.#afterCancelStep(cancelling);
-    } else if (cancelling !== undefined && cancelling.fence === conversation) {
-      this.#cancelling = undefined;
-      this.#releaseHeld();
     } else if (this.#held.length > 0) {
       this.#releaseHeld();
     }
@@ -271,6 +262,8 @@ export class ProtocolConnection {
     });
     this.#closing.catch(() => undefined);
     this.#state = 'closing';
+    // A pending pushback keeps the socket paused; the server's EOF must still be read.
+    this.#pushbackWait?.unsubscribe();
     for (const held of this.#held.splice(0)) held.fail(this.unusableError());
     const timeout = options.timeout ?? defaultCloseTimeout;
     this.#closeTimer = setTimeout(() => {
@@ -412,11 +405,7 @@ interface Cancelling {
   ended: boolean;
   /** The server has closed the cancel socket (or it failed). */
   sent: boolean;
-  /** The fence statement written after both, if any. */
-  fence: Conversation | undefined;
 }
-
-const ignoreResults = { resultSet: () => undefined, error: () => undefined, complete: () => undefined };
 
 /** Terminate: written last by `close`; it ends when the server's EOF arrives. */
 const terminateConversation: Conversation = {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Observable } from 'rxjs';
 import { cancelRequest } from '../wire';
 import { openSocket } from './open-socket';
@@ -22,16 +23,20 @@ export function sendCancelRequest(
   key: { readonly processId: number; readonly secretKey: number },
 ): Observable<void> {
   return new Observable<void>((subscriber) => {
+    let opened: Socket | undefined;
     const subscription = openSocket(address, { keepAlive: false }).subscribe({
       next: (socket) => {
+        opened = socket;
         socket.on('error', () => undefined);
         socket.once('close', () => subscriber.complete());
         socket.resume();
         socket.end(cancelRequest(key.processId, key.secretKey));
-        subscription.add(() => socket.destroy());
       },
       error: (error: unknown) => subscriber.error(error),
     });
-    return subscription;
+    return () => {
+      subscription.unsubscribe();
+      opened?.destroy();
+    };
   });
 }

@@ -1,7 +1,7 @@
 // Memory stays bounded by the consumer (DESIGN.md "Semantics" 5): a slow consumer over a large
 // result keeps the process's RSS growth small when it uses pushback.
 import { count, lastValueFrom, tap } from 'rxjs';
-import type { Connection } from '../../lib';
+import { toAsyncIterable, type Connection } from '../../lib';
 import { closeOpenedConnections, openConnection } from '../helpers/connections';
 import { superuserConfig } from '../helpers/test-servers';
 
@@ -47,6 +47,29 @@ describe('memory with a slow consumer', () => {
     expect(rows).toBe(rowCount);
     const growthMb = (peak - rssBefore) / 2 ** 20;
     console.log(`pushback: RSS growth ${growthMb.toFixed(1)} MB over ${rowCount} rows`);
+    expect(growthMb).toBeLessThan(64);
+  });
+
+  it('a for await consumer over the AsyncIterable bridge keeps RSS growth under 64 MB over 2,000,000 rows', async () => {
+    const rssBefore = process.memoryUsage().rss;
+    let peak = rssBefore;
+    let handled = 0;
+    let sum = 0;
+    const rows = toAsyncIterable((pushback) => connection.query<{ g: number; padding: string }>(bigResult, [], { pushback }), {
+      highWaterMark: 1000,
+    });
+    for await (const row of rows) {
+      handled += 1;
+      sum += row.g;
+      if (handled % sleepEvery === 0) {
+        await sleep();
+        peak = Math.max(peak, process.memoryUsage().rss);
+      }
+    }
+    expect(handled).toBe(rowCount);
+    expect(sum).toBe((rowCount * (rowCount + 1)) / 2);
+    const growthMb = (peak - rssBefore) / 2 ** 20;
+    console.log(`for await: RSS growth ${growthMb.toFixed(1)} MB over ${rowCount} rows`);
     expect(growthMb).toBeLessThan(64);
   });
 });
