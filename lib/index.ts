@@ -22,6 +22,7 @@ export {
   ConfigError,
   TimeoutError,
   QueryShapeError,
+  CopyAbortedError,
 } from './errors';
 export type { ErrorFields } from './errors';
 export type { ConnectionConfig, ResolvedConnectionConfig, SslMode, PasswordSource } from './config';

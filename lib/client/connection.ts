@@ -1,7 +1,9 @@
-import { Observable } from 'rxjs';
+import { Observable, type ObservableInput } from 'rxjs';
 import type { ResolvedConnectionConfig } from '../config';
-import { QueryShapeError, TimeoutError, type ConnectionError, type ErrorFields } from '../errors';
+import { CopyAbortedError, PostgresError, QueryShapeError, TimeoutError, type ConnectionError, type ErrorFields } from '../errors';
 import {
+  CopyInConversation,
+  CopyOutConversation,
   ExtendedQueryConversation,
   SimpleQueryConversation,
   rowCountOf,
@@ -18,7 +20,8 @@ import { NotificationChannels, type ChannelEvent } from '../notifications/notifi
 import { notify } from '../notifications/notify';
 import { TypeRegistry, encodeParameter } from '../types';
 import type { BackendMessage, BindParameter, FieldDescription } from '../wire';
-import type { CommandResult, QueryOptions } from './query-options';
+import { copySourceFrom, type CopyChunk } from './copy-source';
+import type { CommandResult, Pushback, QueryOptions } from './query-options';
 import { rowBuilder, type RowBuilder } from './row-builder';
 
 /** The most parameters one statement can have: Bind counts them in an int16. */
@@ -264,6 +267,125 @@ export class Connection implements AsyncDisposable {
         this.#protocol.abandon(conversation);
       }
     };
+  }
+
+  /**
+   * Runs `COPY ... FROM STDIN` (text, csv or binary format, any options) and feeds it from
+   * `source`: any ObservableInput
+   * of string or Uint8Array chunks — an Observable, an array, an AsyncIterable, a Node
+   * Readable. Chunks need not align with rows. Emits the {@link CommandResult} (the row count
+   * the server reports) once, then completes.
+   *
+   * As postgres_async's feed_data: a value is Data, the source's own pace is Wait, an error
+   * or an unsubscribe is Abort (CopyFail: nothing is committed), completion is Finished
+   * (CopyDone). Pull sources (AsyncIterable, Readable, Iterable) are read only while the
+   * socket accepts writes, so memory stays bounded for any size. Push sources (Observables)
+   * are written as they emit; if more than `maxBufferedBytes` (default 64 MiB) pile up in the
+   * socket the copy is aborted with an error — use a pull source for large data. A server
+   * error during the copy (bad data, a constraint) unsubscribes the source at once.
+   *
+   * Cold; the COPY runs alone on the connection (later requests wait for it). `params` are
+   * bound as postgres_async does, but PostgreSQL refuses parameters in COPY itself (an
+   * error, and the connection stays usable).
+   *
+   * Errors: PostgresError from the server (e.g. 22P02 for bad data); CopyAbortedError when the
+   * source failed (its error is the `cause`); QueryShapeError when the statement is not a
+   * COPY FROM STDIN (it may have run); ConnectionError.
+   *
+   * @example
+   * async function* lines() { for (let i = 0; i < 1e6; i++) yield `${i}\tname ${i}\n`; }
+   * connection.copyIn('COPY people (id, name) FROM STDIN', lines()).subscribe(({ rowCount }) => console.log(rowCount));
+   */
+  copyIn(
+    sql: string,
+    source: ObservableInput<CopyChunk>,
+    options: { readonly params?: readonly unknown[]; readonly maxBufferedBytes?: number } = {},
+  ): Observable<CommandResult> {
+    return new Observable<CommandResult>((subscriber) => {
+      let finished = false;
+      let conversation: CopyInConversation;
+      try {
+        conversation = new CopyInConversation(
+          sql,
+          encodeParameters(options.params ?? []),
+          copySourceFrom(source, options.maxBufferedBytes),
+          {
+            complete: (tag) => {
+              finished = true;
+              subscriber.next({ command: tag, rowCount: rowCountOf(tag) });
+              subscriber.complete();
+            },
+            error: (error, sourceFailure) => {
+              finished = true;
+              subscriber.error(
+                sourceFailure === undefined
+                  ? error
+                  : new CopyAbortedError('COPY aborted: its source failed; nothing was committed', {
+                      cause: sourceFailure.cause,
+                      serverError: error instanceof PostgresError ? error : undefined,
+                    }),
+              );
+            },
+          },
+          this.#protocol.transport,
+        );
+      } catch (error) {
+        subscriber.error(error);
+        return;
+      }
+      this.#protocol.enqueue(conversation);
+      return () => {
+        if (!finished) this.#protocol.abandon(conversation);
+      };
+    });
+  }
+
+  /**
+   * Runs `COPY ... TO STDOUT` and emits the data as Buffers, chunk by chunk as the server
+   * sends them (rows in text or csv format, or the binary format's bytes). `pushback` pauses
+   * the socket while it is pending, as for `query`, so `toAsyncIterable` / `toReadable` bound
+   * memory for a slow consumer.
+   *
+   * Cold. Unsubscribing stops the server's COPY (CancelRequest where that is safe, and the
+   * rest of the data discarded up to ReadyForQuery); the connection stays usable.
+   *
+   * Errors: PostgresError; QueryShapeError when the statement is not a COPY TO STDOUT;
+   * ConnectionError.
+   *
+   * @example
+   * connection.copyOut('COPY people TO STDOUT (FORMAT csv)').subscribe((chunk) => process.stdout.write(chunk));
+   */
+  copyOut(
+    sql: string,
+    params: readonly unknown[] = [],
+    options: { readonly pushback?: Pushback } = {},
+  ): Observable<Buffer> {
+    return new Observable<Buffer>((subscriber) => {
+      let finished = false;
+      let conversation: CopyOutConversation;
+      try {
+        conversation = new CopyOutConversation(sql, encodeParameters(params), {
+          begin: () => undefined,
+          chunk: (bytes) => subscriber.next(bytes),
+          complete: () => {
+            finished = true;
+            subscriber.complete();
+          },
+          error: (error) => {
+            finished = true;
+            subscriber.error(error);
+          },
+          pushback: options.pushback,
+        });
+      } catch (error) {
+        subscriber.error(error);
+        return;
+      }
+      this.#protocol.enqueue(conversation);
+      return () => {
+        if (!finished) this.#protocol.abandon(conversation);
+      };
+    });
   }
 
   /**

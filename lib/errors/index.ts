@@ -9,3 +9,4 @@ export { AuthenticationError } from './authentication-error';
 export { ConfigError } from './config-error';
 export { TimeoutError } from './timeout-error';
 export { QueryShapeError } from './query-shape-error';
+export { CopyAbortedError } from './copy-aborted-error';

@@ -16,6 +16,11 @@ export interface Conversation {
    * COPY as an error, which would swallow the pipelined requests behind it).
    */
   readonly exclusive?: boolean;
+  /**
+   * False when abandoning the conversation must not send a CancelRequest (COPY IN ends with
+   * CopyFail instead).
+   */
+  readonly cancelOnAbandon?: boolean;
   /** Writes the conversation's opening frontend messages. */
   start(channel: ConversationChannel): void;
   /**

@@ -8,3 +8,7 @@ export type { ResultSet, ResultField } from './simple-query-conversation';
 export { rowCountOf } from './simple-query-conversation';
 export { ExtendedQueryConversation, startsWithCopy } from './extended-query-conversation';
 export type { QuerySink } from './extended-query-conversation';
+export { CopyInConversation, maxCopyDataBytes } from './copy-in-conversation';
+export type { CopyInSink, CopySource, CopyWriter } from './copy-in-conversation';
+export { CopyOutConversation } from './copy-out-conversation';
+export type { CopyOutSink } from './copy-out-conversation';

@@ -169,7 +169,13 @@ export class ProtocolConnection {
     const writtenAt = this.#conversations.indexOf(conversation);
     if (writtenAt < 0) return;
     conversation.detach?.();
-    if (writtenAt === 0 && this.#conversations.length === 1 && this.#state === 'open' && this.#cancelling === undefined) {
+    if (
+      conversation.cancelOnAbandon !== false &&
+      writtenAt === 0 &&
+      this.#conversations.length === 1 &&
+      this.#state === 'open' &&
+      this.#cancelling === undefined
+    ) {
       this.#cancel(conversation);
     }
   }

@@ -97,6 +97,11 @@ export class Transport {
     this.#socket.write(bytes);
   }
 
+  /** Bytes written but not yet handed to the kernel. */
+  get bufferedBytes(): number {
+    return this.#socket.writableLength + this.#pendingBytes;
+  }
+
   /** Whether the socket's write buffer is over its high-water mark. */
   get needsDrain(): boolean {
     return this.#socket.writableNeedDrain || this.#pendingBytes >= this.#socket.writableHighWaterMark;
@@ -108,12 +113,13 @@ export class Transport {
    */
   drained(): Observable<void> {
     return new Observable<void>((subscriber) => {
+      // Flushing may hand everything to the kernel at once, and then no 'drain' follows.
+      if (this.needsDrain) this.flush();
       if (!this.needsDrain) {
         subscriber.next();
         subscriber.complete();
         return;
       }
-      this.flush();
       return this.#drains.subscribe({
         next: () => {
           subscriber.next();

@@ -11,3 +11,13 @@ export { parseArrayLiteral, quoteArrayElement } from './array-literal';
 export { encodeParameter } from './encode-parameter';
 export { ParameterError } from './parameter-error';
 export { quoteIdentifier, quoteChannelName, validateChannelName, maxChannelNameBytes } from './quote-identifier';
+export {
+  encodeCopyTextRow,
+  encodeCopyTextRows,
+  encodeCopyTextRowsAsync,
+  CopyTextEncoder,
+  CopyTextParser,
+  defaultCopyChunkLength,
+} from './copy-text';
+export type { CopyTextRow } from './copy-text';
+export { CopyValueError } from './copy-value-error';

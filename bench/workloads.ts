@@ -1,0 +1,175 @@
+/**
+ * The benchmark's workloads (issue 6), the clients that run them and the SQL they share.
+ * Everything here is plain data, imported by both the orchestrator and the measuring child.
+ */
+
+/** The libraries compared. */
+export type LibraryName = 'rxpg' | 'pg' | 'postgres';
+
+/** The "limit" rows: what the server can do for a client with (almost) no overhead. */
+export type LimitName = 'bare-socket' | 'pgbench' | 'psql';
+
+/** Anything a measuring child can run. */
+export type ClientName = LibraryName | LimitName;
+
+export type WorkloadName =
+  | 'stream-push'
+  | 'stream-backpressured'
+  | 'stream-raw'
+  | 'fetch-all'
+  | 'point-seq'
+  | 'point-concurrent'
+  | 'copy-in'
+  | 'notify';
+
+/** Whether a run is the full benchmark or the one-minute `--quick` version. */
+export type RunMode = 'full' | 'quick';
+
+/** What one workload measures and with whom. */
+export interface WorkloadSpec {
+  readonly name: WorkloadName;
+  /** One line for the table's legend and the README. */
+  readonly description: string;
+  /** What the throughput counts. */
+  readonly unit: 'rows' | 'queries' | 'notifications';
+  /** How many rows / queries / notifications one measurement handles. */
+  readonly size: Readonly<Record<RunMode, number>>;
+  /** The size of the warm-up run that precedes the measurement in the same child. */
+  readonly warmupSize: Readonly<Record<RunMode, number>>;
+  /** The libraries that run it, in the order of the first repetition. */
+  readonly libraries: readonly LibraryName[];
+  /** The limit row, if the workload has one. */
+  readonly limit?: LimitName;
+}
+
+/** The order in which clients appear in tables and charts. */
+export const clientOrder: readonly ClientName[] = ['rxpg', 'pg', 'postgres', 'bare-socket', 'pgbench', 'psql'];
+
+const allLibraries: readonly LibraryName[] = ['rxpg', 'pg', 'postgres'];
+
+/** The workloads of issue 6, in table order. */
+export const workloads: readonly WorkloadSpec[] = [
+  {
+    name: 'stream-push',
+    description: 'rows (int4, text, timestamptz, float8) pushed to a consumer that touches every column, one statement',
+    unit: 'rows',
+    size: { full: 1_000_000, quick: 200_000 },
+    warmupSize: { full: 100_000, quick: 50_000 },
+    libraries: allLibraries,
+    limit: 'bare-socket',
+  },
+  {
+    name: 'stream-backpressured',
+    description: 'the same rows with bounded buffering (rxpg toAsyncIterable, pg-query-stream, postgres .cursor(1000))',
+    unit: 'rows',
+    size: { full: 1_000_000, quick: 200_000 },
+    warmupSize: { full: 100_000, quick: 50_000 },
+    libraries: allLibraries,
+  },
+  {
+    name: 'stream-raw',
+    description: "the same rows in rxpg's raw row mode (text values, no decoding)",
+    unit: 'rows',
+    size: { full: 1_000_000, quick: 200_000 },
+    warmupSize: { full: 100_000, quick: 50_000 },
+    libraries: ['rxpg'],
+    limit: 'bare-socket',
+  },
+  {
+    name: 'fetch-all',
+    description: 'rows collected into one array, then every column touched',
+    unit: 'rows',
+    size: { full: 100_000, quick: 50_000 },
+    warmupSize: { full: 20_000, quick: 10_000 },
+    libraries: allLibraries,
+    limit: 'psql',
+  },
+  {
+    name: 'point-seq',
+    description: '`SELECT $1::int4 + 1`, each awaited before the next',
+    unit: 'queries',
+    size: { full: 20_000, quick: 4_000 },
+    warmupSize: { full: 2_000, quick: 1_000 },
+    libraries: allLibraries,
+    limit: 'pgbench',
+  },
+  {
+    name: 'point-concurrent',
+    description: 'the same queries all issued at once on one connection',
+    unit: 'queries',
+    size: { full: 20_000, quick: 4_000 },
+    warmupSize: { full: 2_000, quick: 1_000 },
+    libraries: allLibraries,
+    limit: 'bare-socket',
+  },
+  {
+    name: 'copy-in',
+    description: 'COPY FROM STDIN of rows (int4, text, float8) from a lazy generator, one text line per chunk',
+    unit: 'rows',
+    size: { full: 1_000_000, quick: 200_000 },
+    warmupSize: { full: 100_000, quick: 50_000 },
+    libraries: allLibraries,
+    limit: 'psql',
+  },
+  {
+    name: 'notify',
+    description: 'NOTIFY sent one by one on one connection, delivered to a listener on another (first send to last receipt)',
+    unit: 'notifications',
+    size: { full: 20_000, quick: 4_000 },
+    warmupSize: { full: 2_000, quick: 1_000 },
+    libraries: allLibraries,
+    limit: 'pgbench',
+  },
+];
+
+/** Looks a workload up by name; throws for an unknown one. */
+export function workloadNamed(name: string): WorkloadSpec {
+  const found = workloads.find((workload) => workload.name === name);
+  if (found === undefined) throw new Error(`unknown workload ${JSON.stringify(name)}; known: ${workloads.map((w) => w.name).join(', ')}`);
+  return found;
+}
+
+/** The table every stream workload reads: `i` runs from 1 to the row count. */
+export const streamTable = 'bench_stream';
+
+/** The tables COPY writes to: the measured run and the warm-up use different ones. */
+export const copyTables = { measure: 'bench_copy', warmup: 'bench_copy_warmup' } as const;
+
+/** The channel the notify workload uses. */
+export const notifyChannel = 'bench_notify';
+
+/** `ts` of row `i` is this instant plus `i` seconds. */
+export const baseTimestampMs = Date.UTC(2024, 0, 1);
+
+/** The statement of the stream and fetch workloads: the first `rows` rows of {@link streamTable}. */
+export function streamSql(rows: number): string {
+  return `SELECT i, t, ts, f FROM ${streamTable} WHERE i <= ${rows}`;
+}
+
+/** The point query; `$1` runs from 1 to the number of queries. */
+export const pointSql = 'SELECT $1::int4 + 1 AS n';
+
+/** The COPY statement of the copy-in workload. */
+export function copySql(table: string): string {
+  return `COPY ${table} (id, t, v) FROM STDIN`;
+}
+
+/** Row `i` of the copy-in workload in COPY text format. */
+export function copyLine(i: number): string {
+  return `${i}\tcopy row ${i}\t${i * 0.5}\n`;
+}
+
+/**
+ * The lazy source of the copy-in workload: a generator that builds each line only when it is
+ * asked for (nothing is materialised up front).
+ */
+export function* copyLines(rows: number): Generator<string, void, undefined> {
+  for (let i = 1; i <= rows; i++) yield copyLine(i);
+}
+
+/** The numbers 1..n as an array: the parameters of the point workloads. */
+export function numbers(n: number): number[] {
+  const result = new Array<number>(n);
+  for (let i = 0; i < n; i++) result[i] = i + 1;
+  return result;
+}
