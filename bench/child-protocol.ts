@@ -4,7 +4,6 @@
  * {@link MeasurementReply} over the fork IPC channel.
  */
 import type { Checksum } from './checksums';
-import type { ClientName, WorkloadName } from './workloads';
 
 /** Where the benchmark server is and what the child needs besides workload and client. */
 export interface ChildContext {

@@ -53,8 +53,8 @@ export const workloads: readonly WorkloadSpec[] = [
     name: 'stream-push',
     description: 'rows (int4, text, timestamptz, float8) pushed to a consumer that touches every column, one statement',
     unit: 'rows',
-    size: { full: 1_000_000, quick: 200_000 },
-    warmupSize: { full: 100_000, quick: 50_000 },
+    size: { full: 1_000_000, quick: 100_000 },
+    warmupSize: { full: 100_000, quick: 20_000 },
     libraries: allLibraries,
     limit: 'bare-socket',
   },
@@ -62,16 +62,16 @@ export const workloads: readonly WorkloadSpec[] = [
     name: 'stream-backpressured',
     description: 'the same rows with bounded buffering (rxpg toAsyncIterable, pg-query-stream, postgres .cursor(1000))',
     unit: 'rows',
-    size: { full: 1_000_000, quick: 200_000 },
-    warmupSize: { full: 100_000, quick: 50_000 },
+    size: { full: 1_000_000, quick: 100_000 },
+    warmupSize: { full: 100_000, quick: 20_000 },
     libraries: allLibraries,
   },
   {
     name: 'stream-raw',
     description: "the same rows in rxpg's raw row mode (text values, no decoding)",
     unit: 'rows',
-    size: { full: 1_000_000, quick: 200_000 },
-    warmupSize: { full: 100_000, quick: 50_000 },
+    size: { full: 1_000_000, quick: 100_000 },
+    warmupSize: { full: 100_000, quick: 20_000 },
     libraries: ['rxpg'],
     limit: 'bare-socket',
   },
@@ -79,8 +79,8 @@ export const workloads: readonly WorkloadSpec[] = [
     name: 'fetch-all',
     description: 'rows collected into one array, then every column touched',
     unit: 'rows',
-    size: { full: 100_000, quick: 50_000 },
-    warmupSize: { full: 20_000, quick: 10_000 },
+    size: { full: 100_000, quick: 20_000 },
+    warmupSize: { full: 20_000, quick: 5_000 },
     libraries: allLibraries,
     limit: 'psql',
   },
@@ -88,8 +88,8 @@ export const workloads: readonly WorkloadSpec[] = [
     name: 'point-seq',
     description: '`SELECT $1::int4 + 1`, each awaited before the next',
     unit: 'queries',
-    size: { full: 20_000, quick: 4_000 },
-    warmupSize: { full: 2_000, quick: 1_000 },
+    size: { full: 20_000, quick: 2_000 },
+    warmupSize: { full: 2_000, quick: 500 },
     libraries: allLibraries,
     limit: 'pgbench',
   },
@@ -97,17 +97,17 @@ export const workloads: readonly WorkloadSpec[] = [
     name: 'point-concurrent',
     description: 'the same queries all issued at once on one connection',
     unit: 'queries',
-    size: { full: 20_000, quick: 4_000 },
-    warmupSize: { full: 2_000, quick: 1_000 },
+    size: { full: 20_000, quick: 2_000 },
+    warmupSize: { full: 2_000, quick: 500 },
     libraries: allLibraries,
     limit: 'bare-socket',
   },
   {
     name: 'copy-in',
-    description: 'COPY FROM STDIN of rows (int4, text, float8) from a lazy generator, one text line per chunk',
+    description: 'COPY FROM STDIN of rows (int4, text, float8) from a lazy generator of 100-line text chunks',
     unit: 'rows',
-    size: { full: 1_000_000, quick: 200_000 },
-    warmupSize: { full: 100_000, quick: 50_000 },
+    size: { full: 1_000_000, quick: 100_000 },
+    warmupSize: { full: 100_000, quick: 20_000 },
     libraries: allLibraries,
     limit: 'psql',
   },
@@ -115,8 +115,8 @@ export const workloads: readonly WorkloadSpec[] = [
     name: 'notify',
     description: 'NOTIFY sent one by one on one connection, delivered to a listener on another (first send to last receipt)',
     unit: 'notifications',
-    size: { full: 20_000, quick: 4_000 },
-    warmupSize: { full: 2_000, quick: 1_000 },
+    size: { full: 20_000, quick: 2_000 },
+    warmupSize: { full: 2_000, quick: 500 },
     libraries: allLibraries,
     limit: 'pgbench',
   },
@@ -159,12 +159,19 @@ export function copyLine(i: number): string {
   return `${i}\tcopy row ${i}\t${i * 0.5}\n`;
 }
 
+/** How many COPY text lines the copy-in source puts into one chunk (about 2.5 KB). */
+export const copyRowsPerChunk = Number(process.env['RXPG_BENCH_COPY_ROWS_PER_CHUNK'] ?? 100);
+
 /**
- * The lazy source of the copy-in workload: a generator that builds each line only when it is
- * asked for (nothing is materialised up front).
+ * The lazy source of the copy-in workload: a generator that builds each chunk of
+ * {@link copyRowsPerChunk} lines only when it is asked for (nothing is materialised up front).
  */
-export function* copyLines(rows: number): Generator<string, void, undefined> {
-  for (let i = 1; i <= rows; i++) yield copyLine(i);
+export function* copyLines(rows: number, rowsPerChunk = copyRowsPerChunk): Generator<string, void, undefined> {
+  for (let first = 1; first <= rows; first += rowsPerChunk) {
+    let chunk = '';
+    for (let i = first, last = Math.min(rows, first + rowsPerChunk - 1); i <= last; i++) chunk += copyLine(i);
+    yield chunk;
+  }
 }
 
 /** The numbers 1..n as an array: the parameters of the point workloads. */

@@ -1,4 +1,4 @@
-import { Observable, type ObservableInput } from 'rxjs';
+import { Observable, defer, from, type ObservableInput } from 'rxjs';
 import type { ResolvedConnectionConfig } from '../config';
 import { CopyAbortedError, PostgresError, QueryShapeError, TimeoutError, type ConnectionError, type ErrorFields } from '../errors';
 import {
@@ -18,9 +18,17 @@ import {
 } from '../protocol';
 import { NotificationChannels, type ChannelEvent } from '../notifications/notification-channels';
 import { notify } from '../notifications/notify';
-import { TypeRegistry, encodeParameter } from '../types';
+import {
+  CopyTextEncoder,
+  CopyTextParser,
+  TypeRegistry,
+  encodeCopyTextRowsAsync,
+  encodeParameter,
+  quoteIdentifier,
+  type CopyTextRow,
+} from '../types';
 import type { BackendMessage, BindParameter, FieldDescription } from '../wire';
-import { copySourceFrom, type CopyChunk } from './copy-source';
+import { copySourceFrom, isPullSource, type CopyChunk } from './copy-source';
 import type { CommandResult, Pushback, QueryOptions } from './query-options';
 import { rowBuilder, type RowBuilder } from './row-builder';
 
@@ -389,6 +397,64 @@ export class Connection implements AsyncDisposable {
   }
 
   /**
+   * COPYs rows into a table (postgres_async's copy_in_rows): each row is an array of values in
+   * `columns` order, encoded in COPY text format as query parameters are (strings, null →
+   * `\N`, numbers, bigint, booleans, Date, Buffer, arrays, objects as JSON), with tabs,
+   * newlines, carriage returns and backslashes escaped. Unlike postgres_async, the table,
+   * schema and column names are quoted by rxpg: pass them as they are named (any case, dots,
+   * quotes, spaces), nothing can be injected. Rows are batched into chunks of about 64 KiB.
+   *
+   * Backpressure and failure as in `copyIn` (an AsyncIterable or Iterable of rows is read at
+   * the socket's pace). A value that cannot be encoded aborts the COPY (CopyAbortedError
+   * whose cause names the row and column, never the value).
+   *
+   * @example
+   * connection.copyInRows({ table: 'people', columns: ['id', 'name'] }, [[1, 'Ada'], [2, null]]).subscribe();
+   */
+  copyInRows(
+    target: { readonly table: string; readonly schema?: string; readonly columns: readonly string[] },
+    rows: ObservableInput<readonly unknown[]>,
+    options: { readonly maxBufferedBytes?: number } = {},
+  ): Observable<CommandResult> {
+    return defer(() => {
+      const table = `${target.schema === undefined ? '' : `${quoteIdentifier(target.schema)}.`}${quoteIdentifier(target.table)}`;
+      const columns = target.columns.length === 0 ? '' : ` (${target.columns.map(quoteIdentifier).join(', ')})`;
+      return this.copyIn(`COPY ${table}${columns} FROM STDIN`, copyTextChunks(rows), options);
+    });
+  }
+
+  /**
+   * `copyOut` for the COPY text format, parsed back into rows: arrays of field text, `null`
+   * for NULL (no type decoding). Chunks are split into rows whatever their boundaries.
+   * Cold, cancellable and with pushback, as `copyOut`.
+   *
+   * Errors: as `copyOut`; a SyntaxError when the data is not COPY text (e.g. csv or binary).
+   *
+   * @example
+   * connection.copyOutRows('COPY people TO STDOUT').subscribe(([id, name]) => console.log(id, name));
+   */
+  copyOutRows(sql: string, params: readonly unknown[] = [], options: { readonly pushback?: Pushback } = {}): Observable<CopyTextRow> {
+    return new Observable<CopyTextRow>((subscriber) => {
+      const parser = new CopyTextParser();
+      return this.copyOut(sql, params, options).subscribe({
+        next: (chunk) => {
+          for (const row of parser.push(chunk)) subscriber.next(row);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          try {
+            parser.end();
+          } catch (error) {
+            subscriber.error(error);
+            return;
+          }
+          subscriber.complete();
+        },
+      });
+    });
+  }
+
+  /**
    * Runs SQL text through the simple query protocol: several statements may be separated by
    * semicolons (`BEGIN; ...; COMMIT`); no parameters. Emits one {@link ResultSet} per
    * statement (text values, no decoding), then completes.
@@ -519,4 +585,30 @@ function encodeParameters(params: readonly unknown[]): BindParameter[] {
   const encoded: BindParameter[] = new Array(params.length);
   for (let i = 0; i < params.length; i++) encoded[i] = encodeParameter(params[i], i);
   return encoded;
+}
+
+/** COPY text chunks from rows: pulled lazily from iterables, pushed from Observables. */
+function copyTextChunks(rows: ObservableInput<readonly unknown[]>): ObservableInput<string> {
+  if (isPullSource(rows)) return encodeCopyTextRowsAsync(rows);
+  return new Observable<string>((subscriber) => {
+    const encoder = new CopyTextEncoder();
+    return from(rows).subscribe({
+      next: (row) => {
+        let chunk: string | undefined;
+        try {
+          chunk = encoder.push(row);
+        } catch (error) {
+          subscriber.error(error);
+          return;
+        }
+        if (chunk !== undefined) subscriber.next(chunk);
+      },
+      error: (error: unknown) => subscriber.error(error),
+      complete: () => {
+        const chunk = encoder.flush();
+        if (chunk !== undefined) subscriber.next(chunk);
+        subscriber.complete();
+      },
+    });
+  });
 }

@@ -4,6 +4,9 @@ import type { CopySource, CopyWriter } from '../protocol';
 /** What a COPY source may yield: text (sent as UTF-8) or bytes. */
 export type CopyChunk = string | Uint8Array;
 
+/** A pull source that never waits gives the event loop a turn after this many bytes. */
+const yieldEveryBytes = 256 * 1024;
+
 /** Default bound on bytes a push source may run ahead of the socket. */
 export const defaultMaxBufferedBytes = 64 * 1024 * 1024;
 
@@ -19,10 +22,16 @@ export const defaultMaxBufferedBytes = 64 * 1024 * 1024;
  * is aborted with an error saying to use a pull source.
  */
 export function copySourceFrom(input: ObservableInput<CopyChunk>, maxBufferedBytes = defaultMaxBufferedBytes): CopySource {
-  if (!isObservable(input) && typeof input !== 'string' && (isAsyncIterable(input) || isIterable(input))) {
-    return pullSource(input);
-  }
+  if (isPullSource(input)) return pullSource(input);
   return pushSource(input, maxBufferedBytes);
+}
+
+/**
+ * Whether a source can be pulled at the consumer's pace: an AsyncIterable or an Iterable
+ * (not a string, not an Observable, which rxjs would also accept).
+ */
+export function isPullSource<T>(input: ObservableInput<T>): input is AsyncIterable<T> | Iterable<T> {
+  return !isObservable(input) && typeof input !== 'string' && (isAsyncIterable(input) || isIterable(input));
 }
 
 function pullSource(input: AsyncIterable<CopyChunk> | Iterable<CopyChunk>): CopySource {
@@ -40,6 +49,7 @@ function pullSource(input: AsyncIterable<CopyChunk> | Iterable<CopyChunk>): Copy
   return {
     start(writer: CopyWriter) {
       iterator = isAsyncIterable(input) ? input[Symbol.asyncIterator]() : input[Symbol.iterator]();
+      let sinceYield = 0;
       const pump = async (): Promise<void> => {
         while (!stopped && iterator !== undefined) {
           const step = await iterator.next();
@@ -49,7 +59,16 @@ function pullSource(input: AsyncIterable<CopyChunk> | Iterable<CopyChunk>): Copy
             writer.done();
             return;
           }
-          if (!writer.data(chunkBytes(step.value))) await waitForDrain(writer);
+          const bytes = chunkBytes(step.value);
+          sinceYield += bytes.length;
+          const hasRoom = writer.data(bytes);
+          if (sinceYield >= yieldEveryBytes) {
+            // A source that never waits on I/O would starve the socket's reads: a server
+            // error (bad data) must get through and stop the feeding.
+            sinceYield = 0;
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          }
+          if (!hasRoom && !stopped) await waitForDrain(writer);
         }
       };
       pump().catch((error: unknown) => {
@@ -132,10 +151,10 @@ function failureReason(error: unknown): string {
   return `COPY source failed (${name})`;
 }
 
-function isAsyncIterable(value: unknown): value is AsyncIterable<CopyChunk> {
-  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<CopyChunk>)[Symbol.asyncIterator] === 'function';
+function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
+  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
 }
 
-function isIterable(value: unknown): value is Iterable<CopyChunk> {
-  return typeof value === 'object' && value !== null && typeof (value as Iterable<CopyChunk>)[Symbol.iterator] === 'function';
+function isIterable<T>(value: unknown): value is Iterable<T> {
+  return typeof value === 'object' && value !== null && typeof (value as Iterable<T>)[Symbol.iterator] === 'function';
 }

@@ -43,13 +43,17 @@ export const defaultCopyChunkLength = 65536;
  *
  * Errors: a {@link CopyValueError} (a ParameterError naming the row and column indexes, never
  * the value) for what `encodeParameter` rejects (`undefined`, symbols, functions, Invalid Date,
- * unsupported objects, ...) and for text containing a NUL character.
+ * unsupported objects, ...) and for text containing a NUL character; a TypeError when
+ * `values` is not an array.
  *
  * @example
  * encodeCopyTextRow(['a\tb', null, '', 42, true]); // 'a\\tb\t\\N\t\t42\tt\n'
  * encodeCopyTextRow([Buffer.from([1, 255])]);     // '\\\\x01ff\n' (the field text `\\x01ff`)
  */
 export function encodeCopyTextRow(values: readonly unknown[], rowIndex?: number): string {
+  if (!Array.isArray(values)) {
+    throw new TypeError(`a COPY row must be an array of values${rowIndex === undefined ? '' : ` (row index ${rowIndex})`}`);
+  }
   const length = values.length;
   if (length === 0) return '\n';
   let line = encodeField(values[0], rowIndex, 0);
@@ -139,8 +143,8 @@ function escapeOf(code: number, row: number | undefined, column: number): string
  * A chunk is returned as soon as it holds at least `maxChunkLength` UTF-16 code units (one
  * byte each for ASCII; a chunk of other text is up to three times as many bytes), so it
  * always ends at a row boundary and is shorter than `maxChunkLength` plus its last row.
- * Nothing is buffered after a chunk is returned. Rows are counted from 0 across the whole
- * life of the encoder, and errors name that index.
+ * Nothing is buffered after a chunk is returned. Errors name a row by its index among the
+ * rows encoded so far (counted from 0 over the encoder's life).
  *
  * @example
  * const encoder = new CopyTextEncoder();
@@ -246,7 +250,7 @@ export async function* encodeCopyTextRowsAsync(
  * A streaming parser of COPY text (default options: tab delimiter, `\N` for NULL), as
  * `COPY ... TO STDOUT` sends it: push the chunks in order, get back the rows they complete.
  * Chunks need not end at a row, nor even at a UTF-8 character: the incomplete last line is
- * kept as bytes, and text is decoded from UTF-8 one complete line at a time.
+ * kept as bytes, and only complete lines are decoded from UTF-8.
  *
  * Fields come back as text (no type decoding) or null:
  * - a field that is exactly `\N` is null; the empty field is the empty string;
@@ -258,7 +262,7 @@ export async function* encodeCopyTextRowsAsync(
  *   server reads it (the docs discourage writing that; COPY TO never does);
  * - lines end with `\n`; a `\r\n` ending (files written on Windows) is accepted too;
  * - a line that is exactly `\.` marks the end of the data: it and everything after it are
- *   ignored.
+ *   ignored (COPY TO STDOUT does not send it; files written by psql may end with it).
  *
  * Invalid UTF-8 (never in server output with client_encoding UTF8, but possible through
  * `\x` escapes) decodes to U+FFFD. An empty line is a row of one empty field — COPY text
@@ -277,7 +281,10 @@ export class CopyTextParser {
   /** The incomplete line: bytes after the last newline, in push order (copies). */
   #pending: Buffer[] = [];
   #pendingLength = 0;
+  /** Set by the end marker: the rest is ignored. */
   #ended = false;
+  /** Set by end(). */
+  #closed = false;
   #rowCount = 0;
 
   /** How many rows have been returned so far. */
@@ -290,10 +297,11 @@ export class CopyTextParser {
    *
    * @returns the rows that this chunk completes (often none, often several), in order.
    *
-   * Errors: a TypeError when `chunk` is not a Uint8Array.
+   * Errors: a TypeError when `chunk` is not a Uint8Array; an Error after {@link end}.
    */
   push(chunk: Uint8Array): CopyTextRow[] {
     if (!(chunk instanceof Uint8Array)) throw new TypeError('CopyTextParser.push takes a Buffer or Uint8Array');
+    if (this.#closed) throw new Error('CopyTextParser.push was called after end()');
     const rows: CopyTextRow[] = [];
     if (this.#ended || chunk.length === 0) return rows;
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -307,10 +315,10 @@ export class CopyTextParser {
         return rows;
       }
       this.#pending.push(bytes.subarray(0, end));
-      const line = Buffer.concat(this.#pending, this.#pendingLength + end).toString('utf8');
+      const line = Buffer.concat(this.#pending, this.#pendingLength + end);
       this.#pending = [];
       this.#pendingLength = 0;
-      if (!this.#take(line, rows)) return rows;
+      if (!this.#take(line.toString('utf8'), rows, line, 0, line.length)) return rows;
       lineStart = end + 1;
     }
     // The whole lines that follow are decoded at once; the last unescaped newline ends them.
@@ -318,18 +326,37 @@ export class CopyTextParser {
     while (end >= lineStart && isEscaped(bytes, end, lineStart)) end = end === 0 ? -1 : bytes.lastIndexOf(newline, end - 1);
     if (end >= lineStart) {
       const text = bytes.toString('utf8', lineStart, end);
-      let from = 0;
-      let search = 0;
-      for (;;) {
-        let at = text.indexOf('\n', search);
-        if (at !== -1 && text.charCodeAt(at - 1) === backslash && isEscapedText(text, at, from)) {
-          search = at + 1;
-          continue;
+      if (text.indexOf('\ufffd') === -1) {
+        // Valid UTF-8 (or U+FFFD itself, which re-encodes to the same bytes): a line's text
+        // gives its bytes back exactly when an octal or hex escape needs them.
+        let from = 0;
+        let search = 0;
+        for (;;) {
+          let at = text.indexOf('\n', search);
+          if (at !== -1 && text.charCodeAt(at - 1) === backslash && isEscapedText(text, at, from)) {
+            search = at + 1;
+            continue;
+          }
+          if (at === -1) at = text.length;
+          if (!this.#take(text.slice(from, at), rows, undefined, 0, 0)) return rows;
+          if (at === text.length) break;
+          from = search = at + 1;
         }
-        if (at === -1) at = text.length;
-        if (!this.#take(text.slice(from, at), rows)) return rows;
-        if (at === text.length) break;
-        from = search = at + 1;
+      } else {
+        // Invalid UTF-8 somewhere: decode line by line, keeping each line's bytes at hand.
+        let from = lineStart;
+        let search = lineStart;
+        for (;;) {
+          let at = bytes.indexOf(newline, search);
+          if (at === -1 || at > end) at = end;
+          else if (at < end && isEscaped(bytes, at, from)) {
+            search = at + 1;
+            continue;
+          }
+          if (!this.#take(bytes.toString('utf8', from, at), rows, bytes, from, at)) return rows;
+          if (at === end) break;
+          from = search = at + 1;
+        }
       }
       lineStart = end + 1;
     }
@@ -341,9 +368,11 @@ export class CopyTextParser {
    * Says that the data is complete.
    *
    * Errors: a SyntaxError when the data ends inside a row (bytes after the last newline,
-   * other than a `\.` end marker); the message gives the byte count, not the bytes.
+   * other than a `\.` end marker); the message gives the byte count, not the bytes. Calling
+   * it again does nothing.
    */
   end(): void {
+    this.#closed = true;
     if (this.#ended || this.#pendingLength === 0) {
       this.#ended = true;
       return;
@@ -359,10 +388,11 @@ export class CopyTextParser {
 
   /**
    * Parses one complete line (without its newline) into `rows`; false for the end marker,
-   * after which everything is ignored.
+   * after which everything is ignored. `bytes[start, end)` are its bytes, when it may not
+   * re-encode to them.
    */
-  #take(line: string, rows: CopyTextRow[]): boolean {
-    const row = parseLine(line);
+  #take(line: string, rows: CopyTextRow[], bytes: Buffer | undefined, start: number, end: number): boolean {
+    const row = parseLine(line, bytes, start, end);
     if (row === undefined) {
       this.#ended = true;
       this.#pending = [];
@@ -422,42 +452,33 @@ function isEscapedText(text: string, at: number, start: number): boolean {
   return ((at - 1 - index) & 1) === 1;
 }
 
-/** Parses one line (without its newline) into fields; undefined for the end marker `\.`. */
-function parseLine(line: string): CopyTextRow | undefined {
+/**
+ * Parses one line (without its newline) into fields; undefined for the end marker `\.`.
+ * `bytes[start, end)` are the line's bytes, or undefined when its text re-encodes to them.
+ */
+function parseLine(line: string, bytes: Buffer | undefined, start: number, end: number): CopyTextRow | undefined {
   let length = line.length;
   if (length > 0 && line.charCodeAt(length - 1) === carriageReturn && !isEscapedText(line, length - 1, 0)) {
     line = line.slice(0, length - 1);
     length -= 1;
+    end -= 1;
   }
   if (line.indexOf('\\') === -1) return line.split('\t');
   if (length === 2 && line.charCodeAt(1) === period) return undefined;
-  // With an octal or hex escape, the line's bytes again: valid UTF-8 text re-encodes to the
-  // very bytes it was decoded from.
-  return parseEscapedText(line) ?? parseEscapedBytes(Buffer.from(line, 'utf8'));
+  // With an octal or hex escape, the line's bytes: the escaped bytes are decoded as UTF-8
+  // together with the bytes around them.
+  const fields = parseEscapedText(line);
+  if (fields !== undefined) return fields;
+  if (bytes !== undefined) return parseEscapedBytes(bytes, start, end);
+  const encoded = Buffer.from(line, 'utf8');
+  return parseEscapedBytes(encoded, 0, encoded.length);
 }
 
 /**
  * Parses a line with escapes from its decoded text. Undefined when it has an octal or hex
  * escape: those are bytes, to be decoded as UTF-8 with their neighbours (parseEscapedBytes).
  */
-function parseEscapedText(line: string): CopyTextRow | undefined {
-  // Without a backslash before a tab, every tab separates fields (the common case: COPY TO
-  // writes a data tab as `\t`). Otherwise (an escaped tab, or just `\\` before a field
-  // separator) the careful scan.
-  if (line.indexOf('\\\t') !== -1) return parseEscapedFields(line);
-  const fields: CopyTextRow = line.split('\t');
-  for (let index = 0; index < fields.length; index++) {
-    const field = fields[index]!;
-    if (field.indexOf('\\') === -1) continue;
-    const value = parseEscapedFields(field);
-    if (value === undefined) return undefined;
-    fields[index] = value[0]!;
-  }
-  return fields;
-}
-
-/** parseEscapedText, one character at a time. */
-function parseEscapedFields(text: string): CopyTextRow | undefined {
+function parseEscapedText(text: string): CopyTextRow | undefined {
   const fields: CopyTextRow = [];
   const length = text.length;
   let fieldStart = 0;
@@ -494,12 +515,10 @@ function parseEscapedFields(text: string): CopyTextRow | undefined {
   }
 }
 
-/** parseEscapedFields on bytes: octal and hex escapes as bytes, each field decoded as UTF-8. */
-function parseEscapedBytes(bytes: Buffer): CopyTextRow {
+/** parseEscapedText on bytes: octal and hex escapes as bytes, each field decoded as UTF-8. */
+function parseEscapedBytes(bytes: Buffer, start: number, end: number): CopyTextRow {
   const fields: CopyTextRow = [];
-  const start = 0;
-  const end = bytes.length;
-  const out = Buffer.allocUnsafe(end); // unescaping never lengthens
+  const out = Buffer.allocUnsafe(end - start); // unescaping never lengthens
   let size = 0;
   let fieldStart = start;
   let at = start;

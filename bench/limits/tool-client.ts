@@ -1,0 +1,131 @@
+/**
+ * The limit rows run by PostgreSQL's own C tools: `pgbench -M prepared -c 1` for point-seq and
+ * for notify (send-only, nobody listens), and `psql \copy` for fetch-all (out to /dev/null)
+ * and copy-in (from a file the orchestrator wrote). Their wall time comes from the tools
+ * where they report it (pgbench's tps without connection time) and from around the process
+ * otherwise; their CPU from bash's `times` (the children's user + system time). Peak RSS is
+ * not known for them.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { harnessEnv } from '../../spec/harness/run-command';
+import { WorkloadUnavailable, type ChildContext } from '../child-protocol';
+import type { OpenSession } from '../clients/bench-session';
+import { copyTables, streamSql, type WorkloadName } from '../workloads';
+
+/** The pgbench script files the orchestrator writes into the work directory, by workload. */
+export const pgbenchScripts: Partial<Record<WorkloadName, { readonly file: string; readonly text: string }>> = {
+  'point-seq': { file: 'point-seq.pgbench', text: '\\set n random(1, 1000000)\nSELECT :n::int4 + 1 AS n;\n' },
+  notify: { file: 'notify.pgbench', text: "\\set n random(1, 1000000)\nSELECT pg_notify('bench_notify', :n::text);\n" },
+};
+
+/** The COPY text file with rows 1..`rows` in the work directory (written by the orchestrator). */
+export function copyFileName(workDir: string, rows: number): string {
+  return join(workDir, `copy-${rows}.txt`);
+}
+
+/** pgbench for point-seq and notify. */
+export const openPgbench: OpenSession = async (workload, context) => {
+  const script = pgbenchScripts[workload];
+  if (script === undefined) throw new WorkloadUnavailable(`pgbench has no ${workload} workload`);
+  let last: ToolTiming | undefined;
+  return {
+    run: async (size) => {
+      const args = ['-n', '-M', 'prepared', '-c', '1', '-j', '1', '-t', String(size), '-f', join(context.workDir, script.file), ...connectionArgs(context), context.database];
+      const result = await runTool(join(context.binDir, 'pgbench'), args);
+      const processed = /number of transactions actually processed: (\d+)\/(\d+)/.exec(result.stdout);
+      const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(result.stdout);
+      const failed = /number of failed transactions: (\d+)/.exec(result.stdout);
+      if (processed === null || tps === null) throw new Error(`pgbench printed no result:\n${result.stdout}${result.stderr}`);
+      if (failed !== null && failed[1] !== '0') throw new Error(`pgbench: ${failed[1]} failed transactions`);
+      last = { elapsedMs: (Number(processed[1]) / Number(tps[1])) * 1000, cpuMs: result.cpuMs };
+      return { rows: Number(processed[1]) };
+    },
+    selfTimed: () => required(last),
+    close: async () => undefined,
+  };
+};
+
+/** psql `\copy` for fetch-all (to /dev/null) and copy-in (from a file). */
+export const openPsql: OpenSession = async (workload, context) => {
+  let last: ToolTiming | undefined;
+  const copy = async (command: string): Promise<number> => {
+    const args = ['-X', '-v', 'ON_ERROR_STOP=1', ...connectionArgs(context), '-d', context.database, '-c', command];
+    const started = performance.now();
+    const result = await runTool(join(context.binDir, 'psql'), args);
+    last = { elapsedMs: performance.now() - started, cpuMs: result.cpuMs };
+    const reported = /^COPY (\d+)$/m.exec(result.stdout);
+    if (reported === null) throw new Error(`psql printed no COPY count:\n${result.stdout}${result.stderr}`);
+    return Number(reported[1]);
+  };
+  switch (workload) {
+    case 'fetch-all':
+      return {
+        run: async (size) => ({ rows: await copy(`\\copy (${streamSql(size)}) TO '/dev/null'`) }),
+        selfTimed: () => required(last),
+        close: async () => undefined,
+      };
+    case 'copy-in':
+      return {
+        run: async (size, phase) => ({ rows: await copy(`\\copy ${copyTables[phase]} (id, t, v) FROM '${copyFileName(context.workDir, size)}'`) }),
+        selfTimed: () => required(last),
+        close: async () => undefined,
+      };
+    default:
+      throw new WorkloadUnavailable(`psql has no ${workload} workload`);
+  }
+};
+
+interface ToolTiming {
+  readonly elapsedMs: number;
+  readonly cpuMs: number | null;
+}
+
+function required(timing: ToolTiming | undefined): ToolTiming {
+  if (timing === undefined) throw new Error('the tool has not run yet');
+  return timing;
+}
+
+function connectionArgs(context: ChildContext): string[] {
+  return ['-h', context.host, '-p', String(context.port), '-U', context.user];
+}
+
+interface ToolResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The tool's user + system CPU time, from bash's `times`; null if it could not be read. */
+  readonly cpuMs: number | null;
+}
+
+/**
+ * Runs a program under `bash -c '...; times'` so that its CPU time is printed after it (the
+ * second line of `times` is the children's user and system time). Rejects with the program's
+ * output when it fails.
+ */
+function runTool(program: string, args: readonly string[]): Promise<ToolResult> {
+  const script = '"$@"; status=$?; times >&2; exit $status';
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', script, 'bench-tool', program, ...args], { env: harnessEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const out = Buffer.concat(stdout).toString('utf8');
+      const err = Buffer.concat(stderr).toString('utf8');
+      if (code !== 0) reject(new Error(`${program} ${args.join(' ')} exited with ${code}:\n${out}${err}`));
+      else resolve({ stdout: out, stderr: err, cpuMs: childCpuMs(err) });
+    });
+  });
+}
+
+/** Reads the last `times` line (`0m1.234s 0m0.056s`): the children's user + system time in ms. */
+function childCpuMs(stderr: string): number | null {
+  const lines = [...stderr.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/gm)];
+  const children = lines.at(-1);
+  if (children === undefined) return null;
+  const [, userMin, userSec, sysMin, sysSec] = children.map(Number) as [number, number, number, number, number];
+  return (userMin * 60 + userSec + sysMin * 60 + sysSec) * 1000;
+}

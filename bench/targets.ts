@@ -1,0 +1,67 @@
+/**
+ * Issue 6's targets, evaluated on one run's medians (ratios within the same run). The
+ * benchmark reports them; it does not fail when one is missed.
+ */
+import type { ClientResult, TargetResult, WorkloadResult } from './report';
+import type { ClientName } from './workloads';
+
+function find(workloads: readonly WorkloadResult[], workload: string, client: ClientName): ClientResult | undefined {
+  const result = workloads.find((entry) => entry.name === workload)?.results.find((entry) => entry.client === client);
+  return result?.status === 'ok' ? result : undefined;
+}
+
+/** The better of pg and postgres.js in a workload, by throughput. */
+function bestPeer(workloads: readonly WorkloadResult[], workload: string): ClientResult | undefined {
+  const candidates = [find(workloads, workload, 'pg'), find(workloads, workload, 'postgres')].filter(
+    (result): result is ClientResult => result?.throughput != null,
+  );
+  return candidates.sort((a, b) => (b.throughput ?? 0) - (a.throughput ?? 0))[0];
+}
+
+/** `rxpg ≥ factor × other` by throughput. */
+function atLeast(workload: string, target: string, rxpg: ClientResult | undefined, other: ClientResult | undefined, factor: number): TargetResult {
+  if (rxpg?.throughput == null || other?.throughput == null) return { workload, target, measured: 'not measured', met: null };
+  const ratio = rxpg.throughput / other.throughput;
+  return { workload, target, measured: `${ratio.toFixed(2)} × ${other.label}`, met: ratio >= factor };
+}
+
+/** Evaluates every target of issue 6 that this run measured. */
+export function evaluateTargets(workloads: readonly WorkloadResult[]): TargetResult[] {
+  const rxpg = (workload: string, client: ClientName = 'rxpg') => find(workloads, workload, client);
+  const targets: TargetResult[] = [
+    atLeast('stream-push', '≥ 1.25 × the faster peer', rxpg('stream-push'), bestPeer(workloads, 'stream-push'), 1.25),
+    atLeast('stream-raw', '≥ 85 % of the bare-socket reader', rxpg('stream-raw'), rxpg('stream-raw', 'bare-socket'), 0.85),
+    atLeast('stream-backpressured', '≥ 1.5 × the faster peer', rxpg('stream-backpressured'), bestPeer(workloads, 'stream-backpressured'), 1.5),
+    rssNoHigherThanPeers(workloads),
+    atLeast('fetch-all', '≥ 1.3 × the faster peer', rxpg('fetch-all'), bestPeer(workloads, 'fetch-all'), 1.3),
+    atLeast('point-seq', '≥ 90 % of pgbench -M prepared -c 1', rxpg('point-seq'), rxpg('point-seq', 'pgbench'), 0.9),
+    atLeast('point-concurrent', '≥ 3 × postgres.js', rxpg('point-concurrent'), rxpg('point-concurrent', 'postgres'), 3),
+    atLeast('copy-in', '≥ psql \\copy', rxpg('copy-in'), rxpg('copy-in', 'psql'), 1),
+    copyInRss(rxpg('copy-in')),
+    atLeast('notify', '≥ 1.5 × the faster peer', rxpg('notify'), bestPeer(workloads, 'notify'), 1.5),
+  ];
+  const measured = new Set(workloads.map((workload) => workload.name));
+  return targets.filter((target) => measured.has(target.workload));
+}
+
+/** stream-backpressured: rxpg's peak RSS no higher than the lower of the peers'. */
+function rssNoHigherThanPeers(workloads: readonly WorkloadResult[]): TargetResult {
+  const workload = 'stream-backpressured';
+  const target = 'peak RSS ≤ the peers’';
+  const own = find(workloads, workload, 'rxpg')?.medianMaxRssMb;
+  const peerRss = [find(workloads, workload, 'pg'), find(workloads, workload, 'postgres')]
+    .map((result) => result?.medianMaxRssMb)
+    .filter((value): value is number => value != null);
+  if (own == null || peerRss.length === 0) return { workload, target, measured: 'not measured', met: null };
+  const lowest = Math.min(...peerRss);
+  return { workload, target, measured: `${own.toFixed(0)} MB vs ${lowest.toFixed(0)} MB`, met: own <= lowest };
+}
+
+/** copy-in: rxpg's peak RSS under 120 MB. */
+function copyInRss(result: ClientResult | undefined): TargetResult {
+  const workload = 'copy-in';
+  const target = 'peak RSS < 120 MB';
+  const rss = result?.medianMaxRssMb;
+  if (rss == null) return { workload, target, measured: 'not measured', met: null };
+  return { workload, target, measured: `${rss.toFixed(0)} MB`, met: rss < 120 };
+}
