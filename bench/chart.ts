@@ -28,6 +28,8 @@ const legendLabels: Readonly<Record<ClientName, string>> = {
 const barWidth = 24;
 const barGap = 4;
 const groupGap = 34;
+/** Wide enough for the longest workload name under its group. */
+const minGroupWidth = 124;
 const plotTop = 92;
 const plotHeight = 280;
 const left = 56;
@@ -42,7 +44,8 @@ export function renderChart(report: BenchReport): string {
     workload,
     bars: [...workload.results].sort((a, b) => clientOrder.indexOf(a.client) - clientOrder.indexOf(b.client)),
   }));
-  const groupWidths = groups.map((group) => group.bars.length * (barWidth + barGap) - barGap);
+  const barsWidths = groups.map((group) => group.bars.length * (barWidth + barGap) - barGap);
+  const groupWidths = barsWidths.map((barsWidth) => Math.max(barsWidth, minGroupWidth));
   const width = left + groupWidths.reduce((sum, groupWidth) => sum + groupWidth + groupGap, 0) + 24;
   const height = plotTop + plotHeight + 70;
   const baseline = plotTop + plotHeight;
@@ -76,7 +79,8 @@ export function renderChart(report: BenchReport): string {
   let x = left + groupGap / 2;
   groups.forEach((group, index) => {
     const best = Math.max(0, ...group.bars.map((bar) => bar.throughput ?? 0));
-    group.bars.forEach((bar, position) => parts.push(...renderBar(bar, x + position * (barWidth + barGap), baseline, best)));
+    const firstBar = x + ((groupWidths[index] ?? 0) - (barsWidths[index] ?? 0)) / 2;
+    group.bars.forEach((bar, position) => parts.push(...renderBar(bar, firstBar + position * (barWidth + barGap), baseline, best)));
     const centre = x + (groupWidths[index] ?? 0) / 2;
     parts.push(`<text x="${centre}" y="${baseline + 18}" font-size="11" font-weight="bold" text-anchor="middle">${escapeXml(group.workload.name)}</text>`);
     parts.push(

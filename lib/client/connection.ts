@@ -7,6 +7,7 @@ import {
   ExtendedQueryConversation,
   SimpleQueryConversation,
   rowCountOf,
+  toResultField,
   startsWithCopy,
   type Conversation,
   type QuerySink,
@@ -27,7 +28,7 @@ import {
   quoteIdentifier,
   type CopyTextRow,
 } from '../types';
-import type { BackendMessage, BindParameter, FieldDescription } from '../wire';
+import type { BackendMessage, BindParameter } from '../wire';
 import { copySourceFrom, isPullSource, type CopyChunk } from './copy-source';
 import type { CommandResult, Pushback, QueryOptions } from './query-options';
 import { rowBuilder, type RowBuilder } from './row-builder';
@@ -166,7 +167,7 @@ export class Connection implements AsyncDisposable {
         fields: (fields) => {
           build = rowBuilder(fields, this.types, mode);
           try {
-            options.onFields?.(fields.map(resultField));
+            options.onFields?.(fields.map(toResultField));
           } catch (error) {
             // The callback's failure is this query's, never the connection's.
             subscriber.error(error);
@@ -185,7 +186,7 @@ export class Connection implements AsyncDisposable {
         error: (error) => subscriber.error(error),
         pushback: options.pushback,
       };
-      return this.#run(sql, params, sink, options, (error) => subscriber.error(error));
+      return this.#run(sql, params, sink, options);
     });
   }
 
@@ -221,59 +222,68 @@ export class Connection implements AsyncDisposable {
         },
         error: (error) => subscriber.error(error),
       };
-      return this.#run(sql, params, sink, options, (error) => subscriber.error(error));
+      return this.#run(sql, params, sink, options);
     });
   }
 
   /** Encodes, enqueues and arms the timeout of one extended query; returns its teardown. */
-  #run(
-    sql: string,
-    params: readonly unknown[],
-    sink: QuerySink,
-    options: Pick<QueryOptions, 'timeout'>,
-    fail: (error: unknown) => void,
-  ): () => void {
-    let finished = false;
+  #run(sql: string, params: readonly unknown[], sink: QuerySink, options: Pick<QueryOptions, 'timeout'>): () => void {
     let timer: NodeJS.Timeout | undefined;
-    const settle = () => {
-      finished = true;
-      clearTimeout(timer);
-    };
-    const tracked: QuerySink = {
-      fields: sink.fields,
-      row: sink.row,
-      pushback: sink.pushback,
-      complete: (tag) => {
+    const abandon = this.#launch(sink, (settle) => {
+      const ending = () => {
         settle();
-        sink.complete(tag);
-      },
-      error: (error) => {
-        settle();
-        sink.error(error);
-      },
-    };
-    let conversation: ExtendedQueryConversation;
-    try {
-      conversation = new ExtendedQueryConversation(sql, encodeParameters(params), tracked, { exclusive: startsWithCopy(sql) });
-    } catch (error) {
-      fail(error);
-      return () => undefined;
-    }
-    if (options.timeout !== undefined) {
+        clearTimeout(timer);
+      };
+      const tracked: QuerySink = {
+        fields: sink.fields,
+        row: sink.row,
+        pushback: sink.pushback,
+        complete: (tag) => {
+          ending();
+          sink.complete(tag);
+        },
+        error: (error) => {
+          ending();
+          sink.error(error);
+        },
+      };
+      return new ExtendedQueryConversation(sql, encodeParameters(params), tracked, { exclusive: startsWithCopy(sql) });
+    });
+    if (options.timeout !== undefined && abandon !== undefined) {
       const limit = options.timeout;
       timer = setTimeout(() => {
-        if (finished) return;
-        settle();
-        this.#protocol.abandon(conversation);
-        fail(new TimeoutError(`query timed out after ${limit} ms`, limit));
+        abandon();
+        sink.error(new TimeoutError(`query timed out after ${limit} ms`, limit));
       }, limit);
+    }
+    return () => {
+      clearTimeout(timer);
+      abandon?.();
+    };
+  }
+
+  /**
+   * Creates the conversation of one subscription and enqueues it. `create` receives `settle`,
+   * to call once the conversation has delivered its end; until then the returned function
+   * abandons it (unsubscribe). A constructor error (a bad parameter, a NUL byte in the SQL)
+   * goes to `target.error` and nothing is enqueued (the result is then undefined).
+   */
+  #launch(target: { error(error: Error): void }, create: (settle: () => void) => Conversation): (() => void) | undefined {
+    let finished = false;
+    let conversation: Conversation;
+    try {
+      conversation = create(() => {
+        finished = true;
+      });
+    } catch (error) {
+      target.error(error as Error);
+      return undefined;
     }
     this.#protocol.enqueue(conversation);
     return () => {
-      if (!finished) {
-        settle();
-        this.#protocol.abandon(conversation);
-      }
+      if (finished) return;
+      finished = true;
+      this.#protocol.abandon(conversation);
     };
   }
 
@@ -309,43 +319,36 @@ export class Connection implements AsyncDisposable {
     source: ObservableInput<CopyChunk>,
     options: { readonly params?: readonly unknown[]; readonly maxBufferedBytes?: number } = {},
   ): Observable<CommandResult> {
-    return new Observable<CommandResult>((subscriber) => {
-      let finished = false;
-      let conversation: CopyInConversation;
-      try {
-        conversation = new CopyInConversation(
-          sql,
-          encodeParameters(options.params ?? []),
-          copySourceFrom(source, options.maxBufferedBytes),
-          {
-            complete: (tag) => {
-              finished = true;
-              subscriber.next({ command: tag, rowCount: rowCountOf(tag) });
-              subscriber.complete();
+    return new Observable<CommandResult>((subscriber) =>
+      this.#launch(
+        subscriber,
+        (settle) =>
+          new CopyInConversation(
+            sql,
+            encodeParameters(options.params ?? []),
+            copySourceFrom(source, options.maxBufferedBytes),
+            {
+              complete: (tag) => {
+                settle();
+                subscriber.next({ command: tag, rowCount: rowCountOf(tag) });
+                subscriber.complete();
+              },
+              error: (error, sourceFailure) => {
+                settle();
+                subscriber.error(
+                  sourceFailure === undefined
+                    ? error
+                    : new CopyAbortedError('COPY aborted: its source failed; nothing was committed', {
+                        cause: sourceFailure.cause,
+                        serverError: error instanceof PostgresError ? error : undefined,
+                      }),
+                );
+              },
             },
-            error: (error, sourceFailure) => {
-              finished = true;
-              subscriber.error(
-                sourceFailure === undefined
-                  ? error
-                  : new CopyAbortedError('COPY aborted: its source failed; nothing was committed', {
-                      cause: sourceFailure.cause,
-                      serverError: error instanceof PostgresError ? error : undefined,
-                    }),
-              );
-            },
-          },
-          this.#protocol.transport,
-        );
-      } catch (error) {
-        subscriber.error(error);
-        return;
-      }
-      this.#protocol.enqueue(conversation);
-      return () => {
-        if (!finished) this.#protocol.abandon(conversation);
-      };
-    });
+            this.#protocol.transport,
+          ),
+      ),
+    );
   }
 
   /**
@@ -368,32 +371,25 @@ export class Connection implements AsyncDisposable {
     params: readonly unknown[] = [],
     options: { readonly pushback?: Pushback } = {},
   ): Observable<Buffer> {
-    return new Observable<Buffer>((subscriber) => {
-      let finished = false;
-      let conversation: CopyOutConversation;
-      try {
-        conversation = new CopyOutConversation(sql, encodeParameters(params), {
-          begin: () => undefined,
-          chunk: (bytes) => subscriber.next(bytes),
-          complete: () => {
-            finished = true;
-            subscriber.complete();
-          },
-          error: (error) => {
-            finished = true;
-            subscriber.error(error);
-          },
-          pushback: options.pushback,
-        });
-      } catch (error) {
-        subscriber.error(error);
-        return;
-      }
-      this.#protocol.enqueue(conversation);
-      return () => {
-        if (!finished) this.#protocol.abandon(conversation);
-      };
-    });
+    return new Observable<Buffer>((subscriber) =>
+      this.#launch(
+        subscriber,
+        (settle) =>
+          new CopyOutConversation(sql, encodeParameters(params), {
+            begin: () => undefined,
+            chunk: (bytes) => subscriber.next(bytes),
+            complete: () => {
+              settle();
+              subscriber.complete();
+            },
+            error: (error) => {
+              settle();
+              subscriber.error(error);
+            },
+            pushback: options.pushback,
+          }),
+      ),
+    );
   }
 
   /**
@@ -470,28 +466,27 @@ export class Connection implements AsyncDisposable {
    * connection.simpleQuery('SELECT 1 AS one; SELECT 2 AS two').subscribe(r => console.log(r.rows));
    */
   simpleQuery(sql: string): Observable<ResultSet> {
-    return new Observable<ResultSet>((subscriber) => {
-      let finished = false;
-      const conversation: Conversation = new SimpleQueryConversation(
-        sql,
-        {
-          resultSet: (result) => subscriber.next(result),
-          error: (error) => {
-            finished = true;
-            subscriber.error(error);
-          },
-          complete: () => {
-            finished = true;
-            subscriber.complete();
-          },
-        },
-        { exclusive: /\bcopy\b/i.test(sql) },
-      );
-      this.#protocol.enqueue(conversation);
-      return () => {
-        if (!finished) this.#protocol.abandon(conversation);
-      };
-    });
+    return new Observable<ResultSet>((subscriber) =>
+      this.#launch(
+        subscriber,
+        (settle) =>
+          new SimpleQueryConversation(
+            sql,
+            {
+              resultSet: (result) => subscriber.next(result),
+              error: (error) => {
+                settle();
+                subscriber.error(error);
+              },
+              complete: () => {
+                settle();
+                subscriber.complete();
+              },
+            },
+            { exclusive: /\bcopy\b/i.test(sql) },
+          ),
+      ),
+    );
   }
 
   /**
@@ -563,17 +558,6 @@ export class Connection implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close().catch(() => undefined);
   }
-}
-
-function resultField(field: FieldDescription) {
-  return {
-    name: field.name,
-    dataTypeId: field.dataTypeId,
-    tableId: field.tableId,
-    columnId: field.columnId,
-    dataTypeSize: field.dataTypeSize,
-    dataTypeModifier: field.dataTypeModifier,
-  };
 }
 
 /** Encodes query parameters for Bind. Errors: RangeError over 65535, ParameterError per value. */

@@ -5,7 +5,7 @@ export type { StartupSettings } from './startup-conversation';
 export type { Conversation, ConversationChannel } from './conversation';
 export { SimpleQueryConversation } from './simple-query-conversation';
 export type { ResultSet, ResultField } from './simple-query-conversation';
-export { rowCountOf } from './simple-query-conversation';
+export { rowCountOf, toResultField } from './simple-query-conversation';
 export { ExtendedQueryConversation, startsWithCopy } from './extended-query-conversation';
 export type { QuerySink } from './extended-query-conversation';
 export { CopyInConversation, maxCopyDataBytes } from './copy-in-conversation';

@@ -1,5 +1,5 @@
 import { PostgresError, ProtocolError } from '../errors';
-import { copyFail, query, type BackendMessage } from '../wire';
+import { copyFail, query, type BackendMessage, type FieldDescription } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
 import type { ConnectionError } from '../errors';
 
@@ -68,14 +68,7 @@ export class SimpleQueryConversation implements Conversation {
   handle(message: BackendMessage, channel: ConversationChannel): boolean {
     switch (message.name) {
       case 'RowDescription':
-        this.#fields = message.fields.map((field) => ({
-          name: field.name,
-          dataTypeId: field.dataTypeId,
-          tableId: field.tableId,
-          columnId: field.columnId,
-          dataTypeSize: field.dataTypeSize,
-          dataTypeModifier: field.dataTypeModifier,
-        }));
+        this.#fields = message.fields.map(toResultField);
         this.#rows = [];
         return false;
       case 'DataRow':
@@ -130,6 +123,18 @@ export class SimpleQueryConversation implements Conversation {
 }
 
 const copyFailMessage = copyFail('COPY is not supported through this operation');
+
+/** The public description of a column, from a RowDescription field. */
+export function toResultField(field: FieldDescription): ResultField {
+  return {
+    name: field.name,
+    dataTypeId: field.dataTypeId,
+    tableId: field.tableId,
+    columnId: field.columnId,
+    dataTypeSize: field.dataTypeSize,
+    dataTypeModifier: field.dataTypeModifier,
+  };
+}
 
 /** The row count at the end of a CommandComplete tag (`INSERT 0 5` → 5), if any. */
 export function rowCountOf(tag: string): number | undefined {
