@@ -3,6 +3,7 @@ import { ConnectionError, PostgresError, ProtocolError, type ErrorFields } from 
 import { sendCancelRequest, type SocketAddress, type Transport } from '../transport';
 import { BackendMessageDecoder, terminate, type BackendMessage } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
+import { ConversationQueue } from './conversation-queue';
 
 /** Where a connection is in its life. */
 export type ConnectionState = 'connecting' | 'open' | 'closing' | 'closed' | 'failed';
@@ -43,7 +44,7 @@ export class ProtocolConnection {
   readonly #decoder: BackendMessageDecoder;
   readonly #description: string;
   /** Written conversations, oldest first; the first one receives the messages. */
-  readonly #conversations: Conversation[] = [];
+  readonly #conversations = new ConversationQueue();
   /** Conversations not written yet because a barrier (COPY, a cancel in progress) holds them back. */
   readonly #held: Conversation[] = [];
   readonly #cancelAddress: SocketAddress | undefined;
@@ -166,12 +167,11 @@ export class ProtocolConnection {
       this.#held.splice(heldAt, 1);
       return;
     }
-    const writtenAt = this.#conversations.indexOf(conversation);
-    if (writtenAt < 0) return;
+    // Written (or already ended, where detaching does nothing): stop delivering.
     conversation.detach?.();
     if (
       conversation.cancelOnAbandon !== false &&
-      writtenAt === 0 &&
+      this.#conversations.head === conversation &&
       this.#conversations.length === 1 &&
       this.#state === 'open' &&
       this.#cancelling === undefined
@@ -210,7 +210,7 @@ export class ProtocolConnection {
     if (this.#cancelling !== undefined) return false;
     if (this.#conversations.length === 0) return true;
     if (conversation.exclusive === true) return false;
-    return !this.#conversations.some((written) => written.exclusive === true);
+    return !this.#conversations.hasExclusive;
   }
 
   #write(conversation: Conversation): void {
@@ -220,9 +220,13 @@ export class ProtocolConnection {
 
   /** Writes held conversations as far as the barriers allow. */
   #releaseHeld(): void {
-    while (this.#held.length > 0 && this.#state === 'open' && this.#mayWrite(this.#held[0])) {
-      this.#write(this.#held.shift() as Conversation);
+    let released = 0;
+    while (released < this.#held.length && this.#state === 'open' && this.#mayWrite(this.#held[released])) {
+      this.#write(this.#held[released]);
+      released += 1;
     }
+    // One splice for the batch: shifting one by one is quadratic with thousands held.
+    if (released > 0) this.#held.splice(0, released);
   }
 
   /** A conversation ended (its ReadyForQuery arrived): move on. */
@@ -299,7 +303,7 @@ export class ProtocolConnection {
     clearTimeout(this.#closeTimer);
     this.#transport.destroy();
     this.#pushbackWait?.unsubscribe();
-    const inFlight = [...this.#conversations.splice(0), ...this.#held.splice(0)];
+    const inFlight = [...this.#conversations.drain(), ...this.#held.splice(0)];
     for (const conversation of inFlight) conversation.fail(error);
     this.#notices.complete();
     this.#parameterChanges.complete();
@@ -360,7 +364,7 @@ export class ProtocolConnection {
         if (isFatal(message.fields)) this.#fatal ??= new PostgresError(message.fields);
         break;
     }
-    const conversation = this.#conversations[0];
+    const conversation = this.#conversations.head;
     if (conversation === undefined || conversation === terminateConversation) {
       this.#unexpected(message);
       return;
@@ -382,9 +386,9 @@ export class ProtocolConnection {
   }
 
   #endOfStream(): void {
-    if (this.#state === 'closing' && this.#conversations.length === 1 && this.#conversations[0] === terminateConversation) {
+    if (this.#state === 'closing' && this.#conversations.length === 1 && this.#conversations.head === terminateConversation) {
       clearTimeout(this.#closeTimer);
-      this.#conversations.length = 0;
+      this.#conversations.drain();
       this.#state = 'closed';
       this.#transport.destroy();
       this.#notices.complete();
