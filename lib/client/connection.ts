@@ -6,6 +6,7 @@ import {
   CopyOutConversation,
   ExtendedQueryConversation,
   SimpleQueryConversation,
+  StatementCache,
   rowCountOf,
   toResultField,
   startsWithCopy,
@@ -46,6 +47,7 @@ const maxParameters = 65535;
 export class Connection implements AsyncDisposable {
   readonly #protocol: ProtocolConnection;
   readonly #config: ResolvedConnectionConfig;
+  readonly #statements: StatementCache;
   #channels: NotificationChannels | undefined;
 
   /**
@@ -59,6 +61,7 @@ export class Connection implements AsyncDisposable {
     this.#protocol = protocol;
     this.#config = config;
     this.types = new TypeRegistry({ bigint: config.bigint });
+    this.#statements = new StatementCache(config.statementCacheSize);
   }
 
   /** `open`, `closing`, `closed` (gracefully) or `failed`. */
@@ -247,7 +250,10 @@ export class Connection implements AsyncDisposable {
           sink.error(error);
         },
       };
-      return new ExtendedQueryConversation(sql, encodeParameters(params), tracked, { exclusive: startsWithCopy(sql) });
+      return new ExtendedQueryConversation(sql, encodeParameters(params), tracked, {
+        exclusive: startsWithCopy(sql),
+        statements: this.#statements,
+      });
     });
     if (options.timeout !== undefined && abandon !== undefined) {
       const limit = options.timeout;
@@ -473,7 +479,11 @@ export class Connection implements AsyncDisposable {
           new SimpleQueryConversation(
             sql,
             {
-              resultSet: (result) => subscriber.next(result),
+              resultSet: (result) => {
+                // The server dropped every prepared statement: so does the cache.
+                if (result.command === 'DISCARD ALL' || result.command === 'DEALLOCATE ALL') this.#statements.clear();
+                subscriber.next(result);
+              },
               error: (error) => {
                 settle();
                 subscriber.error(error);

@@ -64,6 +64,11 @@ export interface ConnectionConfig {
   readonly signal?: AbortSignal;
   /** Decode int8 columns as `bigint` rather than string (default false). */
   readonly bigint?: boolean;
+  /**
+   * How many prepared statements to keep per connection (default 100): a statement run again
+   * skips Parse and Describe. 0 turns the cache off (for PgBouncer in transaction mode).
+   */
+  readonly statementCacheSize?: number;
 }
 
 /**
@@ -94,6 +99,7 @@ export interface ResolvedConnectionConfig {
   readonly keepAlive: boolean;
   readonly signal: AbortSignal | undefined;
   readonly bigint: boolean;
+  readonly statementCacheSize: number;
 }
 
 /** 1 GiB, the seed's and libpq's practical ceiling for one backend message. */

@@ -24,6 +24,9 @@ export const defaultPort = 5432;
 export const defaultHost = 'localhost';
 /** libpq's default sslmode. */
 export const defaultSslMode: SslMode = 'prefer';
+
+/** Prepared statements kept per connection unless `statementCacheSize` says otherwise. */
+export const defaultStatementCacheSize = 100;
 /** The smallest `maxMessageSize` accepted: below this, ordinary server messages would not fit. */
 export const minMaxMessageSize = 1024;
 /** The largest `maxMessageSize` accepted: a message length is a signed 32-bit integer. */
@@ -123,6 +126,7 @@ export function resolveConnectionConfig(
     keepAlive: pick('keepAlive') ?? true,
     signal: explicit.signal,
     bigint: explicit.bigint ?? false,
+    statementCacheSize: explicit.statementCacheSize ?? defaultStatementCacheSize,
   };
   const password: PasswordSource | undefined = explicit.password ?? fromString.password ?? fromEnv.password;
   Object.defineProperty(resolved, 'password', { value: password, enumerable: false });
@@ -193,6 +197,11 @@ function checkExplicit(config: ConnectionConfig): void {
     throw new ConfigError(`maxMessageSize must be an integer from ${minMaxMessageSize} to ${maxMaxMessageSize}`, {
       setting: 'maxMessageSize',
     });
+  }
+
+  const cacheSize: unknown = config.statementCacheSize;
+  if (cacheSize !== undefined && (typeof cacheSize !== 'number' || !Number.isInteger(cacheSize) || cacheSize < 0)) {
+    throw new ConfigError('statementCacheSize must be a non-negative integer', { setting: 'statementCacheSize' });
   }
 
   if (config.bigint !== undefined && typeof config.bigint !== 'boolean') {

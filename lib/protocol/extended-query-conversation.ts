@@ -2,6 +2,20 @@ import type { ObservableInput } from 'rxjs';
 import { PostgresError, ProtocolError, QueryShapeError, type ConnectionError } from '../errors';
 import { bind, copyFail, describe, execute, parse, sync, type BackendMessage, type BindParameter, type FieldDescription } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
+import type { CachedStatement, StatementCache } from './statement-cache';
+
+/** How a request uses the statement cache. */
+type StatementUse =
+  | { readonly kind: 'unnamed' }
+  /** Parses and describes the named statement for everyone after it. */
+  | { readonly kind: 'leader'; readonly entry: CachedStatement }
+  /** Binds the named statement whose Parse is still in flight, and describes the portal. */
+  | { readonly kind: 'follower'; readonly entry: CachedStatement }
+  /** Binds a ready statement: no Parse, no Describe; the columns come from the cache. */
+  | { readonly kind: 'cached'; readonly entry: CachedStatement };
+
+/** SQLSTATEs after which a cached statement is no longer usable. */
+const staleStatementCodes = new Set(['26000', '0A000']);
 
 /** Receives what an extended-protocol query produces, in order. */
 export interface QuerySink {
@@ -33,7 +47,10 @@ export class ExtendedQueryConversation implements Conversation {
   readonly #frames: Buffer;
   readonly #parameterCount: number;
   readonly #sink: QuerySink;
+  readonly #statements: StatementCache | undefined;
+  readonly #use: StatementUse;
   #tag = '';
+  #parsed = false;
   #error: Error | undefined;
   #detached = false;
   #ended = false;
@@ -43,16 +60,43 @@ export class ExtendedQueryConversation implements Conversation {
    * there are more parameters than the protocol allows; callers turn that into an error
    * notification.
    */
-  constructor(sql: string, parameters: readonly BindParameter[], sink: QuerySink, options: { readonly exclusive?: boolean } = {}) {
+  constructor(
+    sql: string,
+    parameters: readonly BindParameter[],
+    sink: QuerySink,
+    options: { readonly exclusive?: boolean; readonly statements?: StatementCache } = {},
+  ) {
     this.#sql = sql;
     this.#sink = sink;
     this.#parameterCount = parameters.length;
     this.exclusive = options.exclusive === true;
-    this.#frames = Buffer.concat([parse(sql), bind(parameters), describe('portal'), execute(), sync()]);
+    const statements = options.exclusive === true ? undefined : options.statements;
+    this.#statements = statements;
+    const ready = statements?.lookup(sql);
+    const preparing = ready === undefined ? statements?.preparing(sql) : undefined;
+    if (ready !== undefined) {
+      this.#use = { kind: 'cached', entry: ready };
+      this.#frames = Buffer.concat([bind(parameters, { statement: ready.name }), execute(), sync()]);
+    } else if (preparing !== undefined) {
+      this.#use = { kind: 'follower', entry: preparing };
+      this.#frames = Buffer.concat([bind(parameters, { statement: preparing.name }), describe('portal'), execute(), sync()]);
+    } else {
+      // Build the unnamed form first: it validates the SQL and the parameters before anything is registered.
+      const unnamed = [parse(sql), bind(parameters), describe('portal'), execute(), sync()];
+      const entry = statements?.prepare(sql);
+      if (entry === undefined) {
+        this.#use = { kind: 'unnamed' };
+        this.#frames = Buffer.concat(unnamed);
+      } else {
+        this.#use = { kind: 'leader', entry };
+        this.#frames = Buffer.concat([parse(sql, { statement: entry.name }), bind(parameters, { statement: entry.name }), unnamed[2], unnamed[3], unnamed[4]]);
+      }
+    }
   }
 
   start(channel: ConversationChannel): void {
-    channel.write(this.#frames);
+    const closes = this.#statements?.takeCloses();
+    channel.write(closes === undefined || closes.length === 0 ? this.#frames : Buffer.concat([...closes, this.#frames]));
   }
 
   detach(): void {
@@ -70,22 +114,30 @@ export class ExtendedQueryConversation implements Conversation {
         if (!this.#detached) this.#sink.row(message.fields);
         return false;
       case 'ParseComplete':
+        this.#parsed = true;
+        return false;
+      case 'CloseComplete':
+        return false;
       case 'BindComplete':
+        if (this.#use.kind === 'cached' && !this.#detached) this.#sink.fields(this.#use.entry.fields ?? []);
         return false;
       case 'RowDescription':
+        if (this.#use.kind === 'leader' || this.#use.kind === 'follower') this.#use.entry.fields = message.fields;
         if (!this.#detached) this.#sink.fields(message.fields);
         return false;
       case 'NoData':
+        if (this.#use.kind === 'leader' || this.#use.kind === 'follower') this.#use.entry.fields = [];
         if (!this.#detached) this.#sink.fields([]);
         return false;
       case 'CommandComplete':
         this.#tag = message.tag;
+        if (message.tag === 'DISCARD ALL' || message.tag === 'DEALLOCATE ALL') this.#statements?.clear();
         return false;
       case 'EmptyQueryResponse':
         this.#tag = '';
         return false;
       case 'ErrorResponse':
-        this.#error ??= new PostgresError(message.fields, { sql: this.#sql, parameterCount: this.#parameterCount });
+        this.#error ??= this.#statementError(new PostgresError(message.fields, { sql: this.#sql, parameterCount: this.#parameterCount }));
         return false;
       case 'CopyInResponse':
         this.#error ??= new QueryShapeError('COPY FROM STDIN cannot run through query(); use copyIn()', this.#sql);
@@ -108,6 +160,26 @@ export class ExtendedQueryConversation implements Conversation {
         channel.failConnection(new ProtocolError(`unexpected ${message.name} in reply to an extended query`));
         return false;
     }
+  }
+
+  /**
+   * Keeps the statement cache true to the server: a statement whose Parse failed, or that the
+   * server no longer has or can no longer use (after DDL), is forgotten. Requests pipelined
+   * behind a failed Parse report the leader's error rather than "statement does not exist".
+   */
+  #statementError(error: PostgresError): Error {
+    const use = this.#use;
+    if (use.kind === 'unnamed' || this.#statements === undefined) return error;
+    if (use.kind === 'leader' && !this.#parsed) {
+      use.entry.failure = error;
+      this.#statements.forget(this.#sql, use.entry);
+      return error;
+    }
+    if (error.code !== undefined && staleStatementCodes.has(error.code)) {
+      this.#statements.forget(this.#sql, use.entry);
+      if (use.kind === 'follower' && use.entry.failure !== undefined) return use.entry.failure;
+    }
+    return error;
   }
 
   fail(error: ConnectionError): void {

@@ -12,3 +12,5 @@ export { CopyInConversation, maxCopyDataBytes } from './copy-in-conversation';
 export type { CopyInSink, CopySource, CopyWriter } from './copy-in-conversation';
 export { CopyOutConversation } from './copy-out-conversation';
 export type { CopyOutSink } from './copy-out-conversation';
+export { StatementCache } from './statement-cache';
+export type { CachedStatement } from './statement-cache';

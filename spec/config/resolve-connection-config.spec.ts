@@ -38,6 +38,7 @@ describe('resolveConnectionConfig: defaults', () => {
       keepAlive: true,
       signal: undefined,
       bigint: false,
+      statementCacheSize: 100,
     });
     expect(config.password).toBeUndefined();
   });

@@ -1,0 +1,88 @@
+import { close } from '../wire';
+import type { FieldDescription } from '../wire';
+
+/** A named prepared statement the server holds for this connection. */
+export interface CachedStatement {
+  readonly name: string;
+  /** The columns, once a Describe has reported them (empty for NoData); undefined until then. */
+  fields: readonly FieldDescription[] | undefined;
+  /** Why preparing it failed, for the requests that were pipelined behind the Parse. */
+  failure: Error | undefined;
+}
+
+/**
+ * The connection's prepared statements, by SQL text, least recently used first out. A
+ * statement seen again skips Parse and Describe: its execution is Bind/Execute/Sync, the
+ * server reuses its plan, and the columns come from the cache.
+ *
+ * Evicted statements are closed on the server with the next request's write (Close travels
+ * after every request that could still use the name, since writes are FIFO).
+ */
+export class StatementCache {
+  readonly #capacity: number;
+  readonly #entries = new Map<string, CachedStatement>();
+  #pendingCloses: Buffer[] = [];
+  #counter = 0;
+
+  /** @param capacity how many statements to keep; 0 turns caching off. */
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The ready statement for `sql` (marking it recently used), or undefined. */
+  lookup(sql: string): CachedStatement | undefined {
+    const entry = this.#entries.get(sql);
+    if (entry === undefined || entry.fields === undefined) return undefined;
+    this.#entries.delete(sql);
+    this.#entries.set(sql, entry);
+    return entry;
+  }
+
+  /** The statement being prepared for `sql` right now (its Parse is in flight), or undefined. */
+  preparing(sql: string): CachedStatement | undefined {
+    const entry = this.#entries.get(sql);
+    return entry !== undefined && entry.fields === undefined ? entry : undefined;
+  }
+
+  /**
+   * Registers a statement to prepare for `sql`, or returns undefined when caching is off or
+   * `sql` is already registered.
+   */
+  prepare(sql: string): CachedStatement | undefined {
+    if (this.#capacity === 0 || this.#entries.has(sql)) return undefined;
+    const entry: CachedStatement = { name: `rxpg_${(this.#counter += 1)}`, fields: undefined, failure: undefined };
+    this.#entries.set(sql, entry);
+    while (this.#entries.size > this.#capacity) {
+      const [oldestSql, oldest] = this.#entries.entries().next().value as [string, CachedStatement];
+      this.#entries.delete(oldestSql);
+      this.#pendingCloses.push(close('statement', oldest.name));
+    }
+    return entry;
+  }
+
+  /** Forgets a statement that failed to prepare or that the server no longer has. */
+  forget(sql: string, entry: CachedStatement): void {
+    if (this.#entries.get(sql) !== entry) return;
+    this.#entries.delete(sql);
+    if (entry.fields !== undefined) this.#pendingCloses.push(close('statement', entry.name));
+  }
+
+  /** Forgets every statement (the server dropped them: DISCARD ALL, DEALLOCATE ALL). */
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  /** Close messages for evicted statements, to prepend to the next write; empties the list. */
+  takeCloses(): Buffer[] {
+    if (this.#pendingCloses.length === 0) return noCloses;
+    const closes = this.#pendingCloses;
+    this.#pendingCloses = [];
+    return closes;
+  }
+}
+
+const noCloses: Buffer[] = [];

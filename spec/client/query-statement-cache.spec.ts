@@ -1,0 +1,78 @@
+// The per-connection prepared-statement cache: repeated statements skip Parse and Describe,
+// and the cache stays true to what the server holds.
+import { lastValueFrom, toArray } from 'rxjs';
+import { PostgresError, type Connection } from '../../lib';
+import { closeOpenedConnections, errorOf, openConnection } from '../helpers/connections';
+import { superuserConfig } from '../helpers/test-servers';
+
+afterEach(closeOpenedConnections);
+
+const rows = (connection: Connection, sql: string, params: unknown[] = []) =>
+  lastValueFrom(connection.query<Record<string, unknown>>(sql, params).pipe(toArray()));
+const prepared = async (connection: Connection) =>
+  (await rows(connection, "SELECT name FROM pg_prepared_statements WHERE name LIKE 'rxpg_%' ORDER BY name")).map((row) => row.name);
+
+describe('statement cache', () => {
+  it('prepares a statement once and reuses it, columns included', async () => {
+    const connection = await openConnection(superuserConfig());
+    const first = await rows(connection, 'SELECT $1::int4 + 1 AS n', [1]);
+    const second = await rows(connection, 'SELECT $1::int4 + 1 AS n', [41]);
+    expect(first).toEqual([{ n: 2 }]);
+    expect(second).toEqual([{ n: 42 }]);
+    const names = await prepared(connection);
+    expect(names.length).toBeGreaterThanOrEqual(1);
+    const fields: string[] = [];
+    await lastValueFrom(connection.query('SELECT $1::int4 + 1 AS n', [0], { onFields: (f) => fields.push(...f.map((x) => x.name)) }));
+    expect(fields).toEqual(['n']);
+  });
+
+  it('pipelined copies of a failing statement all report the real error', async () => {
+    const connection = await openConnection(superuserConfig());
+    const errors = await Promise.all(Array.from({ length: 5 }, () => errorOf(rows(connection, 'SELEC broken'))));
+    for (const error of errors) expect((error as PostgresError).code).toBe('42601');
+    expect(await rows(connection, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it('recovers after DDL changes a cached statement’s result type', async () => {
+    const connection = await openConnection(superuserConfig());
+    await rows(connection, 'CREATE TEMPORARY TABLE t (a int)');
+    await rows(connection, 'INSERT INTO t VALUES (1)');
+    expect(await rows(connection, 'SELECT * FROM t')).toEqual([{ a: 1 }]);
+    await rows(connection, 'ALTER TABLE t ADD COLUMN b text');
+    const afterDdl = await rows(connection, 'SELECT * FROM t').catch((error: PostgresError) => error.code);
+    if (afterDdl === '0A000') {
+      // The server refused the stale plan once; the cache forgot it.
+      expect(await rows(connection, 'SELECT * FROM t')).toEqual([{ a: 1, b: null }]);
+    } else {
+      expect(afterDdl).toEqual([{ a: 1, b: null }]);
+    }
+  });
+
+  it('forgets everything after DISCARD ALL and DEALLOCATE ALL', async () => {
+    const connection = await openConnection(superuserConfig());
+    await rows(connection, 'SELECT 7 AS seven');
+    await rows(connection, 'SELECT 7 AS seven');
+    await lastValueFrom(connection.simpleQuery('DISCARD ALL'));
+    expect(await rows(connection, 'SELECT 7 AS seven')).toEqual([{ seven: 7 }]);
+    await rows(connection, 'DEALLOCATE ALL');
+    expect(await rows(connection, 'SELECT 7 AS seven')).toEqual([{ seven: 7 }]);
+  });
+
+  it('keeps at most statementCacheSize statements, closing the evicted ones', async () => {
+    const connection = await openConnection({ ...superuserConfig(), statementCacheSize: 2 });
+    for (const n of [1, 2, 3, 4, 5]) await rows(connection, `SELECT ${n} AS n`);
+    expect((await prepared(connection)).length).toBeLessThanOrEqual(2);
+  });
+
+  it('statementCacheSize 0 prepares nothing', async () => {
+    const connection = await openConnection({ ...superuserConfig(), statementCacheSize: 0 });
+    await rows(connection, 'SELECT 1 AS n');
+    await rows(connection, 'SELECT 1 AS n');
+    expect(await prepared(connection)).toEqual([]);
+  });
+
+  it('an invalid statementCacheSize is a ConfigError', async () => {
+    const error = await errorOf(openConnection({ ...superuserConfig(), statementCacheSize: -1 }));
+    expect(error.name).toBe('ConfigError');
+  });
+});
