@@ -46,7 +46,7 @@ export interface Conversation {
 /** What a conversation may do with its connection while it runs. */
 export interface ConversationChannel {
   /** Queues frontend bytes (coalesced with the other writes of the same tick). */
-  write(bytes: Buffer): void;
+  write(bytes: Uint8Array): void;
   /** Fails the whole connection (a protocol violation, an authentication failure). */
   failConnection(error: ConnectionError): void;
 }

@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import { PostgresError, ProtocolError, QueryShapeError, type ConnectionError } from '../errors';
 import type { Transport } from '../transport';
-import { bind, copyData, copyDone, copyFail, execute, flush, parse, sync, type BackendMessage, type BindParameter } from '../wire';
+import { bind, copyDataHeader, copyDone, copyFail, execute, flush, parse, sync, type BackendMessage, type BindParameter } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
 
 /** Largest CopyData message rxpg writes; bigger chunks are split. */
@@ -162,7 +162,10 @@ export class CopyInConversation implements Conversation {
         if (this.#state !== 'copying' || this.#channel === undefined) return true;
         for (let offset = 0; offset < bytes.length; offset += maxCopyDataBytes) {
           const end = Math.min(bytes.length, offset + maxCopyDataBytes);
-          this.#channel.write(copyData(offset === 0 && end === bytes.length ? bytes : bytes.subarray(offset, end)));
+          const piece = offset === 0 && end === bytes.length ? bytes : bytes.subarray(offset, end);
+          // Header and data go out as they are: no copy of the data into a message buffer.
+          this.#channel.write(copyDataHeader(piece.length));
+          this.#channel.write(piece);
         }
         return !transport.needsDrain;
       },

@@ -4,6 +4,9 @@ import { TLSSocket } from 'node:tls';
 import { Observable, Subject } from 'rxjs';
 import { ConnectionError } from '../errors';
 
+/** Up to this many pending bytes are joined into one buffer; more are written vectored. */
+const concatLimit = 16 * 1024;
+
 /**
  * One open socket to the server (plain TCP, unix-domain, or TLS), seen as:
  * - `chunks$`: the bytes the server sends, as a hot Observable that errors with a
@@ -21,7 +24,7 @@ export class Transport {
   readonly #socket: Socket;
   readonly #chunks = new Subject<Buffer>();
   readonly #drains = new Subject<void>();
-  #pending: Buffer[] = [];
+  #pending: Uint8Array[] = [];
   #pendingBytes = 0;
   #flushScheduled = false;
   #ended = false;
@@ -72,7 +75,7 @@ export class Transport {
    * Returns false when the socket's buffer is full: callers that produce much data (COPY)
    * wait for `drained()` before writing more.
    */
-  write(bytes: Buffer): boolean {
+  write(bytes: Uint8Array): boolean {
     if (!this.writable) return false;
     this.#pending.push(bytes);
     this.#pendingBytes += bytes.length;
@@ -91,10 +94,20 @@ export class Transport {
       this.#pendingBytes = 0;
       return;
     }
-    const bytes = this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
+    const pending = this.#pending;
+    const total = this.#pendingBytes;
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#socket.write(bytes);
+    if (pending.length === 1) {
+      this.#socket.write(pending[0]);
+    } else if (total <= concatLimit) {
+      this.#socket.write(Buffer.concat(pending, total));
+    } else {
+      // Large writes (COPY data) go out as they are, in one writev, rather than copied together.
+      this.#socket.cork();
+      for (const bytes of pending) this.#socket.write(bytes);
+      this.#socket.uncork();
+    }
   }
 
   /** Bytes written but not yet handed to the kernel. */

@@ -330,6 +330,18 @@ export function copyData(data: Uint8Array): Buffer {
   return bytes;
 }
 
+/**
+ * The 5-byte header of a CopyData message carrying `length` bytes: written before the data
+ * itself, it spares copying large COPY chunks into a new message buffer.
+ */
+export function copyDataHeader(length: number): Buffer {
+  const header = Buffer.allocUnsafe(5);
+  if (length + 4 > maxInt32) throw new RangeError(`a message of ${length + 4} bytes is larger than the protocol allows`);
+  header[0] = 0x64;
+  header.writeInt32BE(4 + length, 1);
+  return header;
+}
+
 /** CopyDone: the end of COPY FROM STDIN data. */
 export function copyDone(): Buffer {
   return serialize.copyDone();

@@ -50,6 +50,7 @@ export {
   cancelRequest,
   close,
   copyData,
+  copyDataHeader,
   copyDone,
   copyFail,
   describe,
