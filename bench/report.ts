@@ -31,9 +31,13 @@ export interface ClientResult {
   readonly medianMaxRssMb: number | null;
   /** (slowest − fastest) / median, in percent: how noisy this row was. */
   readonly spreadPercent: number | null;
-  /** Throughput ÷ the better of pg and postgres.js in this workload. */
+  /**
+   * Throughput ÷ the better of pg and postgres.js, paired by repetition: the median over
+   * repetitions of this client's throughput ÷ the better peer's in the same repetition (the
+   * clients of one repetition ran back to back, so machine-wide drift cancels out).
+   */
   readonly ratioToBestPeer: number | null;
-  /** Throughput ÷ the workload's limit row. */
+  /** Throughput ÷ the workload's limit row, paired by repetition in the same way. */
   readonly ratioToLimit: number | null;
 }
 
@@ -114,7 +118,9 @@ export function clientLabel(workload: string, client: ClientName): string {
     case 'postgres':
       return 'postgres.js';
     case 'bare-socket':
-      return workload === 'point-concurrent' ? 'bare socket (one Sync each)' : 'bare socket (counts DataRows)';
+      if (workload === 'point-concurrent') return 'bare socket (one Sync each)';
+      if (workload === 'point-seq') return 'bare socket (prepared, one at a time)';
+      return 'bare socket (counts DataRows)';
     case 'pgbench':
       return workload === 'notify' ? 'pgbench (send only)' : 'pgbench -M prepared -c 1';
     case 'psql':
@@ -142,10 +148,9 @@ export function summariseWorkload(spec: WorkloadSpec, mode: RunMode, collected: 
       spreadPercent: medianMs === null ? null : ((Math.max(...elapsed) - Math.min(...elapsed)) / medianMs) * 100,
     };
   });
-  const throughputOf = (client: ClientName) => base.find((entry) => entry.row.client === client)?.throughput ?? null;
-  const peerThroughputs = nonNull(peers.map(throughputOf));
-  const bestPeer = peerThroughputs.length === 0 ? null : Math.max(...peerThroughputs);
-  const limit = spec.limit === undefined ? null : throughputOf(spec.limit);
+  const samplesOf = (client: ClientName) => ordered.find((row) => row.client === client)?.samples ?? [];
+  const peerSamples = peers.map(samplesOf);
+  const limitSamples = spec.limit === undefined ? [] : [samplesOf(spec.limit)];
   return {
     name: spec.name,
     description: spec.description,
@@ -168,11 +173,24 @@ export function summariseWorkload(spec: WorkloadSpec, mode: RunMode, collected: 
         cpuPercent: entry.cpuPercent,
         medianMaxRssMb: entry.medianMaxRssMb,
         spreadPercent: entry.spreadPercent,
-        ratioToBestPeer: entry.throughput === null || bestPeer === null ? null : entry.throughput / bestPeer,
-        ratioToLimit: entry.throughput === null || limit === null || isLimit ? null : entry.throughput / limit,
+        ratioToBestPeer: pairedRatio(row.samples, peerSamples),
+        ratioToLimit: isLimit ? null : pairedRatio(row.samples, limitSamples),
       };
     }),
   };
+}
+
+/**
+ * The median over repetitions of (the best of `others` in that repetition ÷ `own`) in time,
+ * i.e. own throughput ÷ the best other's; null when no repetition has both.
+ */
+export function pairedRatio(own: readonly Sample[], others: readonly (readonly Sample[])[]): number | null {
+  const ratios: number[] = [];
+  for (const sample of own) {
+    const times = others.flatMap((samples) => samples.filter((other) => other.repetition === sample.repetition).map((other) => other.elapsedMs));
+    if (times.length > 0) ratios.push(Math.min(...times) / sample.elapsedMs);
+  }
+  return median(ratios);
 }
 
 /** 1234567 → "1.23 M", 12345 → "12.3 k". */

@@ -42,7 +42,7 @@ function selectedWorkloads(options: BenchOptions): { spec: WorkloadSpec; clients
     .filter((spec) => options.only === undefined || options.only.includes(spec.name))
     .map((spec) => ({
       spec,
-      clients: [...spec.libraries, ...(spec.limit === undefined ? [] : [spec.limit])].filter(
+      clients: [...spec.libraries, ...(spec.limit === undefined ? [] : [spec.limit]), ...(spec.extraLimits ?? [])].filter(
         (client) => options.clients === undefined || options.clients.includes(client),
       ),
     }))
@@ -209,6 +209,15 @@ function gitCommit(): string {
   }
 }
 
+/** What the table's columns mean (printed under it and written under the Markdown table). */
+const legend = [
+  'median ms: the median wall time of the measured runs (warm-up excluded; connecting excluded; the tools time themselves).',
+  'CPU ms: the client process’s user + system CPU during the measured run (more than 100 % of wall: GC and I/O threads).',
+  'peak RSS: the child process’s maximum resident set (warm-up included); not known for the C tools.',
+  'vs best peer / of limit: throughput ÷ the better of pg and postgres.js / ÷ the limit row, per repetition (the clients of',
+  '  one repetition run back to back), median over repetitions. spread: ± half the range of the wall times.',
+];
+
 /** The Markdown written next to the JSON: heading, table and targets, ready for the README. */
 function markdownReport(report: BenchReport): string {
   const { machine: host } = report;
@@ -219,6 +228,8 @@ function markdownReport(report: BenchReport): string {
       'Medians on a shared, noisy machine.',
     '',
     markdownTable(report),
+    '',
+    ...legend.map((line) => line.replace(/^ {2}/, '')).join(' ').split('\n'),
     '',
     'Targets (issue 6):',
     '',
@@ -272,8 +283,7 @@ async function main(): Promise<void> {
     }
     const report = await runBenchmark(cluster, options, workDir);
     console.log(`\n${consoleTable(report)}\n`);
-    console.log('of limit: throughput ÷ the limit row of the same workload; vs best peer: ÷ the better of pg and postgres.js.');
-    console.log('peak RSS is the child process’s maximum (warm-up included); the limit tools’ is not known.\n');
+    console.log(`${legend.join('\n')}\n`);
     console.log(['targets (issue 6):', ...targetLines(report).map((line) => `  ${line}`)].join('\n'));
     const written = await writeResults(report);
     console.log(`\nwrote ${written.map((file) => file.slice(repoRoot.length + 1)).join(', ')}`);

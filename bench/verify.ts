@@ -27,7 +27,7 @@ export function verifiedKeys(workload: WorkloadName, client: ClientName, expecte
     case 'psql':
       return ['rows'];
     case 'bare-socket':
-      return workload === 'point-concurrent' ? ['rows', 'sum'] : ['rows', 'sumI'];
+      return workload === 'point-concurrent' || workload === 'point-seq' ? ['rows', 'sum'] : ['rows', 'sumI'];
     default:
       return workload === 'stream-raw' ? ['rows', 'lengthI', 'lengthT', 'lengthTs', 'lengthF'] : Object.keys(expected);
   }

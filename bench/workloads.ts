@@ -38,8 +38,10 @@ export interface WorkloadSpec {
   readonly warmupSize: Readonly<Record<RunMode, number>>;
   /** The libraries that run it, in the order of the first repetition. */
   readonly libraries: readonly LibraryName[];
-  /** The limit row, if the workload has one. */
+  /** The limit row that "of limit" and the targets compare with, if the workload has one. */
   readonly limit?: LimitName;
+  /** Further limit rows, shown for context only. */
+  readonly extraLimits?: readonly LimitName[];
 }
 
 /** The order in which clients appear in tables and charts. */
@@ -92,6 +94,8 @@ export const workloads: readonly WorkloadSpec[] = [
     warmupSize: { full: 2_000, quick: 500 },
     libraries: allLibraries,
     limit: 'pgbench',
+    // What Node itself can do one round trip at a time (a prepared statement, Bind/Execute/Sync).
+    extraLimits: ['bare-socket'],
   },
   {
     name: 'point-concurrent',

@@ -4,7 +4,9 @@
  * of Bind/Execute/Sync, and count what comes back: DataRow messages (plus the sum of their
  * first column, parsed straight from the bytes, so the answer can be verified) and
  * ReadyForQuery. Nothing is decoded into JavaScript values and nothing is allocated per
- * message, so its throughput is what Node plus the server can do on one connection.
+ * message, so its throughput is what Node plus the server can do on one connection: streaming
+ * (stream-push, stream-raw), one prepared query at a time (point-seq) and pipelined
+ * (point-concurrent).
  */
 import { connect as connectTcp, type Socket } from 'node:net';
 import { countAndSum } from '../checksums';
@@ -29,6 +31,16 @@ export const openSession: OpenSession = async (workload, context) => {
         run: async (size) => {
           const { dataRows, firstColumnSum } = await socket.request(simpleQuery(streamSql(size)), 1);
           return { rows: dataRows, sumI: firstColumnSum };
+        },
+        close: () => socket.close(),
+      };
+    case 'point-seq':
+      await socket.request(Buffer.concat([parse(pointStatement, pointSql), sync()]), 1);
+      return {
+        run: async (size) => {
+          let sum = 0;
+          for (let i = 1; i <= size; i++) sum += (await socket.request(pointPipeline(1, i), 1)).firstColumnSum;
+          return countAndSum(size, sum);
         },
         close: () => socket.close(),
       };
@@ -204,15 +216,15 @@ function terminate(): Buffer {
 }
 
 /**
- * `count` × (Bind of the prepared point statement with `$1` = 1..count in text, Execute, Sync)
- * in one buffer: one Sync each, written at once.
+ * `count` × (Bind of the prepared point statement with `$1` = first..first+count-1 in text,
+ * Execute, Sync) in one buffer: one Sync each, written at once.
  */
-function pointPipeline(count: number): Buffer {
+function pointPipeline(count: number, first = 1): Buffer {
   const statement = Buffer.from(`${pointStatement}\0`, 'utf8');
   const maxBytesPerQuery = 1 + 4 + 1 + statement.length + 2 + 2 + 4 + 10 + 2 + 10 + 5;
   const buffer = Buffer.allocUnsafe(count * maxBytesPerQuery);
   let offset = 0;
-  for (let i = 1; i <= count; i++) {
+  for (let i = first; i < first + count; i++) {
     const value = String(i);
     // Bind: portal "", the statement, no parameter formats (text), one parameter, no result formats (text).
     buffer[offset] = 0x42;

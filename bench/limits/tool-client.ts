@@ -1,14 +1,13 @@
 /**
  * The limit rows run by PostgreSQL's own C tools: `pgbench -M prepared -c 1` for point-seq and
  * for notify (send-only, nobody listens), and `psql \copy` for fetch-all (out to /dev/null)
- * and copy-in (from a file the orchestrator wrote). Their wall time comes from the tools
- * where they report it (pgbench's tps without connection time) and from around the process
- * otherwise; their CPU from bash's `times` (the children's user + system time). Peak RSS is
- * not known for them.
+ * and copy-in (from a file the orchestrator wrote). Their wall time is what the tools report,
+ * without their start and connection (pgbench's tps "without initial connection time",
+ * psql's `\timing` of the `\copy`); their CPU comes from bash's `times` (the children's user
+ * + system time, start and connection included). Peak RSS is not known for them.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { harnessEnv } from '../../spec/harness/run-command';
 import { WorkloadUnavailable, type ChildContext } from '../child-protocol';
 import type { OpenSession } from '../clients/bench-session';
@@ -51,12 +50,13 @@ export const openPgbench: OpenSession = async (workload, context) => {
 export const openPsql: OpenSession = async (workload, context) => {
   let last: ToolTiming | undefined;
   const copy = async (command: string): Promise<number> => {
-    const args = ['-X', '-v', 'ON_ERROR_STOP=1', ...connectionArgs(context), '-d', context.database, '-c', command];
-    const started = performance.now();
+    const args = ['-X', '-v', 'ON_ERROR_STOP=1', ...connectionArgs(context), '-d', context.database, '-c', '\\timing on', '-c', command];
     const result = await runTool(join(context.binDir, 'psql'), args);
-    last = { elapsedMs: performance.now() - started, cpuMs: result.cpuMs };
+    // \timing times the \copy itself, without psql's start and connection (as for the clients).
+    const timing = [...result.stdout.matchAll(/^Time: ([\d.]+) ms/gm)].at(-1);
     const reported = /^COPY (\d+)$/m.exec(result.stdout);
-    if (reported === null) throw new Error(`psql printed no COPY count:\n${result.stdout}${result.stderr}`);
+    if (reported === null || timing === undefined) throw new Error(`psql printed no COPY count or time:\n${result.stdout}${result.stderr}`);
+    last = { elapsedMs: Number(timing[1]), cpuMs: result.cpuMs };
     return Number(reported[1]);
   };
   switch (workload) {
