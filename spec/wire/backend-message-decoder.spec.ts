@@ -195,18 +195,19 @@ describe('BackendMessageDecoder', () => {
     );
   });
 
-  it('hands a run of consecutive complete messages to the Parser in one call', () => {
+  it('decodes DataRows itself and hands the other consecutive messages to the Parser in one call', () => {
     const parse = jest.spyOn(Parser.prototype, 'parse');
     try {
-      const rows = Array.from({ length: 100 }, (_, i) => b.dataRow([String(i), 'x']));
+      const rows = Array.from({ length: 100 }, (_, i) => b.dataRow([String(i), i % 2 === 0 ? 'x' : null]));
       const bytes = Buffer.concat([b.rowDescription(['n', 'x']), ...rows, b.commandComplete('SELECT 100'), b.readyForQuery('I')]);
       const outcome = decodeChunks([bytes]);
       expect(outcome.messages).toHaveLength(103);
-      expect(parse).toHaveBeenCalledTimes(1);
-      // A message decoded here (CopyData, ErrorResponse, ...) ends a run; the next one starts after it.
+      expect(outcome.messages[2]).toEqual({ name: 'DataRow', fields: ['1', null] });
+      // RowDescription, then CommandComplete + ReadyForQuery: the DataRows in between never reach the Parser.
+      expect(parse).toHaveBeenCalledTimes(2);
       parse.mockClear();
       const notice = b.noticeResponse({ M: 'hi' });
-      decodeChunks([Buffer.concat([b.dataRow(['1']), b.dataRow(['2']), notice, b.dataRow(['3']), b.readyForQuery('I')])]);
+      decodeChunks([Buffer.concat([b.parameterStatus('a', 'b'), b.bindComplete(), notice, b.dataRow(['3']), b.readyForQuery('I')])]);
       expect(parse).toHaveBeenCalledTimes(2);
     } finally {
       parse.mockRestore();
