@@ -439,7 +439,8 @@ const throwaway = (() => {
   }
 })();
 
-(throwaway ? describe : describe.skip)('COPY text against the server', () => {
+// An external server (RXPG_USE_PG_ENV) gives no file access; under CI the harness's own is used.
+(throwaway || process.env.CI === 'true' ? describe : describe.skip)('COPY text against the server', () => {
   let connection: Connection;
   let directory: string;
   let fileNumber = 0;

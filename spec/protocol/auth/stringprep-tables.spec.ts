@@ -64,10 +64,12 @@ function pythonTables(): Record<string, string> | undefined {
 }
 
 const reference = pythonTables();
-const describeWithPython = reference === undefined ? describe.skip : describe;
+// Without python3 this comparison cannot run; locally that is a skip, under CI a failure.
+const describeWithPython = reference === undefined && process.env.CI !== 'true' ? describe.skip : describe;
 
 describeWithPython('the RFC 3454 tables, against Python’s stringprep module', () => {
-  const tables = reference!;
+  if (reference === undefined) throw new Error('python3 (with its stringprep module) is needed for this comparison');
+  const tables = reference;
   const differences = (ours: CodePointSet, theirs: CodePointSet): string[] => {
     const found: string[] = [];
     for (let codePoint = 0; codePoint <= 0x10ffff && found.length < 10; codePoint++) {
