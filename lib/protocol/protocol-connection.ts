@@ -348,7 +348,8 @@ export class ProtocolConnection {
 
   readonly #dispatch = (message: BackendMessage): void => {
     if (this.#state === 'failed' || this.#state === 'closed') return;
-    this.#messages.next(message);
+    // A Subject's next costs a closure per call even with nobody listening: skip it then.
+    if (this.#messages.observed) this.#messages.next(message);
     switch (message.name) {
       case 'NoticeResponse':
         this.#notices.next(message.fields);
