@@ -1,5 +1,5 @@
 import { concatMap, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { connect, withConnection, type ConnectionConfig } from '../lib';
+import { connect, toAsyncIterable, withConnection, type ConnectionConfig } from '../lib';
 
 /** Where the demo connects: a server that trusts `user` (examples/run-demo.ts starts one). */
 export interface DemoConfig {
@@ -32,6 +32,33 @@ export async function main(config: DemoConfig): Promise<void> {
       .pipe(toArray()),
   );
   for (const result of results) console.log(`${result.command.padEnd(12)} ${JSON.stringify(result.rows)}`);
+
+  // A cold query with bound parameters: rows come back decoded, keyed by column name.
+  const moons = await lastValueFrom(
+    connection.query<{ name: string; moons: number }>('SELECT name, moons FROM planets WHERE moons >= $1 ORDER BY name', [1]).pipe(toArray()),
+  );
+  console.log('query with $1 = 1:', JSON.stringify(moons));
+
+  // COPY from an async generator, read at the socket's pace.
+  async function* asteroids() {
+    for (let i = 1; i <= 1000; i++) yield [`asteroid ${i}`, 0];
+  }
+  const copied = await lastValueFrom(connection.copyInRows({ table: 'planets', columns: ['name', 'moons'] }, asteroids()));
+  console.log(`copyInRows: ${copied.command}`);
+
+  // for await with backpressure: the socket pauses while the loop is busy.
+  let seen = 0;
+  for await (const row of toAsyncIterable((pushback) => connection.query<{ g: number }>('SELECT generate_series(1, 100000) AS g', [], { pushback }))) {
+    seen += row.g > 0 ? 1 : 0;
+  }
+  console.log(`for await: ${seen} rows`);
+
+  // Notifications: LISTEN on subscribe; the payload travels as a parameter.
+  const heard = firstValueFrom(connection.notifications('demo channel'));
+  await firstValueFrom(connection.channelEvents('demo channel'));
+  await lastValueFrom(connection.notify('demo channel', 'hello from NOTIFY'));
+  console.log('notification:', (await heard).payload);
+
   await connection.close();
   console.log(`closed: state is ${connection.state}`);
 
