@@ -14,6 +14,11 @@ type StatementUse =
   /** Binds a ready statement: no Parse, no Describe; the columns come from the cache. */
   | { readonly kind: 'cached'; readonly entry: CachedStatement };
 
+/** Execute (unnamed portal, all rows) and Sync: the same bytes for every request. */
+const executeSync = Buffer.concat([execute(), sync()]);
+/** Describe (unnamed portal), Execute and Sync. */
+const describeExecuteSync = Buffer.concat([describe('portal'), execute(), sync()]);
+
 /** SQLSTATEs after which a cached statement is no longer usable. */
 const staleStatementCodes = new Set(['26000', '0A000']);
 
@@ -44,7 +49,8 @@ export interface QuerySink {
 export class ExtendedQueryConversation implements Conversation {
   readonly exclusive: boolean;
   readonly #sql: string;
-  readonly #frames: Buffer;
+  /** The frontend messages, written one after the other (the transport joins a tick's writes). */
+  readonly #frames: readonly Buffer[];
   readonly #parameterCount: number;
   readonly #sink: QuerySink;
   readonly #statements: StatementCache | undefined;
@@ -76,27 +82,28 @@ export class ExtendedQueryConversation implements Conversation {
     const preparing = ready === undefined ? statements?.preparing(sql) : undefined;
     if (ready !== undefined) {
       this.#use = { kind: 'cached', entry: ready };
-      this.#frames = Buffer.concat([bind(parameters, { statement: ready.name }), execute(), sync()]);
+      this.#frames = [bind(parameters, { statement: ready.name }), executeSync];
     } else if (preparing !== undefined) {
       this.#use = { kind: 'follower', entry: preparing };
-      this.#frames = Buffer.concat([bind(parameters, { statement: preparing.name }), describe('portal'), execute(), sync()]);
+      this.#frames = [bind(parameters, { statement: preparing.name }), describeExecuteSync];
     } else {
       // Build the unnamed form first: it validates the SQL and the parameters before anything is registered.
-      const unnamed = [parse(sql), bind(parameters), describe('portal'), execute(), sync()];
+      const unnamed = [parse(sql), bind(parameters), describeExecuteSync];
       const entry = statements?.prepare(sql);
       if (entry === undefined) {
         this.#use = { kind: 'unnamed' };
-        this.#frames = Buffer.concat(unnamed);
+        this.#frames = unnamed;
       } else {
         this.#use = { kind: 'leader', entry };
-        this.#frames = Buffer.concat([parse(sql, { statement: entry.name }), bind(parameters, { statement: entry.name }), unnamed[2], unnamed[3], unnamed[4]]);
+        this.#frames = [parse(sql, { statement: entry.name }), bind(parameters, { statement: entry.name }), describeExecuteSync];
       }
     }
   }
 
   start(channel: ConversationChannel): void {
     const closes = this.#statements?.takeCloses();
-    channel.write(closes === undefined || closes.length === 0 ? this.#frames : Buffer.concat([...closes, this.#frames]));
+    if (closes !== undefined) for (const close of closes) channel.write(close);
+    for (const frame of this.#frames) channel.write(frame);
   }
 
   detach(): void {
