@@ -8,6 +8,7 @@ module.exports = {
   },
   globalSetup: '<rootDir>/spec/harness/global-setup.ts',
   globalTeardown: '<rootDir>/spec/harness/global-teardown.ts',
+  reporters: ['default', '<rootDir>/spec/harness/summary-reporter.js'],
   testTimeout: 30000,
   maxWorkers: 2,
 };
