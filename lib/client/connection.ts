@@ -31,6 +31,7 @@ import {
 } from '../types';
 import type { BackendMessage, BindParameter } from '../wire';
 import { copySourceFrom, isPullSource, type CopyChunk } from './copy-source';
+import { guardPushback } from './guard-pushback';
 import type { CommandResult, Pushback, QueryOptions } from './query-options';
 import { rowBuilder, type RowBuilder } from './row-builder';
 
@@ -187,7 +188,7 @@ export class Connection implements AsyncDisposable {
           subscriber.complete();
         },
         error: (error) => subscriber.error(error),
-        pushback: options.pushback,
+        pushback: guardPushback(options.pushback, (error) => subscriber.error(error)),
       };
       return this.#run(sql, params, sink, options);
     });
@@ -392,7 +393,7 @@ export class Connection implements AsyncDisposable {
               settle();
               subscriber.error(error);
             },
-            pushback: options.pushback,
+            pushback: guardPushback(options.pushback, (error) => subscriber.error(error)),
           }),
       ),
     );

@@ -53,6 +53,8 @@ export class ProtocolConnection {
   /** The conversation that received rows in the chunk being decoded (for pushback). */
   #receivingRows: Conversation | undefined;
   #pushbackWait: Subscription | undefined;
+  /** The conversation whose pending pushback keeps the socket paused. */
+  #pushbackOwner: Conversation | undefined;
   readonly #messages = new Subject<BackendMessage>();
   readonly #notices = new Subject<ErrorFields>();
   readonly #notifications = new Subject<Notification>();
@@ -169,6 +171,9 @@ export class ProtocolConnection {
     }
     // Written (or already ended, where detaching does nothing): stop delivering.
     conversation.detach?.();
+    // Its consumer is gone, so nobody will settle its pushback: read on, or the replies up to
+    // its ReadyForQuery (and everything behind it) would wait forever.
+    if (this.#pushbackOwner === conversation) this.#pushbackWait?.unsubscribe();
     if (
       conversation.cancelOnAbandon !== false &&
       this.#conversations.head === conversation &&
@@ -336,12 +341,14 @@ export class ProtocolConnection {
       settled = true;
       if (paused) this.#transport.resume();
       this.#pushbackWait = undefined;
+      this.#pushbackOwner = undefined;
     };
     const wait = from(pending).subscribe({ next: settle, error: settle, complete: settle });
     if (!settled) {
       paused = true;
       this.#transport.pause();
       this.#pushbackWait = wait;
+      this.#pushbackOwner = receiver;
       wait.add(settle);
     }
   }

@@ -1,7 +1,7 @@
 // Pushback and bounded memory. Seed case ported here (reference/postgres_async.md §3.4): T-Q9.
-import { count, lastValueFrom, tap } from 'rxjs';
+import { count, firstValueFrom, lastValueFrom, tap } from 'rxjs';
 import type { Connection } from '../../lib';
-import { closeOpenedConnections, openConnection } from '../helpers/connections';
+import { closeOpenedConnections, errorOf, openConnection } from '../helpers/connections';
 import { superuserConfig } from '../helpers/test-servers';
 
 let connection: Connection;
@@ -65,5 +65,43 @@ describe('pushback', () => {
         .pipe(count()),
     );
     expect(rows).toBe(50_000);
+  });
+
+  it('unsubscribing while a pushback is pending releases the socket: the connection goes on', async () => {
+    const never = new Promise<void>(() => undefined);
+    let paused: () => void = () => undefined;
+    const isPaused = new Promise<void>((resolve) => (paused = resolve));
+    const subscription = connection
+      .query<{ g: number }>('SELECT generate_series(1, 200000) AS g', [], {
+        pushback: () => {
+          paused();
+          return never;
+        },
+      })
+      .subscribe({ error: () => undefined });
+    await isPaused;
+    await ioRound();
+    subscription.unsubscribe();
+    expect(await firstValueFrom(connection.query<{ n: number }>('SELECT 5 AS n'))).toEqual({ n: 5 });
+  });
+
+  it('a pushback that throws or returns nonsense fails only its query', async () => {
+    const thrown = new Error('pushback broke');
+    const error = await errorOf(
+      lastValueFrom(connection.query('SELECT generate_series(1, 100000) AS g', [], {
+        pushback: () => {
+          throw thrown;
+        },
+      })),
+    );
+    expect(error).toBe(thrown);
+    const nonsense = await errorOf(
+      lastValueFrom(connection.query('SELECT generate_series(1, 100000) AS g', [], { pushback: (() => 42) as never })),
+    );
+    expect(nonsense).toBeInstanceOf(TypeError);
+    expect(nonsense.message).toContain('ObservableInput');
+    const notAFunction = await errorOf(lastValueFrom(connection.copyOut('COPY (SELECT 1) TO STDOUT', [], { pushback: 'later' as never })));
+    expect(notAFunction).toBeInstanceOf(TypeError);
+    expect(await firstValueFrom(connection.query<{ n: number }>('SELECT 6 AS n'))).toEqual({ n: 6 });
   });
 });
