@@ -232,6 +232,11 @@ export class Connection implements AsyncDisposable {
 
   /** Encodes, enqueues and arms the timeout of one extended query; returns its teardown. */
   #run(sql: string, params: readonly unknown[], sink: QuerySink, options: Pick<QueryOptions, 'timeout'>): () => void {
+    const limit = options.timeout;
+    if (limit !== undefined && !(typeof limit === 'number' && Number.isFinite(limit) && limit > 0)) {
+      // Thrown inside subscribe: it becomes this request's error, and nothing is sent.
+      throw new RangeError('the timeout option must be a positive number of milliseconds');
+    }
     let timer: NodeJS.Timeout | undefined;
     const abandon = this.#launch(sink, (settle) => {
       const ending = () => {
@@ -256,8 +261,7 @@ export class Connection implements AsyncDisposable {
         statements: this.#statements,
       });
     });
-    if (options.timeout !== undefined && abandon !== undefined) {
-      const limit = options.timeout;
+    if (limit !== undefined && abandon !== undefined) {
       timer = setTimeout(() => {
         abandon();
         sink.error(new TimeoutError(`query timed out after ${limit} ms`, limit));

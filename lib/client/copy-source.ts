@@ -20,8 +20,17 @@ export const defaultMaxBufferedBytes = 64 * 1024 * 1024;
  * whatever their size. Push sources (Observables, Promises) cannot be slowed down: what they
  * emit is written at once, and when more than `maxBufferedBytes` wait in the socket the copy
  * is aborted with an error saying to use a pull source.
+ *
+ * Throws RangeError for a `maxBufferedBytes` that is not a positive integer, TypeError for a
+ * source that is no ObservableInput (a bare string included: wrap it in an array).
  */
 export function copySourceFrom(input: ObservableInput<CopyChunk>, maxBufferedBytes = defaultMaxBufferedBytes): CopySource {
+  if (!Number.isInteger(maxBufferedBytes) || maxBufferedBytes < 1) {
+    throw new RangeError('maxBufferedBytes must be a positive integer');
+  }
+  if (input === null || input === undefined || typeof input === 'string') {
+    throw new TypeError('a COPY source must be an Observable, an array, a Promise, an Iterable or an AsyncIterable of chunks');
+  }
   if (isPullSource(input)) return pullSource(input);
   return pushSource(input, maxBufferedBytes);
 }

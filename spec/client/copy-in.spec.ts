@@ -169,6 +169,18 @@ describe('copyIn: failures', () => {
     expect(await count('x')).toBe(0);
   });
 
+  it('an invalid source or maxBufferedBytes is a clear error before the COPY starts', async () => {
+    await run('CREATE TEMPORARY TABLE x (y int)');
+    const bare = await errorOf(lastValueFrom(connection.copyIn('COPY x FROM STDIN', '1\n')));
+    expect(bare).toBeInstanceOf(TypeError);
+    const nothing = await errorOf(lastValueFrom(connection.copyIn('COPY x FROM STDIN', null as never)));
+    expect(nothing).toBeInstanceOf(TypeError);
+    const bound = await errorOf(lastValueFrom(connection.copyIn('COPY x FROM STDIN', ['1\n'], { maxBufferedBytes: 0 })));
+    expect(bound).toBeInstanceOf(RangeError);
+    expect(await count('x')).toBe(0);
+    expect(await arrays('SELECT 1')).toEqual([[1]]);
+  });
+
   it('a chunk that is neither text nor bytes aborts the copy', async () => {
     await run('CREATE TEMPORARY TABLE x (y int)');
     const error = await errorOf(lastValueFrom(connection.copyIn('COPY x FROM STDIN', from([1 as unknown as string]))));

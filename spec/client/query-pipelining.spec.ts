@@ -143,4 +143,12 @@ describe('timeout', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(row.n).toBe(9);
   });
+
+  it('an invalid timeout is a RangeError before anything is sent', async () => {
+    for (const timeout of [0, -5, Number.NaN, Infinity, '100' as unknown as number]) {
+      const error = await errorOf(lastValueFrom(connection.query('SELECT 1', [], { timeout })));
+      expect(error).toBeInstanceOf(RangeError);
+    }
+    expect(await value('SELECT 7')).toBe(7);
+  });
 });
