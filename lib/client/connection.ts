@@ -464,7 +464,8 @@ export class Connection implements AsyncDisposable {
   /**
    * Runs SQL text through the simple query protocol: several statements may be separated by
    * semicolons (`BEGIN; ...; COMMIT`); no parameters. Emits one {@link ResultSet} per
-   * statement (text values, no decoding), then completes.
+   * statement (text values, no decoding), then completes. Each result set is held in memory
+   * until its statement completes: for large results use `query`, which streams rows.
    *
    * Cold: the Query is written on subscribe. Unsubscribing before the end stops the emissions;
    * the server's remaining replies are read and dropped, so the connection stays usable.

@@ -50,3 +50,14 @@ export interface ConversationChannel {
   /** Fails the whole connection (a protocol violation, an authentication failure). */
   failConnection(error: ConnectionError): void;
 }
+
+/**
+ * A conversation's pushback: the sink's hook, asked only while the conversation still
+ * delivers (not after its end, not once its subscriber has gone).
+ */
+export function deliveringPushback(
+  sink: { pushback?(): ObservableInput<unknown> | void },
+  delivering: boolean,
+): ObservableInput<unknown> | void {
+  return delivering && sink.pushback !== undefined ? sink.pushback() : undefined;
+}

@@ -1,7 +1,7 @@
 import type { ObservableInput } from 'rxjs';
 import { PostgresError, ProtocolError, QueryShapeError, type ConnectionError } from '../errors';
 import { bind, copyFail, execute, parse, sync, type BackendMessage, type BindParameter } from '../wire';
-import type { Conversation, ConversationChannel } from './conversation';
+import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
 
 /** Receives what a COPY TO STDOUT produces. */
 export interface CopyOutSink {
@@ -48,8 +48,7 @@ export class CopyOutConversation implements Conversation {
   }
 
   pushback(): ObservableInput<unknown> | void {
-    if (this.#detached || this.#ended || this.#sink.pushback === undefined) return undefined;
-    return this.#sink.pushback();
+    return deliveringPushback(this.#sink, !this.#detached && !this.#ended);
   }
 
   handle(message: BackendMessage, channel: ConversationChannel): boolean {

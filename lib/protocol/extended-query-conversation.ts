@@ -1,7 +1,7 @@
 import type { ObservableInput } from 'rxjs';
 import { PostgresError, ProtocolError, QueryShapeError, type ConnectionError } from '../errors';
 import { bind, copyFail, describe, execute, parse, sync, type BackendMessage, type BindParameter, type FieldDescription } from '../wire';
-import type { Conversation, ConversationChannel } from './conversation';
+import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
 import type { CachedStatement, StatementCache } from './statement-cache';
 
 /** How a request uses the statement cache. */
@@ -111,8 +111,7 @@ export class ExtendedQueryConversation implements Conversation {
   }
 
   pushback(): ObservableInput<unknown> | void {
-    if (this.#detached || this.#ended || this.#sink.pushback === undefined) return undefined;
-    return this.#sink.pushback();
+    return deliveringPushback(this.#sink, !this.#detached && !this.#ended);
   }
 
   handle(message: BackendMessage, channel: ConversationChannel): boolean {
