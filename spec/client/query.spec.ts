@@ -241,6 +241,15 @@ describe('query: failures keep the connection (T-Q6)', () => {
     expect(await arrays('SELECT 3')).toEqual([[3]]);
   });
 
+  it('SQL that is not a string and parameters that are not an array are clear errors', async () => {
+    const notSql = await errorOf(rows(42 as unknown as string));
+    expect(notSql).toBeInstanceOf(TypeError);
+    const notArray = await errorOf(lastValueFrom(connection.query('SELECT $1::text', 'x' as unknown as unknown[])));
+    expect(notArray).toBeInstanceOf(TypeError);
+    expect(notArray.message).toContain('array');
+    expect(await arrays('SELECT 8')).toEqual([[8]]);
+  });
+
   it('undefined as a parameter is an error, not NULL', async () => {
     const error = await errorOf(rows('SELECT $1::text', [undefined]));
     expect(error.message).toMatch(/\$1/);
