@@ -33,7 +33,7 @@ import type { BackendMessage, BindParameter } from '../wire';
 import { copySourceFrom, isPullSource, type CopyChunk } from './copy-source';
 import { guardPushback } from './guard-pushback';
 import type { CommandResult, Pushback, QueryOptions } from './query-options';
-import { rowBuilder, type RowBuilder } from './row-builder';
+import { RowBuilderCache, type RowBuilder } from './row-builder';
 
 /** The most parameters one statement can have: Bind counts them in an int16. */
 const maxParameters = 65535;
@@ -49,6 +49,7 @@ export class Connection implements AsyncDisposable {
   readonly #protocol: ProtocolConnection;
   readonly #config: ResolvedConnectionConfig;
   readonly #statements: StatementCache;
+  readonly #rowBuilders: RowBuilderCache;
   #channels: NotificationChannels | undefined;
 
   /**
@@ -62,6 +63,7 @@ export class Connection implements AsyncDisposable {
     this.#protocol = protocol;
     this.#config = config;
     this.types = new TypeRegistry({ bigint: config.bigint });
+    this.#rowBuilders = new RowBuilderCache(this.types);
     this.#statements = new StatementCache(config.statementCacheSize);
   }
 
@@ -169,7 +171,7 @@ export class Connection implements AsyncDisposable {
       const mode = options.rowMode ?? 'object';
       const sink: QuerySink = {
         fields: (fields) => {
-          build = rowBuilder(fields, this.types, mode);
+          build = this.#rowBuilders.builderFor(fields, mode);
           try {
             options.onFields?.(fields.map(toResultField));
           } catch (error) {

@@ -64,3 +64,37 @@ export function rowBuilder(fields: readonly FieldDescription[], types: TypeRegis
     return row;
   };
 }
+
+/** The row builders made for one RowDescription, per row mode, and the registry version they match. */
+interface BuiltRows {
+  readonly typesVersion: number;
+  object?: RowBuilder;
+  array?: RowBuilder;
+  raw?: RowBuilder;
+}
+
+/**
+ * Keeps the row builders of the RowDescriptions a connection sees again — a cached prepared
+ * statement hands out the same fields array on every execution — so a repeated statement skips
+ * the decoder lookups. Builders are remade after the registry changes a decoder; the fields
+ * arrays are held weakly, so evicted statements take their builders with them.
+ */
+export class RowBuilderCache {
+  readonly #types: TypeRegistry;
+  readonly #built = new WeakMap<readonly FieldDescription[], BuiltRows>();
+
+  constructor(types: TypeRegistry) {
+    this.#types = types;
+  }
+
+  /** The row builder for `fields` in `mode`, as {@link rowBuilder} makes it. */
+  builderFor(fields: readonly FieldDescription[], mode: RowMode): RowBuilder {
+    const typesVersion = this.#types.version;
+    let built = this.#built.get(fields);
+    if (built === undefined || built.typesVersion !== typesVersion) {
+      built = { typesVersion };
+      this.#built.set(fields, built);
+    }
+    return (built[mode] ??= rowBuilder(fields, this.#types, mode));
+  }
+}

@@ -8,6 +8,8 @@ export interface CachedStatement {
   fields: readonly FieldDescription[] | undefined;
   /** Why preparing it failed, for the requests that were pipelined behind the Parse. */
   failure: Error | undefined;
+  /** When it was last used, on the cache's own clock (for least-recently-used eviction). */
+  lastUse: number;
 }
 
 /**
@@ -23,6 +25,7 @@ export class StatementCache {
   readonly #entries = new Map<string, CachedStatement>();
   #pendingCloses: Buffer[] = [];
   #counter = 0;
+  #clock = 0;
 
   /** @param capacity how many statements to keep; 0 turns caching off. */
   constructor(capacity: number) {
@@ -37,8 +40,8 @@ export class StatementCache {
   lookup(sql: string): CachedStatement | undefined {
     const entry = this.#entries.get(sql);
     if (entry === undefined || entry.fields === undefined) return undefined;
-    this.#entries.delete(sql);
-    this.#entries.set(sql, entry);
+    // A stamp rather than re-inserting into the Map: hits are the hot path, evictions are rare.
+    entry.lastUse = ++this.#clock;
     return entry;
   }
 
@@ -54,14 +57,24 @@ export class StatementCache {
    */
   prepare(sql: string): CachedStatement | undefined {
     if (this.#capacity === 0 || this.#entries.has(sql)) return undefined;
-    const entry: CachedStatement = { name: `rxpg_${(this.#counter += 1)}`, fields: undefined, failure: undefined };
+    if (this.#entries.size >= this.#capacity) this.#evictLeastRecentlyUsed();
+    const entry: CachedStatement = { name: `rxpg_${(this.#counter += 1)}`, fields: undefined, failure: undefined, lastUse: ++this.#clock };
     this.#entries.set(sql, entry);
-    while (this.#entries.size > this.#capacity) {
-      const [oldestSql, oldest] = this.#entries.entries().next().value as [string, CachedStatement];
-      this.#entries.delete(oldestSql);
-      this.#pendingCloses.push(close('statement', oldest.name));
-    }
     return entry;
+  }
+
+  #evictLeastRecentlyUsed(): void {
+    let oldestSql: string | undefined;
+    let oldest: CachedStatement | undefined;
+    for (const [sql, entry] of this.#entries) {
+      if (oldest === undefined || entry.lastUse < oldest.lastUse) {
+        oldestSql = sql;
+        oldest = entry;
+      }
+    }
+    if (oldestSql === undefined || oldest === undefined) return;
+    this.#entries.delete(oldestSql);
+    this.#pendingCloses.push(close('statement', oldest.name));
   }
 
   /** Forgets a statement that failed to prepare or that the server no longer has. */

@@ -4,8 +4,10 @@ import { TLSSocket } from 'node:tls';
 import { Observable, Subject } from 'rxjs';
 import { ConnectionError } from '../errors';
 
-/** Up to this many pending bytes are joined into one buffer; more are written vectored. */
-const concatLimit = 16 * 1024;
+/** Pending writes this large go to the socket as they are; smaller ones are joined. */
+const copyLimit = 16 * 1024;
+/** Joined writes are cut at about this size, so one tick's writes never make one huge copy. */
+const groupLimit = 64 * 1024;
 
 /**
  * One open socket to the server (plain TCP, unix-domain, or TLS), seen as:
@@ -100,14 +102,49 @@ export class Transport {
     this.#pendingBytes = 0;
     if (pending.length === 1) {
       this.#socket.write(pending[0]);
-    } else if (total <= concatLimit) {
+    } else if (total <= groupLimit) {
       this.#socket.write(Buffer.concat(pending, total));
     } else {
-      // Large writes (COPY data) go out as they are, in one writev, rather than copied together.
+      // Thousands of pipelined requests or COPY chunks: small pieces are joined into a few
+      // buffers (each socket.write costs far more than copying a few KiB), large ones go out as
+      // they are, and cork makes the lot one writev.
       this.#socket.cork();
-      for (const bytes of pending) this.#socket.write(bytes);
+      let groupStart = 0;
+      let groupBytes = 0;
+      for (let i = 0; i < pending.length; i++) {
+        const size = pending[i].length;
+        if (size >= copyLimit) {
+          this.#writeJoined(pending, groupStart, i, groupBytes);
+          this.#socket.write(pending[i]);
+          groupStart = i + 1;
+          groupBytes = 0;
+        } else if (groupBytes + size > groupLimit) {
+          this.#writeJoined(pending, groupStart, i, groupBytes);
+          groupStart = i;
+          groupBytes = size;
+        } else {
+          groupBytes += size;
+        }
+      }
+      this.#writeJoined(pending, groupStart, pending.length, groupBytes);
       this.#socket.uncork();
     }
+  }
+
+  /** Writes `pieces[start, end)`, `bytes` long in all, as one buffer. */
+  #writeJoined(pieces: readonly Uint8Array[], start: number, end: number, bytes: number): void {
+    if (end - start === 0) return;
+    if (end - start === 1) {
+      this.#socket.write(pieces[start]);
+      return;
+    }
+    const joined = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (let i = start; i < end; i++) {
+      joined.set(pieces[i], at);
+      at += pieces[i].length;
+    }
+    this.#socket.write(joined);
   }
 
   /** Bytes written but not yet handed to the kernel. */

@@ -81,6 +81,7 @@ export interface ArrayDecoderOptions {
  */
 export class TypeRegistry {
   readonly #decoders = new Map<number, TextDecoder>();
+  #version = 0;
 
   constructor(options: TypeRegistryOptions = {}) {
     const decoders = this.#decoders;
@@ -135,7 +136,16 @@ export class TypeRegistry {
     checkOid(oid);
     if (typeof decoder !== 'function') throw new TypeError(`the decoder for type OID ${oid} is not a function`);
     this.#decoders.set(oid, decoder);
+    this.#version += 1;
     return this;
+  }
+
+  /**
+   * Goes up with every change of a decoder, so that whoever keeps decoders looked up (the
+   * row builders of cached statements) knows when to look again.
+   */
+  get version(): number {
+    return this.#version;
   }
 
   /**
@@ -160,6 +170,7 @@ export class TypeRegistry {
     if (typeof delimiter !== 'string' || delimiter.length !== 1) throw new TypeError('an array delimiter is a single character');
     const element = this.decoderFor(elementOid);
     this.#decoders.set(arrayOid, arrayDecoder(element === decodeText ? null : element, delimiter.charCodeAt(0)));
+    this.#version += 1;
     return this;
   }
 }

@@ -98,8 +98,11 @@ const readyForQuery: Readonly<Record<string, ReadyForQuery>> = {
  * bytes, a bad status or format code) is a {@link ProtocolError}. It decodes itself what the
  * Parser cannot or does badly: Authentication codes 2, 6, 7, 8 and 9, NegotiateProtocolVersion,
  * FunctionCallResponse, CopyBothResponse, CopyData (to hand out a chunk of its own), and
- * ErrorResponse and NoticeResponse (to keep every field, `V` included). Everything else goes to
- * the Parser, one call per run of consecutive complete messages in a chunk.
+ * ErrorResponse and NoticeResponse (to keep every field, `V` included); and, to spare a Parser
+ * call and its message object on every query, the bodiless completions, ReadyForQuery,
+ * CommandComplete and NotificationResponse. Everything else (RowDescription, the COPY
+ * responses, ParameterStatus, BackendKeyData, the other Authentication requests) goes to the
+ * Parser, one call per run of consecutive complete messages in a chunk.
  *
  * Buffers: complete messages inside a chunk are read in place, never copied; a message split
  * across chunks is assembled in one buffer of exactly its size, allocated once its header is
@@ -303,6 +306,34 @@ export class BackendMessageDecoder {
    */
   private decodeHere(type: number, bytes: Buffer, start: number, end: number, owned: boolean): void {
     switch (type) {
+      case Code.BindComplete:
+        return this.deliver(bindComplete);
+      case Code.ParseComplete:
+        return this.deliver(parseComplete);
+      case Code.CloseComplete:
+        return this.deliver(closeComplete);
+      case Code.NoData:
+        return this.deliver(noData);
+      case Code.PortalSuspended:
+        return this.deliver(portalSuspended);
+      case Code.CopyDone:
+        return this.deliver(copyDone);
+      case Code.EmptyQueryResponse:
+        return this.deliver(emptyQueryResponse);
+      case Code.ReadyForQuery:
+        return this.deliver(readyForQuery[String.fromCharCode(bytes[start])]);
+      case Code.CommandComplete:
+        return this.deliver({ name: 'CommandComplete', tag: (bytes as unknown as Utf8Slicing).utf8Slice(start, end - 1) });
+      case Code.NotificationResponse: {
+        const channelEnd = bytes.indexOf(0, start + 4);
+        const text = bytes as unknown as Utf8Slicing;
+        return this.deliver({
+          name: 'NotificationResponse',
+          processId: bytes.readInt32BE(start),
+          channel: text.utf8Slice(start + 4, channelEnd),
+          payload: text.utf8Slice(channelEnd + 1, end - 1),
+        });
+      }
       case Code.CopyData:
         return this.deliver({ name: 'CopyData', chunk: take(bytes, start, end, owned) });
       case Code.ErrorResponse:
@@ -351,26 +382,8 @@ export class BackendMessageDecoder {
   /** Maps a message from pg-protocol's Parser (given only checked messages) to the union. */
   private fromParser(message: ParserMessage): void {
     switch (message.name) {
-      case 'commandComplete':
-        return this.deliver({ name: 'CommandComplete', tag: (message as unknown as ParserCommandComplete).text });
-      case 'readyForQuery':
-        return this.deliver(readyForQuery[(message as unknown as ParserReadyForQuery).status]);
-      case 'parseComplete':
-        return this.deliver(parseComplete);
-      case 'bindComplete':
-        return this.deliver(bindComplete);
       case 'rowDescription':
         return this.deliver({ name: 'RowDescription', fields: (message as unknown as ParserRowDescription).fields.map(fieldDescription) });
-      case 'noData':
-        return this.deliver(noData);
-      case 'portalSuspended':
-        return this.deliver(portalSuspended);
-      case 'closeComplete':
-        return this.deliver(closeComplete);
-      case 'emptyQuery':
-        return this.deliver(emptyQueryResponse);
-      case 'copyDone':
-        return this.deliver(copyDone);
       case 'copyInResponse':
       case 'copyOutResponse': {
         const copy = message as unknown as ParserCopyResponse;
@@ -389,15 +402,6 @@ export class BackendMessageDecoder {
       case 'backendKeyData': {
         const key = message as unknown as ParserBackendKeyData;
         return this.deliver({ name: 'BackendKeyData', processId: key.processID, secretKey: key.secretKey });
-      }
-      case 'notification': {
-        const notification = message as unknown as ParserNotification;
-        return this.deliver({
-          name: 'NotificationResponse',
-          processId: notification.processId,
-          channel: notification.channel,
-          payload: notification.payload,
-        });
       }
       case 'authenticationOk':
         return this.deliver(authenticationOk);
@@ -448,12 +452,6 @@ export class BackendMessageDecoder {
 }
 
 // The shapes of pg-protocol's Parser messages that we read (its own declarations are classes).
-interface ParserCommandComplete {
-  readonly text: string;
-}
-interface ParserReadyForQuery {
-  readonly status: string;
-}
 interface ParserField {
   readonly name: string;
   readonly tableID: number;
@@ -480,11 +478,6 @@ interface ParserParameterDescription {
 interface ParserBackendKeyData {
   readonly processID: number;
   readonly secretKey: number;
-}
-interface ParserNotification {
-  readonly processId: number;
-  readonly channel: string;
-  readonly payload: string;
 }
 interface ParserMD5Password {
   readonly salt: Buffer;
@@ -546,6 +539,17 @@ function readFormatCodes(bytes: Buffer, start: number, count: number): FormatCod
 /** Whether the message is decoded here rather than by the Parser (its body is already checked). */
 function isDecodedHere(type: number, bytes: Buffer, start: number): boolean {
   switch (type) {
+    // The messages of every query: decoding them here spares a Parser call and its object per message.
+    case Code.BindComplete:
+    case Code.ParseComplete:
+    case Code.CloseComplete:
+    case Code.NoData:
+    case Code.PortalSuspended:
+    case Code.CopyDone:
+    case Code.EmptyQueryResponse:
+    case Code.ReadyForQuery:
+    case Code.CommandComplete:
+    case Code.NotificationResponse:
     case Code.CopyData:
     case Code.ErrorResponse:
     case Code.NoticeResponse:

@@ -64,6 +64,33 @@ describe('statement cache', () => {
     expect((await prepared(connection)).length).toBeLessThanOrEqual(2);
   });
 
+  it('evicts the least recently used statement, not the oldest prepared', async () => {
+    const connection = await openConnection({ ...superuserConfig(), statementCacheSize: 2 });
+    await rows(connection, 'SELECT 1 AS a');
+    await rows(connection, 'SELECT 2 AS b');
+    await rows(connection, 'SELECT 1 AS a');
+    await rows(connection, 'SELECT 3 AS c');
+    // Through the simple protocol, so that looking does not touch the cache.
+    const [result] = await lastValueFrom(
+      connection.simpleQuery("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'rxpg_%' ORDER BY statement").pipe(toArray()),
+    );
+    expect(result.rows.map(([statement]) => statement)).toEqual(['SELECT 1 AS a', 'SELECT 3 AS c']);
+  });
+
+  it('a cached statement decodes with the decoders in force when it runs, in every row mode', async () => {
+    const connection = await openConnection(superuserConfig());
+    const sql = 'SELECT $1::int4 AS n';
+    const arrays = () => lastValueFrom(connection.query<unknown[]>(sql, [5], { rowMode: 'array' }).pipe(toArray()));
+    expect(await rows(connection, sql, [5])).toEqual([{ n: 5 }]);
+    expect(await rows(connection, sql, [5])).toEqual([{ n: 5 }]);
+    expect(await arrays()).toEqual([[5]]);
+    connection.types.setDecoder(23, (text) => `int4 ${text}`);
+    expect(await rows(connection, sql, [5])).toEqual([{ n: 'int4 5' }]);
+    expect(await arrays()).toEqual([['int4 5']]);
+    connection.types.setArrayDecoder(1007, 23);
+    expect(await rows(connection, 'SELECT $1::int4[] AS n', ['{1,2}'])).toEqual([{ n: ['int4 1', 'int4 2'] }]);
+  });
+
   it('statementCacheSize 0 prepares nothing', async () => {
     const connection = await openConnection({ ...superuserConfig(), statementCacheSize: 0 });
     await rows(connection, 'SELECT 1 AS n');

@@ -43,6 +43,35 @@ describe('Transport', () => {
     expect(received.toString()).toBe('abcdef');
   });
 
+  it('joins thousands of small writes into a few socket writes and passes large ones as they are, in order', async () => {
+    const transport = new Transport(client, { encrypted: false, description: 'test' });
+    const write = jest.spyOn(client, 'write');
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      pieces.push(Buffer.from(`${i};`));
+      if (i % 5000 === 0) pieces.push(Buffer.alloc(40_000, i % 256));
+    }
+    for (const piece of pieces) transport.write(piece);
+    await nextTick();
+    // 4 large pieces as they are, the ~130 KB of small ones joined in groups of at most 64 KiB.
+    expect(write.mock.calls.length).toBeLessThan(15);
+    const written = write.mock.calls.map(([bytes]) => bytes as Uint8Array);
+    expect(written.filter((bytes) => bytes.length === 40_000)).toHaveLength(4);
+    expect(written.every((bytes) => bytes.length <= 64 * 1024 || bytes.length === 40_000)).toBe(true);
+    const expected = Buffer.concat(pieces);
+    const peer = await serverSide;
+    const received: Buffer[] = [];
+    let length = 0;
+    await new Promise<void>((resolve) => {
+      peer.on('data', (chunk: Buffer) => {
+        received.push(chunk);
+        length += chunk.length;
+        if (length >= expected.length) resolve();
+      });
+    });
+    expect(Buffer.concat(received).equals(expected)).toBe(true);
+  });
+
   it('reads nothing before chunks$ is subscribed, then delivers what the peer sent', async () => {
     const transport = new Transport(client, { encrypted: false, description: 'test' });
     (await serverSide).write('early');

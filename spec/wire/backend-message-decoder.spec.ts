@@ -195,7 +195,7 @@ describe('BackendMessageDecoder', () => {
     );
   });
 
-  it('decodes DataRows itself and hands the other consecutive messages to the Parser in one call', () => {
+  it('decodes DataRows and the per-query messages itself and hands the other consecutive messages to the Parser in one call', () => {
     const parse = jest.spyOn(Parser.prototype, 'parse');
     try {
       const rows = Array.from({ length: 100 }, (_, i) => b.dataRow([String(i), i % 2 === 0 ? 'x' : null]));
@@ -203,11 +203,14 @@ describe('BackendMessageDecoder', () => {
       const outcome = decodeChunks([bytes]);
       expect(outcome.messages).toHaveLength(103);
       expect(outcome.messages[2]).toEqual({ name: 'DataRow', fields: ['1', null] });
-      // RowDescription, then CommandComplete + ReadyForQuery: the DataRows in between never reach the Parser.
-      expect(parse).toHaveBeenCalledTimes(2);
+      // Only the RowDescription: DataRow, CommandComplete and ReadyForQuery never reach the Parser.
+      expect(parse).toHaveBeenCalledTimes(1);
       parse.mockClear();
       const notice = b.noticeResponse({ M: 'hi' });
-      decodeChunks([Buffer.concat([b.parameterStatus('a', 'b'), b.bindComplete(), notice, b.dataRow(['3']), b.readyForQuery('I')])]);
+      const key = b.backendKeyData(7, 8);
+      const status = b.parameterStatus('a', 'b');
+      decodeChunks([Buffer.concat([status, key, b.bindComplete(), notice, status, b.dataRow(['3']), b.readyForQuery('I')])]);
+      // ParameterStatus + BackendKeyData in one call, the second ParameterStatus in another.
       expect(parse).toHaveBeenCalledTimes(2);
     } finally {
       parse.mockRestore();
@@ -385,7 +388,7 @@ describe('BackendMessageDecoder', () => {
         throw failure;
       });
       try {
-        const outcome = decodeChunks([b.commandComplete('SELECT 1')]);
+        const outcome = decodeChunks([b.parameterStatus('a', 'b')]);
         expect(outcome.error).toBeInstanceOf(ProtocolError);
         expect((outcome.error as Error).cause).toBe(failure);
         expect((outcome.error as Error).message).toMatch(/pg-protocol could not decode a backend message: The value of "offset"/);
@@ -400,7 +403,7 @@ describe('BackendMessageDecoder', () => {
         callback(new DatabaseError('received invalid response: 78', 4, 'error'));
       });
       try {
-        const outcome = decodeChunks([b.noData()]);
+        const outcome = decodeChunks([b.rowDescription(['n'])]);
         expect(outcome.error).toBeInstanceOf(ProtocolError);
         expect((outcome.error as Error).message).toMatch(/received invalid response: 78/);
         expect((outcome.error as Error).cause).toBeInstanceOf(DatabaseError);
