@@ -68,9 +68,9 @@ function pullSource(input: AsyncIterable<CopyChunk> | Iterable<CopyChunk>): Copy
             writer.done();
             return;
           }
-          const bytes = chunkBytes(step.value);
-          sinceYield += bytes.length;
-          const hasRoom = writer.data(bytes);
+          const chunk = checkedChunk(step.value);
+          sinceYield += chunk.length;
+          const hasRoom = typeof chunk === 'string' ? writer.text(chunk) : writer.data(chunk);
           if (sinceYield >= yieldEveryBytes) {
             // A source that never waits on I/O would starve the socket's reads: a server
             // error (bad data) must get through and stop the feeding.
@@ -102,16 +102,17 @@ function pushSource(input: ObservableInput<CopyChunk>, maxBufferedBytes: number)
       subscription = from(input).subscribe({
         next: (chunk) => {
           if (stopped) return;
-          let bytes: Uint8Array;
+          let checked: CopyChunk;
           try {
-            bytes = chunkBytes(chunk);
+            checked = checkedChunk(chunk);
           } catch (error) {
             stopped = true;
             subscription?.unsubscribe();
             writer.fail(failureReason(error), error);
             return;
           }
-          writer.data(bytes);
+          if (typeof checked === 'string') writer.text(checked);
+          else writer.data(checked);
           if (writer.bufferedBytes > maxBufferedBytes) {
             stopped = true;
             subscription?.unsubscribe();
@@ -145,9 +146,8 @@ function waitForDrain(writer: CopyWriter): Promise<void> {
   });
 }
 
-function chunkBytes(chunk: unknown): Uint8Array {
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-  if (chunk instanceof Uint8Array) return chunk;
+function checkedChunk(chunk: unknown): CopyChunk {
+  if (typeof chunk === 'string' || chunk instanceof Uint8Array) return chunk;
   throw new TypeError(`a COPY source must yield strings or Uint8Arrays, not ${chunk === null ? 'null' : typeof chunk}`);
 }
 

@@ -1,16 +1,16 @@
 import { Observable } from 'rxjs';
 import { PostgresError, ProtocolError, QueryShapeError, type ConnectionError } from '../errors';
 import type { Transport } from '../transport';
-import { bind, copyDataHeader, copyDone, copyFail, execute, flush, parse, sync, type BackendMessage, type BindParameter } from '../wire';
+import { bind, copyDone, copyFail, execute, flush, parse, sync, type BackendMessage, type BindParameter } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
-
-/** Largest CopyData message rxpg writes; bigger chunks are split. */
-export const maxCopyDataBytes = 256 * 1024;
+import { CopyDataFramer } from './copy-data-framer';
 
 /** How a COPY source writes into the running COPY. */
 export interface CopyWriter {
   /** Sends bytes as CopyData. Returns false when the socket's buffer is full: wait for `drained()`. */
   data(bytes: Uint8Array): boolean;
+  /** Sends text as CopyData, encoded as UTF-8 (small strings are joined into one message). Returns as `data`. */
+  text(chunk: string): boolean;
   /** Emits once the socket has room again. */
   drained(): Observable<void>;
   /** Bytes queued in the socket not yet sent (for push sources that must stay bounded). */
@@ -62,6 +62,7 @@ export class CopyInConversation implements Conversation {
   #detached = false;
   #ended = false;
   #channel: ConversationChannel | undefined;
+  #framer: CopyDataFramer | undefined;
 
   constructor(sql: string, parameters: readonly BindParameter[], source: CopySource, sink: CopyInSink, transport: Transport) {
     this.#sql = sql;
@@ -94,7 +95,7 @@ export class CopyInConversation implements Conversation {
       case 'CopyInResponse':
         this.#state = 'copying';
         if (this.#detached) this.#fail('COPY aborted by the client');
-        else this.#source.start(this.#writer());
+        else this.#source.start(this.#writer(channel));
         return false;
       case 'ErrorResponse':
         this.#error ??= new PostgresError(message.fields, { sql: this.#sql, parameterCount: this.#parameterCount });
@@ -152,21 +153,23 @@ export class CopyInConversation implements Conversation {
     if (this.#state !== 'copying' || this.#channel === undefined) return;
     this.#state = 'finishing';
     this.#syncSent = true;
+    this.#framer?.discard();
     this.#channel.write(Buffer.concat([copyFail(reason), sync()]));
   }
 
-  #writer(): CopyWriter {
+  #writer(channel: ConversationChannel): CopyWriter {
     const transport = this.#transport;
+    const framer = new CopyDataFramer((bytes) => channel.write(bytes));
+    this.#framer = framer;
     return {
       data: (bytes) => {
-        if (this.#state !== 'copying' || this.#channel === undefined) return true;
-        for (let offset = 0; offset < bytes.length; offset += maxCopyDataBytes) {
-          const end = Math.min(bytes.length, offset + maxCopyDataBytes);
-          const piece = offset === 0 && end === bytes.length ? bytes : bytes.subarray(offset, end);
-          // Header and data go out as they are: no copy of the data into a message buffer.
-          this.#channel.write(copyDataHeader(piece.length));
-          this.#channel.write(piece);
-        }
+        if (this.#state !== 'copying') return true;
+        framer.bytes(bytes);
+        return !transport.needsDrain;
+      },
+      text: (chunk) => {
+        if (this.#state !== 'copying') return true;
+        framer.text(chunk);
         return !transport.needsDrain;
       },
       drained: () => transport.drained(),
@@ -174,10 +177,11 @@ export class CopyInConversation implements Conversation {
         return transport.bufferedBytes;
       },
       done: () => {
-        if (this.#state !== 'copying' || this.#channel === undefined) return;
+        if (this.#state !== 'copying') return;
         this.#state = 'finishing';
         this.#syncSent = true;
-        this.#channel.write(Buffer.concat([copyDone(), sync()]));
+        framer.flush();
+        channel.write(Buffer.concat([copyDone(), sync()]));
       },
       fail: (reason, cause) => {
         if (this.#state !== 'copying') return;
