@@ -1,17 +1,13 @@
 import { Observable, defer, from, type ObservableInput } from 'rxjs';
 import type { ResolvedConnectionConfig } from '../config';
-import { CopyAbortedError, PostgresError, QueryShapeError, TimeoutError, type ConnectionError, type ErrorFields } from '../errors';
+import { CopyAbortedError, PostgresError, type ConnectionError, type ErrorFields } from '../errors';
 import {
   CopyInConversation,
   CopyOutConversation,
-  ExtendedQueryConversation,
   SimpleQueryConversation,
   StatementCache,
   rowCountOf,
-  toResultField,
-  startsWithCopy,
   type Conversation,
-  type QuerySink,
   type ConnectionState,
   type Notification,
   type ParameterChange,
@@ -25,18 +21,16 @@ import {
   CopyTextParser,
   TypeRegistry,
   encodeCopyTextRowsAsync,
-  encodeParameter,
   quoteIdentifier,
   type CopyTextRow,
 } from '../types';
-import type { BackendMessage, BindParameter } from '../wire';
+import type { BackendMessage } from '../wire';
 import { copySourceFrom, isPullSource, type CopyChunk } from './copy-source';
 import { guardPushback } from './guard-pushback';
 import type { CommandResult, Pushback, QueryOptions } from './query-options';
-import { RowBuilderCache, type RowBuilder } from './row-builder';
-
-/** The most parameters one statement can have: Bind counts them in an int16. */
-const maxParameters = 65535;
+import { encodeParameters } from './encode-parameters';
+import { NoRowsRequest, RowsRequest } from './extended-query-request';
+import { RowBuilderCache } from './row-builder';
 
 /**
  * An open connection to PostgreSQL, as emitted by `connect`. Requests made on it are cold
@@ -166,34 +160,9 @@ export class Connection implements AsyncDisposable {
    *   .subscribe((user) => console.log(user.name));
    */
   query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Observable<T> {
-    return new Observable<T>((subscriber) => {
-      let build: RowBuilder | undefined;
-      const mode = options.rowMode ?? 'object';
-      const sink: QuerySink = {
-        fields: (fields) => {
-          build = this.#rowBuilders.builderFor(fields, mode);
-          try {
-            options.onFields?.(fields.map(toResultField));
-          } catch (error) {
-            // The callback's failure is this query's, never the connection's.
-            subscriber.error(error);
-          }
-        },
-        row: (values) => subscriber.next((build as RowBuilder)(values) as T),
-        complete: (tag) => {
-          try {
-            options.onComplete?.({ command: tag, rowCount: rowCountOf(tag) });
-          } catch (error) {
-            subscriber.error(error);
-            return;
-          }
-          subscriber.complete();
-        },
-        error: (error) => subscriber.error(error),
-        pushback: guardPushback(options.pushback, (error) => subscriber.error(error)),
-      };
-      return this.#run(sql, params, sink, options);
-    });
+    return new Observable<T>((subscriber) =>
+      new RowsRequest(this.#protocol, subscriber, this.#rowBuilders, options).start(this.#statements, sql, params, options.timeout),
+    );
   }
 
   /**
@@ -209,70 +178,9 @@ export class Connection implements AsyncDisposable {
    *   .subscribe(({ rowCount }) => console.log(`${rowCount} frozen`));
    */
   execute(sql: string, params: readonly unknown[] = [], options: Omit<QueryOptions, 'rowMode' | 'onFields'> = {}): Observable<CommandResult> {
-    return new Observable<CommandResult>((subscriber) => {
-      let rows = 0;
-      const sink: QuerySink = {
-        fields: () => undefined,
-        row: () => {
-          rows += 1;
-        },
-        complete: (tag) => {
-          if (rows > 0) {
-            subscriber.error(new QueryShapeError(`execute() expects no rows, but the statement returned ${rows}`, sql));
-            return;
-          }
-          const result = { command: tag, rowCount: rowCountOf(tag) };
-          options.onComplete?.(result);
-          subscriber.next(result);
-          subscriber.complete();
-        },
-        error: (error) => subscriber.error(error),
-      };
-      return this.#run(sql, params, sink, options);
-    });
-  }
-
-  /** Encodes, enqueues and arms the timeout of one extended query; returns its teardown. */
-  #run(sql: string, params: readonly unknown[], sink: QuerySink, options: Pick<QueryOptions, 'timeout'>): () => void {
-    const limit = options.timeout;
-    if (limit !== undefined && !(typeof limit === 'number' && Number.isFinite(limit) && limit > 0)) {
-      // Thrown inside subscribe: it becomes this request's error, and nothing is sent.
-      throw new RangeError('the timeout option must be a positive number of milliseconds');
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const abandon = this.#launch(sink, (settle) => {
-      const ending = () => {
-        settle();
-        clearTimeout(timer);
-      };
-      const tracked: QuerySink = {
-        fields: sink.fields,
-        row: sink.row,
-        pushback: sink.pushback,
-        complete: (tag) => {
-          ending();
-          sink.complete(tag);
-        },
-        error: (error) => {
-          ending();
-          sink.error(error);
-        },
-      };
-      return new ExtendedQueryConversation(sql, encodeParameters(params), tracked, {
-        exclusive: startsWithCopy(sql),
-        statements: this.#statements,
-      });
-    });
-    if (limit !== undefined && abandon !== undefined) {
-      timer = setTimeout(() => {
-        abandon();
-        sink.error(new TimeoutError(`query timed out after ${limit} ms`, limit));
-      }, limit);
-    }
-    return () => {
-      clearTimeout(timer);
-      abandon?.();
-    };
+    return new Observable<CommandResult>((subscriber) =>
+      new NoRowsRequest(this.#protocol, subscriber, sql, options.onComplete).start(this.#statements, sql, params, options.timeout),
+    );
   }
 
   /**
@@ -576,17 +484,6 @@ export class Connection implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close().catch(() => undefined);
   }
-}
-
-/** Encodes query parameters for Bind. Errors: RangeError over 65535, ParameterError per value. */
-function encodeParameters(params: readonly unknown[]): BindParameter[] {
-  if (!Array.isArray(params)) throw new TypeError('query parameters must be an array');
-  if (params.length > maxParameters) {
-    throw new RangeError(`a statement can have at most ${maxParameters} parameters, got ${params.length}`);
-  }
-  const encoded: BindParameter[] = new Array(params.length);
-  for (let i = 0; i < params.length; i++) encoded[i] = encodeParameter(params[i], i);
-  return encoded;
 }
 
 /** COPY text chunks from rows: pulled lazily from iterables, pushed from Observables. */

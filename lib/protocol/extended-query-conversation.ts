@@ -4,20 +4,21 @@ import { bind, copyFail, describe, execute, parse, sync, type BackendMessage, ty
 import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
 import type { CachedStatement, StatementCache } from './statement-cache';
 
-/** How a request uses the statement cache. */
-type StatementUse =
-  | { readonly kind: 'unnamed' }
-  /** Parses and describes the named statement for everyone after it. */
-  | { readonly kind: 'leader'; readonly entry: CachedStatement }
-  /** Binds the named statement whose Parse is still in flight, and describes the portal. */
-  | { readonly kind: 'follower'; readonly entry: CachedStatement }
-  /** Binds a ready statement: no Parse, no Describe; the columns come from the cache. */
-  | { readonly kind: 'cached'; readonly entry: CachedStatement };
+/**
+ * How a request uses the statement cache: `unnamed` (no cache); `leader` parses and describes
+ * the named statement for everyone after it; `follower` binds the named statement whose Parse
+ * is still in flight, and describes the portal; `cached` binds a ready statement: no Parse,
+ * no Describe, the columns come from the cache.
+ */
+type StatementUse = 'unnamed' | 'leader' | 'follower' | 'cached';
 
 /** Execute (unnamed portal, all rows) and Sync: the same bytes for every request. */
 const executeSync = Buffer.concat([execute(), sync()]);
 /** Describe (unnamed portal), Execute and Sync. */
 const describeExecuteSync = Buffer.concat([describe('portal'), execute(), sync()]);
+
+/** The columns of a statement without rows (NoData), shared so its row builders are too. */
+const noFields: readonly FieldDescription[] = Object.freeze([]);
 
 /** SQLSTATEs after which a cached statement is no longer usable. */
 const staleStatementCodes = new Set(['26000', '0A000']);
@@ -55,6 +56,8 @@ export class ExtendedQueryConversation implements Conversation {
   readonly #sink: QuerySink;
   readonly #statements: StatementCache | undefined;
   readonly #use: StatementUse;
+  /** The cache entry of a leader, follower or cached use. */
+  readonly #entry: CachedStatement | undefined;
   #tag = '';
   #parsed = false;
   #error: Error | undefined;
@@ -81,20 +84,23 @@ export class ExtendedQueryConversation implements Conversation {
     const ready = statements?.lookup(sql);
     const preparing = ready === undefined ? statements?.preparing(sql) : undefined;
     if (ready !== undefined) {
-      this.#use = { kind: 'cached', entry: ready };
+      this.#use = 'cached';
+      this.#entry = ready;
       this.#frames = [bind(parameters, { statement: ready.name }), executeSync];
     } else if (preparing !== undefined) {
-      this.#use = { kind: 'follower', entry: preparing };
+      this.#use = 'follower';
+      this.#entry = preparing;
       this.#frames = [bind(parameters, { statement: preparing.name }), describeExecuteSync];
     } else {
       // Build the unnamed form first: it validates the SQL and the parameters before anything is registered.
       const unnamed = [parse(sql), bind(parameters), describeExecuteSync];
       const entry = statements?.prepare(sql);
+      this.#entry = entry;
       if (entry === undefined) {
-        this.#use = { kind: 'unnamed' };
+        this.#use = 'unnamed';
         this.#frames = unnamed;
       } else {
-        this.#use = { kind: 'leader', entry };
+        this.#use = 'leader';
         this.#frames = [parse(sql, { statement: entry.name }), bind(parameters, { statement: entry.name }), describeExecuteSync];
       }
     }
@@ -125,15 +131,15 @@ export class ExtendedQueryConversation implements Conversation {
       case 'CloseComplete':
         return false;
       case 'BindComplete':
-        if (this.#use.kind === 'cached' && !this.#detached) this.#sink.fields(this.#use.entry.fields ?? []);
+        if (this.#use === 'cached' && !this.#detached) this.#sink.fields(this.#entry?.fields ?? []);
         return false;
       case 'RowDescription':
-        if (this.#use.kind === 'leader' || this.#use.kind === 'follower') this.#use.entry.fields = message.fields;
+        if (this.#entry !== undefined && this.#use !== 'cached') this.#entry.fields = message.fields;
         if (!this.#detached) this.#sink.fields(message.fields);
         return false;
       case 'NoData':
-        if (this.#use.kind === 'leader' || this.#use.kind === 'follower') this.#use.entry.fields = [];
-        if (!this.#detached) this.#sink.fields([]);
+        if (this.#entry !== undefined && this.#use !== 'cached') this.#entry.fields = noFields;
+        if (!this.#detached) this.#sink.fields(noFields);
         return false;
       case 'CommandComplete':
         this.#tag = message.tag;
@@ -174,16 +180,16 @@ export class ExtendedQueryConversation implements Conversation {
    * behind a failed Parse report the leader's error rather than "statement does not exist".
    */
   #statementError(error: PostgresError): Error {
-    const use = this.#use;
-    if (use.kind === 'unnamed' || this.#statements === undefined) return error;
-    if (use.kind === 'leader' && !this.#parsed) {
-      use.entry.failure = error;
-      this.#statements.forget(this.#sql, use.entry);
+    const entry = this.#entry;
+    if (entry === undefined || this.#statements === undefined) return error;
+    if (this.#use === 'leader' && !this.#parsed) {
+      entry.failure = error;
+      this.#statements.forget(this.#sql, entry);
       return error;
     }
     if (error.code !== undefined && staleStatementCodes.has(error.code)) {
-      this.#statements.forget(this.#sql, use.entry);
-      if (use.kind === 'follower' && use.entry.failure !== undefined) return use.entry.failure;
+      this.#statements.forget(this.#sql, entry);
+      if (this.#use === 'follower' && entry.failure !== undefined) return entry.failure;
     }
     return error;
   }
@@ -202,6 +208,9 @@ export class ExtendedQueryConversation implements Conversation {
  * COPY. Such a statement runs exclusively (see Conversation.exclusive).
  */
 export function startsWithCopy(sql: string): boolean {
+  // The common case, decided by the first character: a letter other than c, e.g. SELECT.
+  const first = sql.charCodeAt(0) | 0x20;
+  if (first >= 0x61 && first <= 0x7a && first !== 0x63) return false;
   let i = 0;
   const n = sql.length;
   for (;;) {

@@ -167,6 +167,22 @@ describe('query: rows and columns', () => {
     expect(completed).toEqual({ command: 'SELECT 5', rowCount: 5 });
   });
 
+  it('an onComplete that throws fails its request, query or execute, and keeps the connection', async () => {
+    const failure = new Error('Intentionally raising in onComplete');
+    const throwing = {
+      onComplete: () => {
+        throw failure;
+      },
+    };
+    const rows: unknown[] = [];
+    const queryError = await errorOf(lastValueFrom(connection.query('SELECT 1 AS one', [], throwing).pipe(tap((row) => rows.push(row)))));
+    expect(queryError).toBe(failure);
+    expect(rows).toEqual([{ one: 1 }]);
+    expect(await errorOf(lastValueFrom(connection.execute('SELECT 1 WHERE FALSE', [], throwing)))).toBe(failure);
+    expect(connection.state).toBe('open');
+    expect(await arrays('SELECT 2')).toEqual([[2]]);
+  });
+
   it('makes __proto__ and constructor ordinary own properties', async () => {
     const [row] = await rows<Record<string, unknown>>('SELECT 1 AS "__proto__", 2 AS "constructor", 3 AS "toString"');
     expect(Object.getPrototypeOf(row)).toBe(Object.prototype);

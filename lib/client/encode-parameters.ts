@@ -1,0 +1,24 @@
+import { encodeParameter } from '../types';
+import type { BindParameter } from '../wire';
+
+/** The most parameters one statement can have: Bind counts them in an int16. */
+const maxParameters = 65535;
+
+/**
+ * Encodes a request's parameters for Bind, in order.
+ *
+ * Errors: TypeError when `params` is not an array, RangeError for more than 65535,
+ * ParameterError for a value that cannot be sent (naming its position, never the value).
+ *
+ * @example
+ * encodeParameters([42, 'text', null]); // ['42', 'text', null]
+ */
+export function encodeParameters(params: readonly unknown[]): BindParameter[] {
+  if (!Array.isArray(params)) throw new TypeError('query parameters must be an array');
+  if (params.length > maxParameters) {
+    throw new RangeError(`a statement can have at most ${maxParameters} parameters, got ${params.length}`);
+  }
+  const encoded: BindParameter[] = new Array(params.length);
+  for (let i = 0; i < params.length; i++) encoded[i] = encodeParameter(params[i], i);
+  return encoded;
+}

@@ -1,0 +1,174 @@
+import type { ObservableInput, Subscriber, Unsubscribable } from 'rxjs';
+import { QueryShapeError, TimeoutError } from '../errors';
+import {
+  ExtendedQueryConversation,
+  rowCountOf,
+  startsWithCopy,
+  toResultField,
+  type ProtocolConnection,
+  type QuerySink,
+  type StatementCache,
+} from '../protocol';
+import type { FieldDescription } from '../wire';
+import { encodeParameters } from './encode-parameters';
+import { guardPushback } from './guard-pushback';
+import type { CommandResult, QueryOptions } from './query-options';
+import type { RowBuilder, RowBuilderCache, RowMode } from './row-builder';
+
+/**
+ * One subscription to `query` or `execute`, from subscribe to its end, as one object: the
+ * conversation's sink, its timeout, and the teardown RxJS calls on unsubscribe. (Tens of
+ * thousands of pipelined requests are common: one object each rather than a dozen closures
+ * is measurably less garbage.)
+ *
+ * The subscriber's callbacks (`onFields`, `onComplete`, pushback) fail only this request when
+ * they throw; nothing of theirs reaches the connection's read loop.
+ */
+abstract class ExtendedQueryRequest<T> implements QuerySink, Unsubscribable {
+  protected readonly subscriber: Subscriber<T>;
+  readonly #protocol: ProtocolConnection;
+  #conversation: ExtendedQueryConversation | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  /** The conversation has delivered its end, or the subscriber has gone. */
+  #finished = false;
+
+  constructor(protocol: ProtocolConnection, subscriber: Subscriber<T>) {
+    this.#protocol = protocol;
+    this.subscriber = subscriber;
+  }
+
+  /**
+   * Builds the conversation and enqueues it. A bad option, parameter or SQL text errors the
+   * subscriber and nothing is sent.
+   */
+  start(statements: StatementCache, sql: string, params: readonly unknown[], timeout: number | undefined): this {
+    let conversation: ExtendedQueryConversation;
+    try {
+      if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) {
+        throw new RangeError('the timeout option must be a positive number of milliseconds');
+      }
+      conversation = new ExtendedQueryConversation(sql, encodeParameters(params), this, {
+        exclusive: startsWithCopy(sql),
+        statements,
+      });
+    } catch (error) {
+      this.#finished = true;
+      this.subscriber.error(error);
+      return this;
+    }
+    this.#conversation = conversation;
+    this.#protocol.enqueue(conversation);
+    if (timeout !== undefined && !this.#finished) {
+      this.#timer = setTimeout(() => {
+        this.unsubscribe();
+        this.subscriber.error(new TimeoutError(`query timed out after ${timeout} ms`, timeout));
+      }, timeout);
+    }
+    return this;
+  }
+
+  /** Unsubscribe: abandons the conversation unless it has ended (see ProtocolConnection.abandon). */
+  unsubscribe(): void {
+    clearTimeout(this.#timer);
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#conversation !== undefined) this.#protocol.abandon(this.#conversation);
+  }
+
+  abstract fields(fields: readonly FieldDescription[]): void;
+  abstract row(values: (string | null)[]): void;
+  protected abstract completed(tag: string): void;
+
+  complete(tag: string): void {
+    this.#end();
+    this.completed(tag);
+  }
+
+  error(error: Error): void {
+    this.#end();
+    this.subscriber.error(error);
+  }
+
+  /** Calls a subscriber's callback; what it throws becomes this request's error. */
+  protected guarded(callback: () => void): boolean {
+    try {
+      callback();
+      return true;
+    } catch (error) {
+      this.subscriber.error(error);
+      return false;
+    }
+  }
+
+  #end(): void {
+    this.#finished = true;
+    clearTimeout(this.#timer);
+  }
+}
+
+/** A `query` subscription: rows shaped by the row mode, `onFields` and `onComplete`. */
+export class RowsRequest<T> extends ExtendedQueryRequest<T> {
+  readonly pushback?: () => ObservableInput<unknown> | void;
+  readonly #options: QueryOptions;
+  readonly #rowBuilders: RowBuilderCache;
+  readonly #mode: RowMode;
+  #build: RowBuilder | undefined;
+
+  /** Throws a TypeError for a pushback option that is not a function. */
+  constructor(protocol: ProtocolConnection, subscriber: Subscriber<T>, rowBuilders: RowBuilderCache, options: QueryOptions) {
+    super(protocol, subscriber);
+    this.#options = options;
+    this.#rowBuilders = rowBuilders;
+    this.#mode = options.rowMode ?? 'object';
+    if (options.pushback !== undefined) this.pushback = guardPushback(options.pushback, (error) => subscriber.error(error));
+  }
+
+  fields(fields: readonly FieldDescription[]): void {
+    this.#build = this.#rowBuilders.builderFor(fields, this.#mode);
+    const onFields = this.#options.onFields;
+    if (onFields !== undefined) this.guarded(() => onFields(fields.map(toResultField)));
+  }
+
+  row(values: (string | null)[]): void {
+    this.subscriber.next((this.#build as RowBuilder)(values) as T);
+  }
+
+  protected completed(tag: string): void {
+    const onComplete = this.#options.onComplete;
+    if (onComplete !== undefined && !this.guarded(() => onComplete({ command: tag, rowCount: rowCountOf(tag) }))) return;
+    this.subscriber.complete();
+  }
+}
+
+/** An `execute` subscription: no rows expected; emits the CommandResult once. */
+export class NoRowsRequest extends ExtendedQueryRequest<CommandResult> {
+  readonly #sql: string;
+  readonly #onComplete: ((result: CommandResult) => void) | undefined;
+  #rows = 0;
+
+  constructor(protocol: ProtocolConnection, subscriber: Subscriber<CommandResult>, sql: string, onComplete?: (result: CommandResult) => void) {
+    super(protocol, subscriber);
+    this.#sql = sql;
+    this.#onComplete = onComplete;
+  }
+
+  fields(): void {
+    // No rows are wanted; any that come are counted and reported as the error.
+  }
+
+  row(): void {
+    this.#rows += 1;
+  }
+
+  protected completed(tag: string): void {
+    if (this.#rows > 0) {
+      this.subscriber.error(new QueryShapeError(`execute() expects no rows, but the statement returned ${this.#rows}`, this.#sql));
+      return;
+    }
+    const result = { command: tag, rowCount: rowCountOf(tag) };
+    const onComplete = this.#onComplete;
+    if (onComplete !== undefined && !this.guarded(() => onComplete(result))) return;
+    this.subscriber.next(result);
+    this.subscriber.complete();
+  }
+}
