@@ -1,16 +1,18 @@
 import type { ObservableInput } from 'rxjs';
 import { PostgresError, ProtocolError, QueryShapeError, type ConnectionError } from '../errors';
-import { bind, copyFail, describe, execute, parse, sync, type BackendMessage, type BindParameter, type FieldDescription } from '../wire';
+import { bind, checkNoNul, copyFail, describe, execute, parse, sync, type BackendMessage, type BindParameter, type FieldDescription } from '../wire';
 import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
 import type { CachedStatement, StatementCache } from './statement-cache';
 
 /**
- * How a request uses the statement cache: `unnamed` (no cache); `leader` parses and describes
- * the named statement for everyone after it; `follower` binds the named statement whose Parse
- * is still in flight, and describes the portal; `cached` binds a ready statement: no Parse,
- * no Describe, the columns come from the cache.
+ * How a request uses the statement cache, decided when it is written: `unnamed` (no cache)
+ * parses the unnamed statement and describes the portal; `leader` parses the named statement
+ * and describes it (before Bind, so its columns are known even if its own Bind fails) for
+ * everyone after it; `named` binds a statement that is prepared or whose Parse is in flight
+ * ahead of it: no Parse, no Describe, the columns come from the cache (the leader's
+ * RowDescription has arrived by the time this request's BindComplete does).
  */
-type StatementUse = 'unnamed' | 'leader' | 'follower' | 'cached';
+type StatementUse = 'unnamed' | 'leader' | 'named';
 
 /** Execute (unnamed portal, all rows) and Sync: the same bytes for every request. */
 const executeSync = Buffer.concat([execute(), sync()]);
@@ -38,10 +40,14 @@ export interface QuerySink {
 }
 
 /**
- * One statement through the extended query protocol: Parse (unnamed statement), Bind
- * (unnamed portal; Uint8Array parameters as binary, others as text), Describe (portal),
- * Execute (all rows), Sync — one write, its own Sync, so a failure never poisons the
- * requests pipelined behind it.
+ * One statement through the extended query protocol, in one write with its own Sync, so a
+ * failure never poisons the requests pipelined behind it: Parse, Describe, Bind (unnamed
+ * portal; Uint8Array parameters as binary, others as text), Execute (all rows), Sync — or,
+ * for a statement the connection has prepared, only Bind, Execute and Sync.
+ *
+ * The cache use is decided when the request is written, not when it is made: a request held
+ * back (behind a COPY or a cancel) and dropped before it was written never leaves a statement
+ * registered that the server does not have.
  *
  * Errors reach the sink at ReadyForQuery, when the connection is back in sync. COPY through
  * a query is refused as postgres_async does: CopyInResponse is answered with CopyFail and a
@@ -50,14 +56,12 @@ export interface QuerySink {
 export class ExtendedQueryConversation implements Conversation {
   readonly exclusive: boolean;
   readonly #sql: string;
-  /** The frontend messages, written one after the other (the transport joins a tick's writes). */
-  readonly #frames: readonly Buffer[];
-  readonly #parameterCount: number;
+  readonly #parameters: readonly BindParameter[];
   readonly #sink: QuerySink;
   readonly #statements: StatementCache | undefined;
-  readonly #use: StatementUse;
-  /** The cache entry of a leader, follower or cached use. */
-  readonly #entry: CachedStatement | undefined;
+  #use: StatementUse = 'unnamed';
+  /** The cache entry of a leader or named use. */
+  #entry: CachedStatement | undefined;
   #tag = '';
   #parsed = false;
   #error: Error | undefined;
@@ -75,41 +79,56 @@ export class ExtendedQueryConversation implements Conversation {
     sink: QuerySink,
     options: { readonly exclusive?: boolean; readonly statements?: StatementCache } = {},
   ) {
+    checkNoNul(sql, 'the query text');
+    if (parameters.length > 0xffff) throw new RangeError(`${parameters.length} parameters are more than the protocol allows (65535)`);
     this.#sql = sql;
+    this.#parameters = parameters;
     this.#sink = sink;
-    this.#parameterCount = parameters.length;
     this.exclusive = options.exclusive === true;
-    const statements = options.exclusive === true ? undefined : options.statements;
-    this.#statements = statements;
-    const ready = statements?.lookup(sql);
-    const preparing = ready === undefined ? statements?.preparing(sql) : undefined;
-    if (ready !== undefined) {
-      this.#use = 'cached';
-      this.#entry = ready;
-      this.#frames = [bind(parameters, { statement: ready.name }), executeSync];
-    } else if (preparing !== undefined) {
-      this.#use = 'follower';
-      this.#entry = preparing;
-      this.#frames = [bind(parameters, { statement: preparing.name }), describeExecuteSync];
-    } else {
-      // Build the unnamed form first: it validates the SQL and the parameters before anything is registered.
-      const unnamed = [parse(sql), bind(parameters), describeExecuteSync];
-      const entry = statements?.prepare(sql);
-      this.#entry = entry;
-      if (entry === undefined) {
-        this.#use = 'unnamed';
-        this.#frames = unnamed;
-      } else {
-        this.#use = 'leader';
-        this.#frames = [parse(sql, { statement: entry.name }), bind(parameters, { statement: entry.name }), describeExecuteSync];
-      }
-    }
+    this.#statements = options.exclusive === true ? undefined : options.statements;
   }
 
   start(channel: ConversationChannel): void {
-    const closes = this.#statements?.takeCloses();
-    if (closes !== undefined) for (const close of closes) channel.write(close);
-    for (const frame of this.#frames) channel.write(frame);
+    const statements = this.#statements;
+    let frames: Uint8Array[];
+    try {
+      frames = this.#frames(statements);
+    } catch (error) {
+      // A message the protocol cannot carry (over 1 GiB): nothing of it is sent; the Sync
+      // brings a ReadyForQuery, where the error is reported.
+      this.#error = error as Error;
+      channel.write(sync());
+      return;
+    }
+    // Statements evicted so far (by this request too) are closed with this write.
+    if (statements !== undefined) for (const close of statements.takeCloses()) channel.write(close);
+    for (const frame of frames) channel.write(frame);
+  }
+
+  #frames(statements: StatementCache | undefined): Uint8Array[] {
+    const sql = this.#sql;
+    const entry = statements?.use(sql);
+    if (entry !== undefined) {
+      this.#use = 'named';
+      this.#entry = entry;
+      return [bind(this.#parameters, { statement: entry.name }), executeSync];
+    }
+    const leader = statements?.prepare(sql);
+    if (statements === undefined || leader === undefined) return [parse(sql), bind(this.#parameters), describeExecuteSync];
+    try {
+      const frames = [
+        parse(sql, { statement: leader.name }),
+        describe('statement', leader.name),
+        bind(this.#parameters, { statement: leader.name }),
+        executeSync,
+      ];
+      this.#use = 'leader';
+      this.#entry = leader;
+      return frames;
+    } catch (error) {
+      statements.forget(sql, leader);
+      throw error;
+    }
   }
 
   detach(): void {
@@ -128,17 +147,18 @@ export class ExtendedQueryConversation implements Conversation {
       case 'ParseComplete':
         this.#parsed = true;
         return false;
+      case 'ParameterDescription':
       case 'CloseComplete':
         return false;
       case 'BindComplete':
-        if (this.#use === 'cached' && !this.#detached) this.#sink.fields(this.#entry?.fields ?? []);
+        if (this.#use === 'named' && !this.#detached) this.#sink.fields(this.#entry?.fields ?? noFields);
         return false;
       case 'RowDescription':
-        if (this.#entry !== undefined && this.#use !== 'cached') this.#entry.fields = message.fields;
+        if (this.#use === 'leader' && this.#entry !== undefined) this.#entry.fields = message.fields;
         if (!this.#detached) this.#sink.fields(message.fields);
         return false;
       case 'NoData':
-        if (this.#entry !== undefined && this.#use !== 'cached') this.#entry.fields = noFields;
+        if (this.#use === 'leader' && this.#entry !== undefined) this.#entry.fields = noFields;
         if (!this.#detached) this.#sink.fields(noFields);
         return false;
       case 'CommandComplete':
@@ -149,7 +169,7 @@ export class ExtendedQueryConversation implements Conversation {
         this.#tag = '';
         return false;
       case 'ErrorResponse':
-        this.#error ??= this.#statementError(new PostgresError(message.fields, { sql: this.#sql, parameterCount: this.#parameterCount }));
+        this.#error ??= this.#statementError(new PostgresError(message.fields, { sql: this.#sql, parameterCount: this.#parameters.length }));
         return false;
       case 'CopyInResponse':
         this.#error ??= new QueryShapeError('COPY FROM STDIN cannot run through query(); use copyIn()', this.#sql);
@@ -189,7 +209,7 @@ export class ExtendedQueryConversation implements Conversation {
     }
     if (error.code !== undefined && staleStatementCodes.has(error.code)) {
       this.#statements.forget(this.#sql, entry);
-      if (this.#use === 'follower' && entry.failure !== undefined) return entry.failure;
+      if (entry.failure !== undefined) return entry.failure;
     }
     return error;
   }

@@ -4,7 +4,7 @@ import type { FieldDescription } from '../wire';
 /** A named prepared statement the server holds for this connection. */
 export interface CachedStatement {
   readonly name: string;
-  /** The columns, once a Describe has reported them (empty for NoData); undefined until then. */
+  /** The columns, once the leader's Describe has reported them (empty for NoData); undefined until then. */
   fields: readonly FieldDescription[] | undefined;
   /** Why preparing it failed, for the requests that were pipelined behind the Parse. */
   failure: Error | undefined;
@@ -36,19 +36,15 @@ export class StatementCache {
     return this.#entries.size;
   }
 
-  /** The ready statement for `sql` (marking it recently used), or undefined. */
-  lookup(sql: string): CachedStatement | undefined {
+  /**
+   * The statement registered for `sql` — prepared, or with its Parse in flight ahead of the
+   * caller — marked as recently used; undefined when there is none.
+   */
+  use(sql: string): CachedStatement | undefined {
     const entry = this.#entries.get(sql);
-    if (entry === undefined || entry.fields === undefined) return undefined;
     // A stamp rather than re-inserting into the Map: hits are the hot path, evictions are rare.
-    entry.lastUse = ++this.#clock;
+    if (entry !== undefined) entry.lastUse = ++this.#clock;
     return entry;
-  }
-
-  /** The statement being prepared for `sql` right now (its Parse is in flight), or undefined. */
-  preparing(sql: string): CachedStatement | undefined {
-    const entry = this.#entries.get(sql);
-    return entry !== undefined && entry.fields === undefined ? entry : undefined;
   }
 
   /**

@@ -379,7 +379,15 @@ function writeCString(bytes: Buffer, at: number, text: string): number {
   return at + 1;
 }
 
-function checkNoNul(text: string, what: string): void {
+/**
+ * Checks that text can travel in a protocol string (a C string: no NUL byte inside).
+ *
+ * Errors: an Error naming `what`, e.g. "the query text contains a NUL byte, ...".
+ *
+ * @example
+ * checkNoNul(sql, 'the query text');
+ */
+export function checkNoNul(text: string, what: string): void {
   if (text.includes('\0')) throw new Error(`${what} contains a NUL byte, which the protocol cannot send`);
 }
 

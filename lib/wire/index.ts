@@ -47,6 +47,7 @@ export type { BackendMessageDecoderOptions, BackendMessageSink } from './backend
 export { decodeBackendMessages } from './decode-backend-messages';
 export {
   bind,
+  checkNoNul,
   cancelRequest,
   close,
   copyData,

@@ -1,6 +1,6 @@
 // The per-connection prepared-statement cache: repeated statements skip Parse and Describe,
 // and the cache stays true to what the server holds.
-import { lastValueFrom, toArray } from 'rxjs';
+import { Subject, lastValueFrom, toArray } from 'rxjs';
 import { PostgresError, type Connection } from '../../lib';
 import { closeOpenedConnections, errorOf, openConnection } from '../helpers/connections';
 import { superuserConfig } from '../helpers/test-servers';
@@ -31,6 +31,33 @@ describe('statement cache', () => {
     const errors = await Promise.all(Array.from({ length: 5 }, () => errorOf(rows(connection, 'SELEC broken'))));
     for (const error of errors) expect((error as PostgresError).code).toBe('42601');
     expect(await rows(connection, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it('requests pipelined behind a leader whose own Bind fails still get their columns and rows', async () => {
+    const connection = await openConnection(superuserConfig());
+    const sql = 'SELECT $1::int4 AS n, $1::text AS t';
+    const [bad, good, again] = await Promise.allSettled([rows(connection, sql, ['x']), rows(connection, sql, ['5']), rows(connection, sql, ['6'])]);
+    expect(bad.status === 'rejected' && (bad.reason as PostgresError).code).toBe('22P02');
+    expect(good).toEqual({ status: 'fulfilled', value: [{ n: 5, t: '5' }] });
+    expect(again).toEqual({ status: 'fulfilled', value: [{ n: 6, t: '6' }] });
+    expect(await rows(connection, sql, ['7'])).toEqual([{ n: 7, t: '7' }]);
+  });
+
+  it('a request held back and dropped before it was written leaves no statement behind', async () => {
+    const connection = await openConnection(superuserConfig());
+    await rows(connection, 'CREATE TEMPORARY TABLE held (x int)');
+    const source = new Subject<string>();
+    // The COPY runs alone: requests made meanwhile are held until it ends.
+    const copying = lastValueFrom(connection.copyIn('COPY held FROM STDIN', source));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const sql = 'SELECT count(*)::int AS c FROM held';
+    connection.query(sql).subscribe().unsubscribe();
+    const later = rows(connection, sql);
+    source.next('1\n');
+    source.complete();
+    await copying;
+    expect(await later).toEqual([{ c: 1 }]);
+    expect(await rows(connection, sql)).toEqual([{ c: 1 }]);
   });
 
   it('recovers after DDL changes a cached statement’s result type', async () => {
