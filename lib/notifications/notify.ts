@@ -1,4 +1,4 @@
-import { Observable, defer, endWith, ignoreElements } from 'rxjs';
+import { Observable } from 'rxjs';
 import { validateChannelName } from '../types/quote-identifier';
 
 /**
@@ -31,10 +31,18 @@ export interface QueryConnection {
  * await lastValueFrom(notify(connection, 'jobs', JSON.stringify({ id: 42 })));
  */
 export function notify(connection: QueryConnection, channel: string, payload = ''): Observable<void> {
-  return defer(() => {
+  // One subscriber in between rather than defer/ignoreElements/endWith: notify is often sent
+  // in a tight loop, and each operator is an Observable and a subscriber per call.
+  return new Observable<void>((subscriber) => {
     validateChannelName(channel);
     if (typeof payload !== 'string') throw new TypeError(`a notification payload must be a string, got ${payload === null ? 'null' : typeof payload}`);
     if (payload.includes('\0')) throw new TypeError('a notification payload must not contain a NUL character');
-    return connection.query('SELECT pg_notify($1, $2)', [channel, payload]).pipe(ignoreElements(), endWith(undefined));
+    return connection.query('SELECT pg_notify($1, $2)', [channel, payload]).subscribe({
+      error: (error: unknown) => subscriber.error(error),
+      complete: () => {
+        subscriber.next();
+        subscriber.complete();
+      },
+    });
   });
 }
