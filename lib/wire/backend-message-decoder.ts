@@ -77,6 +77,16 @@ const noData = Object.freeze({ name: 'NoData' } as const);
 const portalSuspended = Object.freeze({ name: 'PortalSuspended' } as const);
 const copyDone = Object.freeze({ name: 'CopyDone' } as const);
 const emptyQueryResponse = Object.freeze({ name: 'EmptyQueryResponse' } as const);
+/** The bodiless messages the decoder delivers itself, by type byte. */
+const bodilessMessages: Readonly<Partial<Record<number, BackendMessage>>> = {
+  [Code.BindComplete]: bindComplete,
+  [Code.ParseComplete]: parseComplete,
+  [Code.CloseComplete]: closeComplete,
+  [Code.NoData]: noData,
+  [Code.PortalSuspended]: portalSuspended,
+  [Code.CopyDone]: copyDone,
+  [Code.EmptyQueryResponse]: emptyQueryResponse,
+};
 const readyForQuery: Readonly<Record<string, ReadyForQuery>> = {
   I: Object.freeze({ name: 'ReadyForQuery', transactionStatus: 'I' }),
   T: Object.freeze({ name: 'ReadyForQuery', transactionStatus: 'T' }),
@@ -305,21 +315,9 @@ export class BackendMessageDecoder {
    * handed out; otherwise binary data is copied out of the caller's chunk.
    */
   private decodeHere(type: number, bytes: Buffer, start: number, end: number, owned: boolean): void {
+    const bodiless = bodilessMessages[type];
+    if (bodiless !== undefined) return this.deliver(bodiless);
     switch (type) {
-      case Code.BindComplete:
-        return this.deliver(bindComplete);
-      case Code.ParseComplete:
-        return this.deliver(parseComplete);
-      case Code.CloseComplete:
-        return this.deliver(closeComplete);
-      case Code.NoData:
-        return this.deliver(noData);
-      case Code.PortalSuspended:
-        return this.deliver(portalSuspended);
-      case Code.CopyDone:
-        return this.deliver(copyDone);
-      case Code.EmptyQueryResponse:
-        return this.deliver(emptyQueryResponse);
       case Code.ReadyForQuery:
         return this.deliver(readyForQuery[String.fromCharCode(bytes[start])]);
       case Code.CommandComplete:
@@ -538,15 +536,9 @@ function readFormatCodes(bytes: Buffer, start: number, count: number): FormatCod
 
 /** Whether the message is decoded here rather than by the Parser (its body is already checked). */
 function isDecodedHere(type: number, bytes: Buffer, start: number): boolean {
+  // The messages of every query: decoding them here spares a Parser call and its object per message.
+  if (bodilessMessages[type] !== undefined) return true;
   switch (type) {
-    // The messages of every query: decoding them here spares a Parser call and its object per message.
-    case Code.BindComplete:
-    case Code.ParseComplete:
-    case Code.CloseComplete:
-    case Code.NoData:
-    case Code.PortalSuspended:
-    case Code.CopyDone:
-    case Code.EmptyQueryResponse:
     case Code.ReadyForQuery:
     case Code.CommandComplete:
     case Code.NotificationResponse:
