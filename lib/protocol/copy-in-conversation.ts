@@ -99,7 +99,12 @@ export class CopyInConversation implements Conversation {
         return false;
       case 'ErrorResponse':
         this.#error ??= new PostgresError(message.fields, { sql: this.#sql, parameterCount: this.#parameterCount });
-        if (this.#state === 'copying') this.#source.stop();
+        if (this.#state === 'copying') {
+          // The server has given up on the COPY: nothing more of it is written.
+          this.#state = 'finishing';
+          this.#source.stop();
+          this.#framer?.discard();
+        }
         this.#sync(channel);
         return false;
       case 'RowDescription':
@@ -133,6 +138,7 @@ export class CopyInConversation implements Conversation {
     if (this.#ended) return;
     this.#ended = true;
     this.#source.stop();
+    this.#framer?.discard();
     if (!this.#detached) this.#sink.error(this.#error ?? error, this.#sourceFailure);
   }
 
