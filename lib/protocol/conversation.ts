@@ -45,8 +45,11 @@ export interface Conversation {
 
 /** What a conversation may do with its connection while it runs. */
 export interface ConversationChannel {
-  /** Queues frontend bytes (coalesced with the other writes of the same tick). */
-  write(bytes: Uint8Array): void;
+  /**
+   * Queues frontend bytes (coalesced with the other writes of the same tick). `released`, if
+   * given, is called once the buffer may be reused (see Transport.write).
+   */
+  write(bytes: Uint8Array, released?: () => void): void;
   /** Fails the whole connection (a protocol violation, an authentication failure). */
   failConnection(error: ConnectionError): void;
 }

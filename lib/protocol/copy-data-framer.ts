@@ -7,23 +7,31 @@ export const maxCopyDataBytes = 256 * 1024;
 const headerSize = 5;
 /** Payload bytes of one staging buffer: many small text chunks become one CopyData message. */
 const stagingBytes = 64 * 1024;
+/** Staging buffers kept for reuse; the socket's high-water mark keeps fewer than this in flight. */
+const maxSpareBuffers = 4;
 const copyDataType = 0x64; // 'd'
+
+/** What the framer writes with: the conversation channel's write (see ConversationChannel). */
+export type FramedWrite = (bytes: Uint8Array, released?: () => void) => void;
 
 /**
  * Frames a COPY source's chunks as CopyData messages for one COPY FROM STDIN.
  *
- * Text is encoded straight into a 64 KiB staging buffer that becomes one CopyData message when
- * it is full, when bytes or the end of the COPY must follow it, or at the end of the tick: a
- * source yielding thousands of small strings costs one allocation and one socket write per
- * 64 KiB rather than a Buffer, a header and a write per chunk. Byte chunks go out as they are
- * (no copy), split at {@link maxCopyDataBytes}.
+ * Text of any size is encoded straight into 64 KiB staging buffers, each of which becomes one
+ * CopyData message when it is full, when bytes or the end of the COPY must follow it, or at
+ * the end of the tick. A staging buffer is reused once the socket has sent it, so a COPY of any
+ * size from text allocates a few buffers in all: memory stays flat instead of waiting for the
+ * garbage collector to free a Buffer per chunk. Byte chunks go out as they are (no copy),
+ * split at {@link maxCopyDataBytes}.
  *
  * Order is kept: everything staged is written before any later bytes, and `flush` must be
- * called before the conversation writes CopyDone; `discard` drops what is staged (CopyFail
- * aborts the COPY anyway).
+ * called before the conversation writes CopyDone; `discard` drops what is staged (CopyFail or
+ * the server's error end the COPY anyway).
  */
 export class CopyDataFramer {
-  readonly #write: (bytes: Uint8Array) => void;
+  readonly #write: FramedWrite;
+  readonly #encoder = new TextEncoder();
+  readonly #spare: Buffer[] = [];
   #staging: Buffer | undefined;
   #used = 0;
   #flushScheduled = false;
@@ -32,35 +40,26 @@ export class CopyDataFramer {
     this.flush();
   };
 
-  /** @param write queues bytes for the socket (the conversation channel's write). */
-  constructor(write: (bytes: Uint8Array) => void) {
+  constructor(write: FramedWrite) {
     this.#write = write;
   }
 
-  /** Frames a string, encoded as UTF-8. */
+  /** Frames a string, encoded as UTF-8 (a lone surrogate becomes U+FFFD, as Buffer.from does). */
   text(chunk: string): void {
-    if (chunk.length === 0) return;
-    // A UTF-16 code unit never takes more than three bytes of UTF-8.
-    const mostBytes = chunk.length * 3;
-    if (mostBytes > stagingBytes) {
-      this.bytes(Buffer.from(chunk, 'utf8'));
-      return;
-    }
-    let staging = this.#staging;
-    if (staging !== undefined && this.#used + mostBytes > staging.length) {
-      this.flush();
-      staging = undefined;
-    }
-    if (staging === undefined) {
-      staging = Buffer.allocUnsafe(headerSize + stagingBytes);
-      this.#staging = staging;
-      this.#used = headerSize;
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        process.nextTick(this.#flushAtEndOfTick);
+    let rest = chunk;
+    while (rest.length > 0) {
+      const staging = this.#stagingWithRoom();
+      // A UTF-16 code unit never takes more than three bytes of UTF-8.
+      if (rest.length * 3 <= staging.length - this.#used) {
+        this.#used += staging.write(rest, this.#used);
+        return;
       }
+      const { read, written } = this.#encoder.encodeInto(rest, staging.subarray(this.#used));
+      this.#used += written;
+      rest = rest.slice(read);
+      // Full, or too full for the next character: send it and go on in a fresh buffer.
+      if (rest.length > 0) this.flush();
     }
-    this.#used += staging.write(chunk, this.#used);
   }
 
   /** Frames bytes as they are, after anything staged. */
@@ -80,13 +79,33 @@ export class CopyDataFramer {
     const staging = this.#staging;
     if (staging === undefined) return;
     this.#staging = undefined;
+    if (this.#used === headerSize) {
+      this.#recycle(staging);
+      return;
+    }
     staging[0] = copyDataType;
     staging.writeUInt32BE(this.#used - 1, 1);
-    this.#write(staging.subarray(0, this.#used));
+    this.#write(staging.subarray(0, this.#used), () => this.#recycle(staging));
   }
 
   /** Drops what is staged. */
   discard(): void {
     this.#staging = undefined;
+  }
+
+  #stagingWithRoom(): Buffer {
+    if (this.#staging !== undefined) return this.#staging;
+    const staging = this.#spare.pop() ?? Buffer.allocUnsafe(headerSize + stagingBytes);
+    this.#staging = staging;
+    this.#used = headerSize;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      process.nextTick(this.#flushAtEndOfTick);
+    }
+    return staging;
+  }
+
+  #recycle(buffer: Buffer): void {
+    if (this.#spare.length < maxSpareBuffers) this.#spare.push(buffer);
   }
 }

@@ -165,7 +165,7 @@ export class CopyInConversation implements Conversation {
 
   #writer(channel: ConversationChannel): CopyWriter {
     const transport = this.#transport;
-    const framer = new CopyDataFramer((bytes) => channel.write(bytes));
+    const framer = new CopyDataFramer((bytes, released) => channel.write(bytes, released));
     this.#framer = framer;
     return {
       data: (bytes) => {

@@ -89,7 +89,7 @@ export class ProtocolConnection {
     this.#description = options.description;
     this.#decoder = new BackendMessageDecoder({ maxMessageSize: options.maxMessageSize });
     this.#channel = {
-      write: (bytes) => this.#transport.write(bytes),
+      write: (bytes, released) => this.#transport.write(bytes, released),
       failConnection: (error) => this.fail(error),
     };
     transport.chunks$.subscribe({

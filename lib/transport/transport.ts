@@ -9,6 +9,9 @@ const copyLimit = 16 * 1024;
 /** Joined writes are cut at about this size, so one tick's writes never make one huge copy. */
 const groupLimit = 64 * 1024;
 
+/** Called once the transport no longer reads a written buffer. */
+export type ReleaseCallback = () => void;
+
 /**
  * One open socket to the server (plain TCP, unix-domain, or TLS), seen as:
  * - `chunks$`: the bytes the server sends, as a hot Observable that errors with a
@@ -27,6 +30,8 @@ export class Transport {
   readonly #chunks = new Subject<Buffer>();
   readonly #drains = new Subject<void>();
   #pending: Uint8Array[] = [];
+  /** Release callbacks of pending writes, by their index in `#pending` (sparse; usually none). */
+  #releases: (ReleaseCallback | undefined)[] | undefined;
   #pendingBytes = 0;
   #flushScheduled = false;
   #ended = false;
@@ -76,9 +81,14 @@ export class Transport {
    * Queues bytes for the server. Writes made in the same tick go out as one socket write.
    * Returns false when the socket's buffer is full: callers that produce much data (COPY)
    * wait for `drained()` before writing more.
+   *
+   * `released`, if given, is called once the transport no longer reads `bytes` (they were
+   * copied into a joined write, or the kernel has them), so the caller may reuse the buffer;
+   * it is never called when the socket is torn down first.
    */
-  write(bytes: Uint8Array): boolean {
+  write(bytes: Uint8Array, released?: ReleaseCallback): boolean {
     if (!this.writable) return false;
+    if (released !== undefined) (this.#releases ??= [])[this.#pending.length] = released;
     this.#pending.push(bytes);
     this.#pendingBytes += bytes.length;
     if (!this.#flushScheduled) {
@@ -93,17 +103,21 @@ export class Transport {
     this.#flushScheduled = false;
     if (this.#pending.length === 0 || !this.writable) {
       this.#pending = [];
+      this.#releases = undefined;
       this.#pendingBytes = 0;
       return;
     }
     const pending = this.#pending;
+    const releases = this.#releases;
     const total = this.#pendingBytes;
     this.#pending = [];
+    this.#releases = undefined;
     this.#pendingBytes = 0;
     if (pending.length === 1) {
-      this.#socket.write(pending[0]);
+      this.#writeAsIs(pending[0], releases?.[0]);
     } else if (total <= groupLimit) {
       this.#socket.write(Buffer.concat(pending, total));
+      if (releases !== undefined) for (const release of releases) release?.();
     } else {
       // Thousands of pipelined requests or COPY chunks: small pieces are joined into a few
       // buffers (each socket.write costs far more than copying a few KiB), large ones go out as
@@ -114,28 +128,39 @@ export class Transport {
       for (let i = 0; i < pending.length; i++) {
         const size = pending[i].length;
         if (size >= copyLimit) {
-          this.#writeJoined(pending, groupStart, i, groupBytes);
-          this.#socket.write(pending[i]);
+          this.#writeJoined(pending, releases, groupStart, i, groupBytes);
+          this.#writeAsIs(pending[i], releases?.[i]);
           groupStart = i + 1;
           groupBytes = 0;
         } else if (groupBytes + size > groupLimit) {
-          this.#writeJoined(pending, groupStart, i, groupBytes);
+          this.#writeJoined(pending, releases, groupStart, i, groupBytes);
           groupStart = i;
           groupBytes = size;
         } else {
           groupBytes += size;
         }
       }
-      this.#writeJoined(pending, groupStart, pending.length, groupBytes);
+      this.#writeJoined(pending, releases, groupStart, pending.length, groupBytes);
       this.#socket.uncork();
     }
   }
 
+  #writeAsIs(bytes: Uint8Array, release: ReleaseCallback | undefined): void {
+    if (release === undefined) this.#socket.write(bytes);
+    else this.#socket.write(bytes, (error) => error == null && release());
+  }
+
   /** Writes `pieces[start, end)`, `bytes` long in all, as one buffer. */
-  #writeJoined(pieces: readonly Uint8Array[], start: number, end: number, bytes: number): void {
+  #writeJoined(
+    pieces: readonly Uint8Array[],
+    releases: readonly (ReleaseCallback | undefined)[] | undefined,
+    start: number,
+    end: number,
+    bytes: number,
+  ): void {
     if (end - start === 0) return;
     if (end - start === 1) {
-      this.#socket.write(pieces[start]);
+      this.#writeAsIs(pieces[start], releases?.[start]);
       return;
     }
     const joined = Buffer.allocUnsafe(bytes);
@@ -145,6 +170,8 @@ export class Transport {
       at += pieces[i].length;
     }
     this.#socket.write(joined);
+    // Copied: the callers' buffers are free again.
+    if (releases !== undefined) for (let i = start; i < end; i++) releases[i]?.();
   }
 
   /** Bytes written but not yet handed to the kernel. */
@@ -211,6 +238,7 @@ export class Transport {
   destroy(): void {
     this.#ended = true;
     this.#pending = [];
+    this.#releases = undefined;
     this.#pendingBytes = 0;
     this.#socket.destroy();
   }

@@ -3,6 +3,7 @@
 import { count, lastValueFrom, tap } from 'rxjs';
 import { toAsyncIterable, type Connection } from '../../lib';
 import { closeOpenedConnections, openConnection } from '../helpers/connections';
+import { MemoryGrowth } from '../helpers/memory';
 import { superuserConfig } from '../helpers/test-servers';
 
 jest.setTimeout(120_000);
@@ -19,11 +20,13 @@ const bigResult = `SELECT g, repeat('x', 200) AS padding FROM generate_series(1,
 /** The consumer sleeps 1 ms every `sleepEvery` rows: slower than the server can send. */
 const sleepEvery = 500;
 const sleep = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
+/** Memory is sampled (after a full collection) from this row on, every `sampleEvery` rows. */
+const sampleStart = 100_000;
+const sampleEvery = 250_000;
 
 describe('memory with a slow consumer', () => {
   it('pushback keeps RSS growth under 64 MB over 2,000,000 rows', async () => {
-    const rssBefore = process.memoryUsage().rss;
-    let peak = rssBefore;
+    const growth = new MemoryGrowth();
     let pending: Promise<void> | undefined;
     let handled = 0;
     const rows = await lastValueFrom(
@@ -34,10 +37,11 @@ describe('memory with a slow consumer', () => {
         .pipe(
           tap(() => {
             handled += 1;
+            if (handled === sampleStart) growth.start();
+            else if (handled % sampleEvery === 0) growth.sample();
             if (handled % sleepEvery === 0) {
               pending = sleep().then(() => {
                 pending = undefined;
-                peak = Math.max(peak, process.memoryUsage().rss);
               });
             }
           }),
@@ -45,14 +49,13 @@ describe('memory with a slow consumer', () => {
         ),
     );
     expect(rows).toBe(rowCount);
-    const growthMb = (peak - rssBefore) / 2 ** 20;
-    console.log(`pushback: RSS growth ${growthMb.toFixed(1)} MB over ${rowCount} rows`);
-    expect(growthMb).toBeLessThan(64);
+    console.log(`pushback: ${growth.describe()} over ${rowCount} rows`);
+    expect(growth.liveGrowthMb).toBeLessThan(20);
+    expect(growth.rssGrowthMb).toBeLessThan(64);
   });
 
   it('a for await consumer over the AsyncIterable bridge keeps RSS growth under 64 MB over 2,000,000 rows', async () => {
-    const rssBefore = process.memoryUsage().rss;
-    let peak = rssBefore;
+    const growth = new MemoryGrowth();
     let handled = 0;
     let sum = 0;
     const rows = toAsyncIterable((pushback) => connection.query<{ g: number; padding: string }>(bigResult, [], { pushback }), {
@@ -61,15 +64,14 @@ describe('memory with a slow consumer', () => {
     for await (const row of rows) {
       handled += 1;
       sum += row.g;
-      if (handled % sleepEvery === 0) {
-        await sleep();
-        peak = Math.max(peak, process.memoryUsage().rss);
-      }
+      if (handled === sampleStart) growth.start();
+      else if (handled % sampleEvery === 0) growth.sample();
+      if (handled % sleepEvery === 0) await sleep();
     }
     expect(handled).toBe(rowCount);
     expect(sum).toBe((rowCount * (rowCount + 1)) / 2);
-    const growthMb = (peak - rssBefore) / 2 ** 20;
-    console.log(`for await: RSS growth ${growthMb.toFixed(1)} MB over ${rowCount} rows`);
-    expect(growthMb).toBeLessThan(64);
+    console.log(`for await: ${growth.describe()} over ${rowCount} rows`);
+    expect(growth.liveGrowthMb).toBeLessThan(20);
+    expect(growth.rssGrowthMb).toBeLessThan(64);
   });
 });

@@ -60,13 +60,37 @@ describe('CopyDataFramer', () => {
     expect(writes.some((bytes) => bytes.buffer === large.buffer)).toBe(true);
   });
 
-  it('sends a string too large to stage as a message of its own', () => {
+  it('splits a string larger than a staging buffer across messages, never inside a character', () => {
     const { framer, written } = recordingFramer();
-    const long = 'é'.repeat(40_000);
+    const long = 'é'.repeat(40_000) + '𝄞'.repeat(20_000) + 'end';
     framer.text('a');
     framer.text(long);
     framer.flush();
-    expect(copyDataPayloads(written()).map((payload) => payload.toString('utf8'))).toEqual(['a', long]);
+    const payloads = copyDataPayloads(written());
+    expect(payloads.length).toBeGreaterThanOrEqual(3);
+    for (const payload of payloads) {
+      expect(payload.length).toBeLessThanOrEqual(64 * 1024);
+      // Each message is valid UTF-8 on its own.
+      expect(Buffer.from(payload.toString('utf8'), 'utf8').equals(payload)).toBe(true);
+    }
+    expect(Buffer.concat(payloads).toString('utf8')).toBe('a' + long);
+  });
+
+  it('reuses a staging buffer once the transport has released it, and never before', () => {
+    const writes: { bytes: Uint8Array; released?: () => void }[] = [];
+    const framer = new CopyDataFramer((bytes, released) => writes.push({ bytes, released }));
+    framer.text('x'.repeat(60_000));
+    framer.flush();
+    framer.text('y'.repeat(60_000));
+    framer.flush();
+    // Not released yet: the second message has a buffer of its own.
+    expect(writes[1].bytes.buffer).not.toBe(writes[0].bytes.buffer);
+    expect(String.fromCharCode(writes[0].bytes[5])).toBe('x');
+    writes[0].released?.();
+    framer.text('z'.repeat(10));
+    framer.flush();
+    expect(writes[2].bytes.buffer).toBe(writes[0].bytes.buffer);
+    expect(copyDataPayloads(Buffer.from(writes[2].bytes)).map(String)).toEqual(['z'.repeat(10)]);
   });
 
   it('ignores empty chunks and drops what is staged on discard', async () => {

@@ -72,6 +72,26 @@ describe('Transport', () => {
     expect(Buffer.concat(received).equals(expected)).toBe(true);
   });
 
+  it('releases a written buffer once it is copied or handed to the kernel, never when torn down first', async () => {
+    const transport = new Transport(client, { encrypted: false, description: 'test' });
+    const released: string[] = [];
+    transport.write(Buffer.from('one'), () => released.push('one'));
+    transport.write(Buffer.from('two'), () => released.push('two'));
+    transport.flush();
+    // Joined into one buffer: both are free at once.
+    expect(released).toEqual(['one', 'two']);
+    transport.write(Buffer.alloc(70_000, 1), () => released.push('large'));
+    transport.flush();
+    // Written as it is: free once the socket has handed it to the kernel.
+    expect(released).toEqual(['one', 'two']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(released).toEqual(['one', 'two', 'large']);
+    transport.write(Buffer.from('dropped'), () => released.push('dropped'));
+    transport.destroy();
+    await nextTick();
+    expect(released).not.toContain('dropped');
+  });
+
   it('reads nothing before chunks$ is subscribed, then delivers what the peer sent', async () => {
     const transport = new Transport(client, { encrypted: false, description: 'test' });
     (await serverSide).write('early');
