@@ -130,7 +130,16 @@ export class RowsRequest<T> extends ExtendedQueryRequest<T> {
   }
 
   row(values: (string | null)[]): void {
-    this.subscriber.next((this.#build as RowBuilder)(values) as T);
+    let row: unknown;
+    try {
+      row = (this.#build as RowBuilder)(values);
+    } catch (error) {
+      // A decoder that throws (a user's, or JSON.parse) fails this query, not the connection:
+      // the error unsubscribes it, so the rest of its rows are discarded.
+      this.subscriber.error(error);
+      return;
+    }
+    this.subscriber.next(row as T);
   }
 
   protected completed(tag: string): void {

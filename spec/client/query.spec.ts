@@ -244,6 +244,23 @@ describe('query: failures keep the connection (T-Q6)', () => {
     expect(await arrays('SELECT x FROM c ORDER BY x')).toEqual([[10], [20]]);
   });
 
+  it('a decoder that throws fails only its query, whose remaining rows are discarded', async () => {
+    const own = await openConnection(superuserConfig());
+    const failure = new Error('Intentionally raising in a decoder');
+    own.types.setDecoder(23, (text) => {
+      if (text === '3') throw failure;
+      return Number(text);
+    });
+    const delivered: unknown[] = [];
+    const error = await errorOf(
+      lastValueFrom(own.query<{ g: number }>('SELECT g::int4 FROM generate_series(1, 100000) g').pipe(tap((row) => delivered.push(row.g)))),
+    );
+    expect(error).toBe(failure);
+    expect(delivered).toEqual([1, 2]);
+    expect(own.state).toBe('open');
+    expect(await lastValueFrom(own.query('SELECT 7::int4 AS seven'))).toEqual({ seven: 7 });
+  });
+
   it('a NUL byte in the SQL is a clear error, nothing is sent, the connection stays usable', async () => {
     const error = await errorOf(rows('SELECT 1\0'));
     expect(error.message).toMatch(/NUL/);
