@@ -100,7 +100,12 @@ const everyMessage: readonly (readonly [Buffer, BackendMessage])[] = [
     { name: 'NoticeResponse', fields: { severity: 'WARNING', severityNonLocalized: 'WARNING', code: '01000', message: 'careful' } },
   ],
   [b.notificationResponse(77, 'jobs', '{"id":1}'), { name: 'NotificationResponse', processId: 77, channel: 'jobs', payload: '{"id":1}' }],
+  [b.notificationResponse(-1, 'kanäle ☃', ''), { name: 'NotificationResponse', processId: -1, channel: 'kanäle ☃', payload: '' }],
+  [b.notificationResponse(8, 'q', 'snow ☃ 𝄞'), { name: 'NotificationResponse', processId: 8, channel: 'q', payload: 'snow ☃ 𝄞' }],
   [b.commandComplete('SELECT 1'), { name: 'CommandComplete', tag: 'SELECT 1' }],
+  [b.commandComplete('INSERT 0 12'), { name: 'CommandComplete', tag: 'INSERT 0 12' }],
+  [b.readyForQuery('T'), { name: 'ReadyForQuery', transactionStatus: 'T' }],
+  [b.readyForQuery('E'), { name: 'ReadyForQuery', transactionStatus: 'E' }],
   [b.noData(), { name: 'NoData' }],
   [b.emptyQueryResponse(), { name: 'EmptyQueryResponse' }],
   [b.portalSuspended(), { name: 'PortalSuspended' }],
@@ -522,6 +527,8 @@ describe('message guards', () => {
       'ParameterStatus',
       'ParameterStatus',
       'NoticeResponse',
+      'NotificationResponse',
+      'NotificationResponse',
       'NotificationResponse',
     ]);
   });
