@@ -21,8 +21,8 @@ import type { RowBuilder, RowBuilderCache, RowMode } from './row-builder';
  * thousands of pipelined requests are common: one object each rather than a dozen closures
  * is measurably less garbage.)
  *
- * The subscriber's callbacks (`onFields`, `onComplete`, pushback) fail only this request when
- * they throw; nothing of theirs reaches the connection's read loop.
+ * The subscriber's callbacks (`onFields`, `onComplete`, pushback) and the type decoders fail
+ * only this request when they throw; nothing of theirs reaches the connection's read loop.
  */
 abstract class ExtendedQueryRequest<T> implements QuerySink, Unsubscribable {
   protected readonly subscriber: Subscriber<T>;
