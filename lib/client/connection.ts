@@ -30,6 +30,7 @@ import { guardPushback } from './guard-pushback';
 import type { CommandResult, Pushback, QueryOptions } from './query-options';
 import { encodeParameters } from './encode-parameters';
 import { NoRowsRequest, RowsRequest } from './extended-query-request';
+import { LaunchedRequest } from './launched-request';
 import { RowBuilderCache } from './row-builder';
 
 /**
@@ -183,29 +184,9 @@ export class Connection implements AsyncDisposable {
     );
   }
 
-  /**
-   * Creates the conversation of one subscription and enqueues it. `create` receives `settle`,
-   * to call once the conversation has delivered its end; until then the returned function
-   * abandons it (unsubscribe). A constructor error (a bad parameter, a NUL byte in the SQL)
-   * goes to `target.error` and nothing is enqueued (the result is then undefined).
-   */
-  #launch(target: { error(error: Error): void }, create: (settle: () => void) => Conversation): (() => void) | undefined {
-    let finished = false;
-    let conversation: Conversation;
-    try {
-      conversation = create(() => {
-        finished = true;
-      });
-    } catch (error) {
-      target.error(error as Error);
-      return undefined;
-    }
-    this.#protocol.enqueue(conversation);
-    return () => {
-      if (finished) return;
-      finished = true;
-      this.#protocol.abandon(conversation);
-    };
+  /** The request of one subscription: `create` makes its conversation (see LaunchedRequest). */
+  #launch(target: { error(error: unknown): void }, create: (request: LaunchedRequest) => Conversation): LaunchedRequest {
+    return new LaunchedRequest(this.#protocol).launch((error) => target.error(error), create);
   }
 
   /**
@@ -243,19 +224,19 @@ export class Connection implements AsyncDisposable {
     return new Observable<CommandResult>((subscriber) =>
       this.#launch(
         subscriber,
-        (settle) =>
+        (request) =>
           new CopyInConversation(
             sql,
             encodeParameters(options.params ?? []),
             copySourceFrom(source, options.maxBufferedBytes),
             {
               complete: (tag) => {
-                settle();
+                request.settle();
                 subscriber.next({ command: tag, rowCount: rowCountOf(tag) });
                 subscriber.complete();
               },
               error: (error, sourceFailure) => {
-                settle();
+                request.settle();
                 subscriber.error(
                   sourceFailure === undefined
                     ? error
@@ -295,16 +276,16 @@ export class Connection implements AsyncDisposable {
     return new Observable<Buffer>((subscriber) =>
       this.#launch(
         subscriber,
-        (settle) =>
+        (request) =>
           new CopyOutConversation(sql, encodeParameters(params), {
             begin: () => undefined,
             chunk: (bytes) => subscriber.next(bytes),
             complete: () => {
-              settle();
+              request.settle();
               subscriber.complete();
             },
             error: (error) => {
-              settle();
+              request.settle();
               subscriber.error(error);
             },
             pushback: guardPushback(options.pushback, (error) => subscriber.error(error)),
@@ -391,7 +372,7 @@ export class Connection implements AsyncDisposable {
     return new Observable<ResultSet>((subscriber) =>
       this.#launch(
         subscriber,
-        (settle) =>
+        (request) =>
           new SimpleQueryConversation(
             sql,
             {
@@ -401,11 +382,11 @@ export class Connection implements AsyncDisposable {
                 subscriber.next(result);
               },
               error: (error) => {
-                settle();
+                request.settle();
                 subscriber.error(error);
               },
               complete: () => {
-                settle();
+                request.settle();
                 subscriber.complete();
               },
             },

@@ -1,4 +1,4 @@
-import type { ObservableInput, Subscriber, Unsubscribable } from 'rxjs';
+import type { ObservableInput, Subscriber } from 'rxjs';
 import { QueryShapeError, TimeoutError } from '../errors';
 import {
   ExtendedQueryConversation,
@@ -12,6 +12,7 @@ import {
 import type { FieldDescription } from '../wire';
 import { encodeParameters } from './encode-parameters';
 import { guardPushback } from './guard-pushback';
+import { LaunchedRequest } from './launched-request';
 import type { CommandResult, QueryOptions } from './query-options';
 import type { RowBuilder, RowBuilderCache, RowMode } from './row-builder';
 
@@ -24,16 +25,12 @@ import type { RowBuilder, RowBuilderCache, RowMode } from './row-builder';
  * The subscriber's callbacks (`onFields`, `onComplete`, pushback) and the type decoders fail
  * only this request when they throw; nothing of theirs reaches the connection's read loop.
  */
-abstract class ExtendedQueryRequest<T> implements QuerySink, Unsubscribable {
+abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QuerySink {
   protected readonly subscriber: Subscriber<T>;
-  readonly #protocol: ProtocolConnection;
-  #conversation: ExtendedQueryConversation | undefined;
   #timer: NodeJS.Timeout | undefined;
-  /** The conversation has delivered its end, or the subscriber has gone. */
-  #finished = false;
 
   constructor(protocol: ProtocolConnection, subscriber: Subscriber<T>) {
-    this.#protocol = protocol;
+    super(protocol);
     this.subscriber = subscriber;
   }
 
@@ -42,23 +39,20 @@ abstract class ExtendedQueryRequest<T> implements QuerySink, Unsubscribable {
    * subscriber and nothing is sent.
    */
   start(statements: StatementCache, sql: string, params: readonly unknown[], timeout: number | undefined): this {
+    // Not through launch(): no closures per request on this hot path.
     let conversation: ExtendedQueryConversation;
     try {
       if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) {
         throw new RangeError('the timeout option must be a positive number of milliseconds');
       }
-      conversation = new ExtendedQueryConversation(sql, encodeParameters(params), this, {
-        exclusive: startsWithCopy(sql),
-        statements,
-      });
+      conversation = new ExtendedQueryConversation(sql, encodeParameters(params), this, { exclusive: startsWithCopy(sql), statements });
     } catch (error) {
-      this.#finished = true;
+      this.settle();
       this.subscriber.error(error);
       return this;
     }
-    this.#conversation = conversation;
-    this.#protocol.enqueue(conversation);
-    if (timeout !== undefined && !this.#finished) {
+    this.enqueue(conversation);
+    if (timeout !== undefined && !this.finished) {
       this.#timer = setTimeout(() => {
         this.unsubscribe();
         this.subscriber.error(new TimeoutError(`query timed out after ${timeout} ms`, timeout));
@@ -67,12 +61,9 @@ abstract class ExtendedQueryRequest<T> implements QuerySink, Unsubscribable {
     return this;
   }
 
-  /** Unsubscribe: abandons the conversation unless it has ended (see ProtocolConnection.abandon). */
-  unsubscribe(): void {
+  override unsubscribe(): void {
     clearTimeout(this.#timer);
-    if (this.#finished) return;
-    this.#finished = true;
-    if (this.#conversation !== undefined) this.#protocol.abandon(this.#conversation);
+    super.unsubscribe();
   }
 
   abstract fields(fields: readonly FieldDescription[]): void;
@@ -101,7 +92,7 @@ abstract class ExtendedQueryRequest<T> implements QuerySink, Unsubscribable {
   }
 
   #end(): void {
-    this.#finished = true;
+    this.settle();
     clearTimeout(this.#timer);
   }
 }
