@@ -120,4 +120,17 @@ describe('TypeRegistry: setDecoder and setArrayDecoder', () => {
     expect(() => types.setArrayDecoder(1009, 25, { delimiter: '' })).toThrow(TypeError);
     expect(() => types.setArrayDecoder(1009, 25, { delimiter: ';;' })).toThrow(TypeError);
   });
+
+  it('counts its changes in version, and a refused change is no change', () => {
+    const types = new TypeRegistry({ overrides: { [TypeOid.numeric]: Number } });
+    const start = types.version;
+    types.setDecoder(TypeOid.int4, decodeText);
+    expect(types.version).toBe(start + 1);
+    types.setArrayDecoder(TypeOid.int4Array, TypeOid.int4);
+    expect(types.version).toBe(start + 2);
+    expect(() => types.setDecoder(TypeOid.int4, 'nope' as unknown as TextDecoder)).toThrow(TypeError);
+    expect(() => types.setArrayDecoder(TypeOid.int4Array, TypeOid.int4, { delimiter: '' })).toThrow(TypeError);
+    expect(types.version).toBe(start + 2);
+    expect(types.decoderFor(TypeOid.int4)('7')).toBe('7');
+  });
 });
