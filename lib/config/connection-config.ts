@@ -69,6 +69,14 @@ export interface ConnectionConfig {
    * skips Parse and Describe. 0 turns the cache off (for PgBouncer in transaction mode).
    */
   readonly statementCacheSize?: number;
+  /**
+   * Milliseconds allowed for a cancellation to settle (default 5000): the server's
+   * confirmation of a CancelRequest (it closes the cancel socket) and bringing the conversation
+   * back in sync after an unsubscribe or a request's `timeout`. Past it the connection fails
+   * with a ConnectionError, so that its owner or a pool replaces it. A positive, finite number;
+   * not settable from a connection string or the environment (libpq has no such setting).
+   */
+  readonly cancelTimeout?: number;
 }
 
 /**
@@ -100,7 +108,17 @@ export interface ResolvedConnectionConfig {
   readonly signal: AbortSignal | undefined;
   readonly bigint: boolean;
   readonly statementCacheSize: number;
+  /**
+   * Milliseconds (positive, finite; default {@link defaultCancelTimeout}) that a cancellation
+   * may take to settle: a CancelRequest's confirmation (the server closing the cancel socket)
+   * and bringing the conversation back in sync after an unsubscribe or a request's `timeout`.
+   * Past it the connection fails with a ConnectionError. Only the config object sets it.
+   */
+  readonly cancelTimeout: number;
 }
+
+/** Milliseconds that a cancellation may take to settle unless `cancelTimeout` says otherwise. */
+export const defaultCancelTimeout = 5000;
 
 /** 1 GiB, the seed's and libpq's practical ceiling for one backend message. */
 export const defaultMaxMessageSize = 1024 * 1024 * 1024;

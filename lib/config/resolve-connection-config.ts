@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { ConfigError } from '../errors/config-error';
 import {
+  defaultCancelTimeout,
   defaultMaxMessageSize,
   type ConnectionConfig,
   type PasswordSource,
@@ -42,7 +43,9 @@ const noSettings: ConnectionSettings = Object.freeze({});
  * in `env` > defaults. Defaults: host `localhost`, port 5432, user = the OS user name
  * (`os.userInfo()`, else `env.USER` / `env.USERNAME`), database = the user, sslmode `prefer`
  * (but `verify-full` when sslrootcert is `system`, as in libpq 16), connectTimeout 0 (none),
- * maxMessageSize {@link defaultMaxMessageSize}, keepAlive true, no runtime parameters.
+ * maxMessageSize {@link defaultMaxMessageSize}, keepAlive true, no runtime parameters,
+ * statementCacheSize 100, cancelTimeout {@link defaultCancelTimeout} (5000 ms; only the
+ * config object sets it: connection strings and the environment have no such key).
  * `runtimeParameters` are merged key by key, explicit over connection string. The application
  * name falls back to the connection string's `fallback_application_name`. A string
  * `gssKrbToken` becomes its UTF-8 bytes.
@@ -54,7 +57,7 @@ const noSettings: ConnectionSettings = Object.freeze({});
  * @throws ConfigError naming the setting: a malformed connection string or environment
  * variable (see `parseConnectionString`, `readEnvironmentSettings`); a port outside 1..65535;
  * an unknown sslmode; a negative or non-finite connectTimeout; a maxMessageSize that is not
- * an integer in 1024..2^31-1; a NUL byte in the user, database, application name, options or
+ * an integer in 1024..2^31-1; a cancelTimeout that is not a positive, finite number; a NUL byte in the user, database, application name, options or
  * runtime parameters; an empty host, user or database; `sslrootcert=system` with an sslmode
  * other than `verify-full`; a field of the wrong type. Messages never contain the password.
  * @example
@@ -127,6 +130,7 @@ export function resolveConnectionConfig(
     signal: explicit.signal,
     bigint: explicit.bigint ?? false,
     statementCacheSize: explicit.statementCacheSize ?? defaultStatementCacheSize,
+    cancelTimeout: explicit.cancelTimeout ?? defaultCancelTimeout,
   };
   const password: PasswordSource | undefined = explicit.password ?? fromString.password ?? fromEnv.password;
   Object.defineProperty(resolved, 'password', { value: password, enumerable: false });
@@ -202,6 +206,14 @@ function checkExplicit(config: ConnectionConfig): void {
   const cacheSize: unknown = config.statementCacheSize;
   if (cacheSize !== undefined && (typeof cacheSize !== 'number' || !Number.isInteger(cacheSize) || cacheSize < 0)) {
     throw new ConfigError('statementCacheSize must be a non-negative integer', { setting: 'statementCacheSize' });
+  }
+
+  const cancelTimeout: unknown = config.cancelTimeout;
+  if (
+    cancelTimeout !== undefined &&
+    (typeof cancelTimeout !== 'number' || !Number.isFinite(cancelTimeout) || cancelTimeout <= 0)
+  ) {
+    throw new ConfigError('cancelTimeout must be a positive, finite number of milliseconds', { setting: 'cancelTimeout' });
   }
 
   if (config.bigint !== undefined && typeof config.bigint !== 'boolean') {

@@ -39,8 +39,15 @@ describe('resolveConnectionConfig: defaults', () => {
       signal: undefined,
       bigint: false,
       statementCacheSize: 100,
+      cancelTimeout: 5000,
     });
     expect(config.password).toBeUndefined();
+  });
+
+  it('takes cancelTimeout from the config object only', () => {
+    expect(resolveConnectionConfig({ cancelTimeout: 250 }, {}).cancelTimeout).toBe(250);
+    expect(resolveConnectionConfig({ cancelTimeout: 0.5 }, {}).cancelTimeout).toBe(0.5);
+    expect(resolveConnectionConfig({ connectionString: 'postgres://h/db', cancelTimeout: 9000 }, {}).cancelTimeout).toBe(9000);
   });
 
   it('defaults the database to the resolved user', () => {
@@ -196,6 +203,11 @@ describe('resolveConnectionConfig: errors', () => {
     ['maxMessageSize below 1024', { connectionString: url, maxMessageSize: 1023 }, {}, 'maxMessageSize'],
     ['maxMessageSize above 2^31-1', { connectionString: url, maxMessageSize: 2 ** 31 }, {}, 'maxMessageSize'],
     ['fractional maxMessageSize', { connectionString: url, maxMessageSize: 2048.5 }, {}, 'maxMessageSize'],
+    ['zero cancelTimeout', { connectionString: url, cancelTimeout: 0 }, {}, 'cancelTimeout'],
+    ['negative cancelTimeout', { connectionString: url, cancelTimeout: -1 }, {}, 'cancelTimeout'],
+    ['infinite cancelTimeout', { connectionString: url, cancelTimeout: Infinity }, {}, 'cancelTimeout'],
+    ['NaN cancelTimeout', { connectionString: url, cancelTimeout: Number.NaN }, {}, 'cancelTimeout'],
+    ['cancelTimeout as a string', { connectionString: url, cancelTimeout: '5000' as never }, {}, 'cancelTimeout'],
     ['NUL in the user', { connectionString: url, user: 'a\0b' }, {}, 'user'],
     ['NUL in the database', { connectionString: url, database: 'a\0b' }, {}, 'database'],
     ['NUL in the application name', { connectionString: url, applicationName: 'a\0b' }, {}, 'applicationName'],
