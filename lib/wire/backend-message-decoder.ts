@@ -107,11 +107,13 @@ const readyForQuery: Readonly<Record<string, ReadyForQuery>> = {
  * does not match its type (a count or a string running past the end of the message, trailing
  * bytes, a bad status or format code) is a {@link ProtocolError}. It decodes itself what the
  * Parser cannot or does badly: Authentication codes 2, 6, 7, 8 and 9, NegotiateProtocolVersion,
- * FunctionCallResponse, CopyBothResponse, CopyData (to hand out a chunk of its own), and
- * ErrorResponse and NoticeResponse (to keep every field, `V` included); and, to spare a Parser
- * call and its message object on every query, the bodiless completions, ReadyForQuery,
- * CommandComplete and NotificationResponse. Everything else (RowDescription, the COPY
- * responses, ParameterStatus, BackendKeyData, the other Authentication requests) goes to the
+ * FunctionCallResponse, CopyData (to hand out a chunk of its own), ErrorResponse and
+ * NoticeResponse (to keep every field, `V` included), and every message with a count —
+ * RowDescription, ParameterDescription, DataRow and the three COPY responses — because the
+ * protocol's counts are unsigned 16-bit integers (a statement may have 65,535 parameters) and
+ * the Parser reads them as signed; and, to spare a Parser call and its message object on every
+ * query, the bodiless completions, ReadyForQuery, CommandComplete and NotificationResponse.
+ * What is left (ParameterStatus, BackendKeyData, the other Authentication requests) goes to the
  * Parser, one call per run of consecutive complete messages in a chunk.
  *
  * Buffers: complete messages inside a chunk are read in place, never copied; a message split
@@ -339,11 +341,21 @@ export class BackendMessageDecoder {
       case Code.NoticeResponse:
         return this.deliver({ name: 'NoticeResponse', fields: errorFieldsFromCodes(readFieldCodes(bytes, start, end)) });
       case Code.CopyBothResponse:
+      case Code.CopyInResponse:
+      case Code.CopyOutResponse:
         return this.deliver({
-          name: 'CopyBothResponse',
+          name: type === Code.CopyInResponse ? 'CopyInResponse' : type === Code.CopyOutResponse ? 'CopyOutResponse' : 'CopyBothResponse',
           binary: bytes[start] !== 0,
-          columnFormats: readFormatCodes(bytes, start + 3, bytes.readInt16BE(start + 1)),
+          columnFormats: readFormatCodes(bytes, start + 3, bytes.readUInt16BE(start + 1)),
         });
+      case Code.RowDescription:
+        return this.deliver({ name: 'RowDescription', fields: readFieldDescriptions(bytes, start) });
+      case Code.ParameterDescription: {
+        const count = bytes.readUInt16BE(start);
+        const dataTypeIds = new Array<number>(count);
+        for (let i = 0; i < count; i++) dataTypeIds[i] = bytes.readUInt32BE(start + 2 + 4 * i);
+        return this.deliver({ name: 'ParameterDescription', dataTypeIds });
+      }
       case Code.FunctionCallResponse: {
         const length = bytes.readInt32BE(start);
         return this.deliver({
@@ -380,23 +392,10 @@ export class BackendMessageDecoder {
   /** Maps a message from pg-protocol's Parser (given only checked messages) to the union. */
   private fromParser(message: ParserMessage): void {
     switch (message.name) {
-      case 'rowDescription':
-        return this.deliver({ name: 'RowDescription', fields: (message as unknown as ParserRowDescription).fields.map(fieldDescription) });
-      case 'copyInResponse':
-      case 'copyOutResponse': {
-        const copy = message as unknown as ParserCopyResponse;
-        return this.deliver({
-          name: message.name === 'copyInResponse' ? 'CopyInResponse' : 'CopyOutResponse',
-          binary: copy.binary,
-          columnFormats: copy.columnTypes as FormatCode[],
-        });
-      }
       case 'parameterStatus': {
         const status = message as unknown as ParserParameterStatus;
         return this.deliver({ name: 'ParameterStatus', parameterName: status.parameterName, parameterValue: status.parameterValue });
       }
-      case 'parameterDescription':
-        return this.deliver({ name: 'ParameterDescription', dataTypeIds: (message as unknown as ParserParameterDescription).dataTypeIDs });
       case 'backendKeyData': {
         const key = message as unknown as ParserBackendKeyData;
         return this.deliver({ name: 'BackendKeyData', processId: key.processID, secretKey: key.secretKey });
@@ -450,28 +449,9 @@ export class BackendMessageDecoder {
 }
 
 // The shapes of pg-protocol's Parser messages that we read (its own declarations are classes).
-interface ParserField {
-  readonly name: string;
-  readonly tableID: number;
-  readonly columnID: number;
-  readonly dataTypeID: number;
-  readonly dataTypeSize: number;
-  readonly dataTypeModifier: number;
-  readonly format: 'text' | 'binary';
-}
-interface ParserRowDescription {
-  readonly fields: ParserField[];
-}
-interface ParserCopyResponse {
-  readonly binary: boolean;
-  readonly columnTypes: number[];
-}
 interface ParserParameterStatus {
   readonly parameterName: string;
   readonly parameterValue: string;
-}
-interface ParserParameterDescription {
-  readonly dataTypeIDs: number[];
 }
 interface ParserBackendKeyData {
   readonly processID: number;
@@ -485,16 +465,32 @@ interface ParserSASL {
   readonly data: string;
 }
 
-function fieldDescription(field: ParserField): FieldDescription {
-  return {
-    name: field.name,
-    tableId: field.tableID,
-    columnId: field.columnID,
-    dataTypeId: field.dataTypeID,
-    dataTypeSize: field.dataTypeSize,
-    dataTypeModifier: field.dataTypeModifier,
-    format: field.format === 'binary' ? 1 : 0,
-  };
+/**
+ * The fields of a checked RowDescription body starting at `start`. The count is a uint16; the
+ * table and type OIDs are uint32; the column number, type size and modifier are signed (a
+ * system column's number and a variable-width type's size are negative).
+ */
+function readFieldDescriptions(bytes: Buffer, start: number): FieldDescription[] {
+  const count = bytes.readUInt16BE(start);
+  const fields = new Array<FieldDescription>(count);
+  const text = bytes as unknown as Utf8Slicing;
+  let at = start + 2;
+  for (let i = 0; i < count; i++) {
+    const nul = bytes.indexOf(0, at);
+    const name = text.utf8Slice(at, nul);
+    at = nul + 1;
+    fields[i] = {
+      name,
+      tableId: bytes.readUInt32BE(at),
+      columnId: bytes.readInt16BE(at + 4),
+      dataTypeId: bytes.readUInt32BE(at + 6),
+      dataTypeSize: bytes.readInt16BE(at + 10),
+      dataTypeModifier: bytes.readInt32BE(at + 12),
+      format: bytes.readInt16BE(at + 16) as FormatCode,
+    };
+    at += 18;
+  }
+  return fields;
 }
 
 /** `bytes[start, end)` as a buffer the message may keep: a view if the bytes are ours, else a copy. */
@@ -548,6 +544,11 @@ function isDecodedHere(type: number, bytes: Buffer, start: number): boolean {
     case Code.CopyBothResponse:
     case Code.FunctionCallResponse:
     case Code.NegotiateProtocolVersion:
+    // The Parser reads their counts as signed: 32,768 parameters or more would be lost.
+    case Code.RowDescription:
+    case Code.ParameterDescription:
+    case Code.CopyInResponse:
+    case Code.CopyOutResponse:
       return true;
     case Code.Authentication: {
       const code = bytes.readInt32BE(start);
@@ -565,8 +566,10 @@ function isDecodedHere(type: number, bytes: Buffer, start: number): boolean {
  * by pg-protocol's Parser (which allocates a message object and a reader step per field).
  */
 function decodeDataRow(bytes: Buffer, start: number, end: number): (string | null)[] | undefined {
-  if (end - start < 2 || bytes[start] >= 0x80) return undefined;
+  if (end - start < 2) return undefined;
   const count = (bytes[start] << 8) | bytes[start + 1];
+  // Every value takes at least its 4-byte length: a count the body cannot hold allocates nothing.
+  if (start + 2 + 4 * count > end) return undefined;
   const fields: (string | null)[] = new Array(count);
   const text = bytes as unknown as Utf8Slicing;
   let at = start + 2;
@@ -622,8 +625,8 @@ function problemIn(type: number, bytes: Buffer, start: number, end: number): str
     case Code.NotificationResponse:
       return size >= 4 && cstringsEndAt(bytes, start + 4, end, 2) ? undefined : 'it is not a process ID and two NUL-terminated strings';
     case Code.ParameterDescription: {
-      if (size < 2 || bytes[start] >= 0x80) return 'it has no parameter count';
-      return size === 2 + 4 * bytes.readInt16BE(start) ? undefined : 'its parameter count does not match its length';
+      if (size < 2) return 'it has no parameter count';
+      return size === 2 + 4 * bytes.readUInt16BE(start) ? undefined : 'its parameter count does not match its length';
     }
     case Code.RowDescription:
       return rowDescriptionProblem(bytes, start, end);
@@ -685,8 +688,8 @@ function authenticationProblem(bytes: Buffer, start: number, end: number): strin
 }
 
 function rowDescriptionProblem(bytes: Buffer, start: number, end: number): string | undefined {
-  if (end - start < 2 || bytes[start] >= 0x80) return 'it has no field count';
-  const count = bytes.readInt16BE(start);
+  if (end - start < 2) return 'it has no field count';
+  const count = bytes.readUInt16BE(start);
   let at = start + 2;
   for (let i = 0; i < count; i++) {
     const nul = at < end ? bytes.indexOf(0, at) : -1;
@@ -700,9 +703,9 @@ function rowDescriptionProblem(bytes: Buffer, start: number, end: number): strin
 }
 
 function copyResponseProblem(bytes: Buffer, start: number, end: number): string | undefined {
-  if (end - start < 3 || bytes[start + 1] >= 0x80) return 'it has no format or column count';
+  if (end - start < 3) return 'it has no format or column count';
   if (bytes[start] > 1) return `unknown overall format ${bytes[start]}`;
-  const count = bytes.readInt16BE(start + 1);
+  const count = bytes.readUInt16BE(start + 1);
   if (end - start !== 3 + 2 * count) return 'its column count does not match its length';
   for (let i = 0; i < count; i++) {
     const format = bytes.readInt16BE(start + 3 + 2 * i);

@@ -200,7 +200,7 @@ describe('BackendMessageDecoder', () => {
     );
   });
 
-  it('decodes DataRows and the per-query messages itself and hands the other consecutive messages to the Parser in one call', () => {
+  it('decodes every per-query message itself and hands the other consecutive messages to the Parser in one call', () => {
     const parse = jest.spyOn(Parser.prototype, 'parse');
     try {
       const rows = Array.from({ length: 100 }, (_, i) => b.dataRow([String(i), i % 2 === 0 ? 'x' : null]));
@@ -208,8 +208,8 @@ describe('BackendMessageDecoder', () => {
       const outcome = decodeChunks([bytes]);
       expect(outcome.messages).toHaveLength(103);
       expect(outcome.messages[2]).toEqual({ name: 'DataRow', fields: ['1', null] });
-      // Only the RowDescription: DataRow, CommandComplete and ReadyForQuery never reach the Parser.
-      expect(parse).toHaveBeenCalledTimes(1);
+      // RowDescription, DataRow, CommandComplete and ReadyForQuery never reach the Parser.
+      expect(parse).not.toHaveBeenCalled();
       parse.mockClear();
       const notice = b.noticeResponse({ M: 'hi' });
       const key = b.backendKeyData(7, 8);
@@ -220,6 +220,80 @@ describe('BackendMessageDecoder', () => {
     } finally {
       parse.mockRestore();
     }
+  });
+
+  describe('counts are unsigned 16-bit integers (issue 10 item 2)', () => {
+    const u16 = (value: number): Buffer => {
+      const bytes = Buffer.alloc(2);
+      bytes.writeUInt16BE(value);
+      return bytes;
+    };
+    const field = (i: number): Buffer =>
+      Buffer.concat([b.cstring(`c${i}`), b.int32(0), b.int16(0), b.int32(23), b.int16(4), b.int32(-1), b.int16(0)]);
+
+    const cases: readonly (readonly [string, number, (count: number) => Buffer, (count: number) => BackendMessage])[] = [
+      [
+        'ParameterDescription',
+        65535,
+        (count) => b.frame('t', Buffer.concat([u16(count), ...Array.from({ length: count }, (_, i) => b.int32(i))])),
+        (count) => ({ name: 'ParameterDescription', dataTypeIds: Array.from({ length: count }, (_, i) => i) }),
+      ],
+      [
+        'RowDescription',
+        32768,
+        (count) => b.frame('T', Buffer.concat([u16(count), ...Array.from({ length: count }, (_, i) => field(i))])),
+        (count) => ({
+          name: 'RowDescription',
+          fields: Array.from({ length: count }, (_, i) => ({
+            name: `c${i}`,
+            tableId: 0,
+            columnId: 0,
+            dataTypeId: 23,
+            dataTypeSize: 4,
+            dataTypeModifier: -1,
+            format: 0 as const,
+          })),
+        }),
+      ],
+      [
+        'DataRow',
+        65535,
+        (count) => b.frame('D', Buffer.concat([u16(count), ...Array.from({ length: count }, (_, i) => (i % 2 === 0 ? b.int32(-1) : Buffer.concat([b.int32(1), Buffer.from('x')])))])),
+        (count) => ({ name: 'DataRow', fields: Array.from({ length: count }, (_, i) => (i % 2 === 0 ? null : 'x')) }),
+      ],
+      ...(['G', 'H', 'W'] as const).map(
+        (type) =>
+          [
+            `${{ G: 'CopyInResponse', H: 'CopyOutResponse', W: 'CopyBothResponse' }[type]}`,
+            65535,
+            (count: number) => b.frame(type, Buffer.concat([Buffer.from([1]), u16(count), ...Array.from({ length: count }, () => b.int16(1))])),
+            (count: number) =>
+              ({
+                name: { G: 'CopyInResponse', H: 'CopyOutResponse', W: 'CopyBothResponse' }[type],
+                binary: true,
+                columnFormats: new Array(count).fill(1),
+              }) as BackendMessage,
+          ] as const,
+      ),
+    ];
+
+    it.each(cases)('decodes a %s with a count of %d, whole and in 1000-byte chunks', (_, count, build, expected) => {
+      const bytes = Buffer.concat([build(count), b.readyForQuery()]);
+      for (const chunks of [[bytes], chunksOf(bytes, 1000)]) {
+        const outcome = decodeChunks(chunks);
+        expect(outcome.error).toBeUndefined();
+        expect(outcome.messages).toEqual([expected(count), { name: 'ReadyForQuery', transactionStatus: 'I' }]);
+      }
+    });
+
+    it('still rejects a count of 65535 with too few entries after it', () => {
+      for (const type of ['t', 'T', 'D', 'G', 'H', 'W']) {
+        const body = type === 't' || type === 'T' || type === 'D' ? u16(65535) : Buffer.concat([Buffer.from([0]), u16(65535)]);
+        const outcome = decodeChunks([b.frame(type, Buffer.concat([body, b.int32(0)]))]);
+        expect(outcome.error).toBeInstanceOf(ProtocolError);
+        expect((outcome.error as Error).message).toMatch(/^malformed /);
+      }
+    });
   });
 
   describe('oversized messages', () => {
@@ -408,7 +482,7 @@ describe('BackendMessageDecoder', () => {
         callback(new DatabaseError('received invalid response: 78', 4, 'error'));
       });
       try {
-        const outcome = decodeChunks([b.rowDescription(['n'])]);
+        const outcome = decodeChunks([b.parameterStatus('a', 'b')]);
         expect(outcome.error).toBeInstanceOf(ProtocolError);
         expect((outcome.error as Error).message).toMatch(/received invalid response: 78/);
         expect((outcome.error as Error).cause).toBeInstanceOf(DatabaseError);
