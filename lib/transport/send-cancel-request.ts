@@ -10,10 +10,17 @@ import type { SocketAddress } from './socket-path';
  * has closed that socket — by then the postmaster has signalled the backend, so a caller that
  * waits for completion knows the cancel cannot land later on another statement.
  *
- * The request goes in plaintext, as libpq's PQcancel does; it carries no password, only the
- * one-time key of that session. Unsubscribing destroys the socket.
+ * As libpq does, our side stays open until the server closes it: a peer may read a FIN that
+ * arrives before it acted on the request as the client giving up (PgBouncer 1.18 then drops
+ * the cancel, or aborts altogether). Once the server's end arrives the socket is destroyed.
+ * This waits as long as the server keeps the socket open; whoever needs a bound applies it
+ * (unsubscribing destroys the socket).
  *
- * Errors: ConnectionError `08001` when the socket cannot be opened.
+ * The request goes in plaintext, as libpq's PQcancel does; it carries no password, only the
+ * one-time key of that session.
+ *
+ * Errors: ConnectionError `08001` when the socket cannot be opened. A socket error after that
+ * (e.g. ECONNRESET) completes, like a close: the server has read the request or never will.
  *
  * @example
  * sendCancelRequest({ kind: 'tcp', host: 'localhost', port: 5432 }, { processId, secretKey }).subscribe();
@@ -28,9 +35,11 @@ export function sendCancelRequest(
       next: (socket) => {
         opened = socket;
         socket.on('error', () => undefined);
+        // The server's FIN (or an error) ends the exchange; nothing it sends is of interest.
+        socket.once('end', () => socket.destroy());
         socket.once('close', () => subscriber.complete());
-        socket.resume();
-        socket.end(cancelRequest(key.processId, key.secretKey));
+        socket.on('data', () => undefined);
+        socket.write(cancelRequest(key.processId, key.secretKey));
       },
       error: (error: unknown) => subscriber.error(error),
     });

@@ -73,6 +73,21 @@ export interface ClusterSettings {
   readonly roles?: ClusterRoles;
 }
 
+/** A PgBouncer that the harness started in front of one of its servers. */
+export interface PgBouncerSettings {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  /** The role clients log in as, without a password; PgBouncer logs in to the server as it too. */
+  readonly user: string;
+  readonly database: string;
+  readonly poolMode: 'transaction';
+  /** `pgbouncer --version`'s first line, e.g. `PgBouncer 1.18.0`. */
+  readonly version: string;
+  /** PgBouncer's own process ID, e.g. to check that it is still alive. */
+  readonly pid: number;
+  readonly logFile: string;
+}
+
 /** Every server the specs may use. */
 export interface TestServers {
   /** True when RXPG_USE_PG_ENV=1 pointed the tests at the PG* server instead of throwaway ones. */
@@ -81,4 +96,8 @@ export interface TestServers {
   readonly primary: ClusterSettings;
   /** Without TLS, with the auth roles: for sslmode prefer falling back and require failing. */
   readonly plain?: ClusterSettings;
+  /** PgBouncer (transaction mode) in front of `plain`; absent for an external server. */
+  readonly pgbouncer?: PgBouncerSettings;
+  /** Why there is no PgBouncer although the servers are throwaway ones (it is not installed). */
+  readonly pgbouncerMissing?: string;
 }

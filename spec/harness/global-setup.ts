@@ -5,34 +5,54 @@ import type { ClusterSettings, TestServers } from './cluster-settings';
 import { saveHarnessState, settingsFileVariable } from './harness-state';
 import { findPostgresBinDir } from './postgres-binaries';
 import { psqlAsSuperuser } from './psql';
+import { findPgBouncer, pgBouncerMissingMessage, startPgBouncer, type ThrowawayPgBouncer } from './pgbouncer';
 import { startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster';
 
 /**
  * Jest globalSetup: provides the PostgreSQL servers the specs use and publishes their
  * settings (a `TestServers` JSON file named by RXPG_TEST_SETTINGS, which jest's workers
  * inherit). Normally it starts two throwaway clusters in parallel: `primary` (TLS and auth
- * roles) and `plain` (auth roles, no TLS). With RXPG_USE_PG_ENV=1 it uses the server that the
- * libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE name instead.
+ * roles) and `plain` (auth roles, no TLS), then a PgBouncer in transaction mode in front of
+ * `plain` (it starts in milliseconds). With RXPG_USE_PG_ENV=1 it uses the server that the
+ * libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE name instead, and no
+ * PgBouncer.
  */
 export default async function globalSetup(): Promise<void> {
   const startedAt = Date.now();
   const external = process.env['RXPG_USE_PG_ENV'] === '1';
   const clusters = external ? [] : await startClusters();
+  const pgbouncers: ThrowawayPgBouncer[] = [];
   const settingsDir = await mkdtemp(join(tmpdir(), 'rxpg-test-settings-'));
   try {
-    const servers: TestServers = external
-      ? { external: true, primary: await externalServer() }
-      : { external: false, primary: clusters[0]!, plain: clusters[1]! };
+    let servers: TestServers;
+    if (external) {
+      servers = { external: true, primary: await externalServer() };
+    } else {
+      const [primary, plain] = clusters as [ThrowawayCluster, ThrowawayCluster];
+      const pgbouncer = await startPgBouncerUnlessMissing(plain);
+      if (typeof pgbouncer !== 'string') pgbouncers.push(pgbouncer);
+      servers = { external: false, primary, plain, ...(typeof pgbouncer === 'string' ? { pgbouncerMissing: pgbouncer } : { pgbouncer }) };
+    }
     const settingsFile = join(settingsDir, 'servers.json');
     await writeFile(settingsFile, `${JSON.stringify(servers, null, 2)}\n`);
     process.env[settingsFileVariable] = settingsFile;
-    saveHarnessState({ clusters, settingsDir });
+    saveHarnessState({ clusters, pgbouncers, settingsDir });
     console.log(describeServers(servers, Date.now() - startedAt));
   } catch (error) {
     // Jest skips globalTeardown when globalSetup fails.
-    await Promise.allSettled([...clusters.map((cluster) => cluster.stop()), rm(settingsDir, { recursive: true, force: true })]);
+    await Promise.allSettled([...pgbouncers.map((pgbouncer) => pgbouncer.stop()), ...clusters.map((cluster) => cluster.stop()), rm(settingsDir, { recursive: true, force: true })]);
     throw error;
   }
+}
+
+/**
+ * Starts PgBouncer in front of `cluster` as its superuser. When PgBouncer is not installed and
+ * cannot be (not root), resolves with the message saying how to install it instead: the
+ * PgBouncer specs then fail with it (never skip), while the other specs run.
+ */
+async function startPgBouncerUnlessMissing(cluster: ThrowawayCluster): Promise<ThrowawayPgBouncer | string> {
+  if (findPgBouncer() === undefined && process.getuid?.() !== 0) return pgBouncerMissingMessage;
+  return startPgBouncer({ host: cluster.host, port: cluster.port, user: cluster.superuser, database: cluster.database });
 }
 
 /** Starts `primary` and `plain` in parallel; if either fails, stops the other. */
@@ -71,7 +91,7 @@ async function externalServer(): Promise<ClusterSettings> {
 
 /** The one line that says which servers the tests use. */
 function describeServers(servers: TestServers, elapsedMs: number): string {
-  const { primary, plain } = servers;
+  const { primary, plain, pgbouncer } = servers;
   if (servers.external) {
     return (
       `rxpg tests: external PostgreSQL ${primary.serverVersion} at ${primary.host}:${primary.port} as ${primary.superuser} ` +
@@ -81,6 +101,8 @@ function describeServers(servers: TestServers, elapsedMs: number): string {
   const ignoredPgHost = process.env['PGHOST'] ? ' (PGHOST ignored; RXPG_USE_PG_ENV=1 would use it)' : '';
   return (
     `rxpg tests: throwaway PostgreSQL ${primary.serverVersion}: primary ${primary.host}:${primary.port} (TLS, auth roles), ` +
-    `plain ${plain?.host}:${plain?.port} (auth roles), started in ${(elapsedMs / 1000).toFixed(1)} s${ignoredPgHost}`
+    `plain ${plain?.host}:${plain?.port} (auth roles), ` +
+    (pgbouncer ? `${pgbouncer.version} ${pgbouncer.host}:${pgbouncer.port} (transaction mode, in front of plain), ` : 'no PgBouncer (not installed), ') +
+    `started in ${(elapsedMs / 1000).toFixed(1)} s${ignoredPgHost}`
   );
 }

@@ -1,3 +1,4 @@
+import type { ThrowawayPgBouncer } from './pgbouncer';
 import type { ThrowawayCluster } from './throwaway-cluster';
 
 /**
@@ -6,6 +7,8 @@ import type { ThrowawayCluster } from './throwaway-cluster';
  */
 export interface HarnessState {
   readonly clusters: readonly ThrowawayCluster[];
+  /** Stopped before the clusters they forward to. */
+  readonly pgbouncers: readonly ThrowawayPgBouncer[];
   /** Temporary directory holding the settings file named by RXPG_TEST_SETTINGS. */
   readonly settingsDir: string;
 }

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { ClusterRoles, ClusterSettings, ClusterTlsSettings, TestServers } from '../harness/cluster-settings';
+import type { ClusterRoles, ClusterSettings, ClusterTlsSettings, PgBouncerSettings, TestServers } from '../harness/cluster-settings';
 import { settingsFileVariable } from '../harness/harness-state';
 import { psqlAsSuperuser } from '../harness/psql';
 
-export type { ClusterRoles, ClusterSettings, ClusterTlsSettings, RoleCredentials, RoleName, TestServers } from '../harness/cluster-settings';
+export type { ClusterRoles, ClusterSettings, ClusterTlsSettings, PgBouncerSettings, RoleCredentials, RoleName, TestServers } from '../harness/cluster-settings';
 
 let cached: TestServers | undefined;
 
@@ -76,6 +76,23 @@ export function requirePlainServer(): ClusterSettings {
   const { plain, primary } = testServers();
   if (plain === undefined) throw missing('a second server without TLS', primary);
   return plain;
+}
+
+/**
+ * The PgBouncer (transaction mode, in front of {@link requirePlainServer}); throws a clear
+ * error when there is none: not installed (with the command that installs it), or an
+ * external server.
+ */
+export function requirePgBouncer(): PgBouncerSettings {
+  const { pgbouncer, pgbouncerMissing, primary } = testServers();
+  if (pgbouncer !== undefined) return pgbouncer;
+  if (pgbouncerMissing !== undefined) throw new Error(pgbouncerMissing);
+  throw missing('PgBouncer in front of a throwaway server', primary);
+}
+
+/** Connection settings that reach the plain server through PgBouncer, as {@link superuserConfig} does directly. */
+export function pgBouncerConfig(pgbouncer: PgBouncerSettings = requirePgBouncer()): SuperuserConfig {
+  return { host: pgbouncer.host, port: pgbouncer.port, user: pgbouncer.user, database: pgbouncer.database, sslmode: 'disable' };
 }
 
 /**
