@@ -5,7 +5,6 @@ import {
   sslPolicy,
   type ConnectionConfig,
   type ResolvedConnectionConfig,
-  type SslPolicy,
 } from '../config';
 import { ConnectionError, PostgresError } from '../errors';
 import { ProtocolConnection, StartupConversation } from '../protocol';
@@ -21,10 +20,7 @@ import {
   type TlsRequest,
 } from '../transport';
 import { Connection } from './connection';
-import { tlsRequestFor } from './tls-request';
-
-/** How one connection attempt uses TLS. */
-type TlsUse = 'none' | 'optional' | 'required';
+import { loadTlsMaterial, tlsRequestFor } from './tls-request';
 
 /**
  * Opens a connection. Cold: nothing happens until subscribe; then it connects (TCP or unix
@@ -36,7 +32,8 @@ type TlsUse = 'none' | 'optional' | 'required';
  * `interrupt`); so does aborting `config.signal`. After it emits, the connection is the
  * subscriber's to close.
  *
- * Errors: ConfigError for invalid settings (before any I/O); ConnectionError `08001` when the
+ * Errors: ConfigError for invalid settings and for TLS files that are missing, unreadable or
+ * not PEM (before any I/O; see `loadTlsMaterial` for the rule); ConnectionError `08001` when the
  * server cannot be reached, TLS fails, the attempt times out (`connectTimeout`) or is
  * aborted; AuthenticationError (class 28) when login is refused; ConnectionError with the
  * server's SQLSTATE for other login errors (e.g. `3D000`, no such database); ProtocolError
@@ -70,54 +67,56 @@ export function connect(config?: ConnectionConfig | string): Observable<Connecti
   });
 }
 
-/** The attempts libpq makes for the sslmode, each on a fresh socket. */
+/**
+ * The attempts libpq makes for the sslmode, each on a fresh socket. The TLS files are read
+ * and checked once, before the first socket, whenever the sslmode may use TLS (see
+ * `loadTlsMaterial`): a broken file is a ConfigError, never a reason to go on without it.
+ */
 function establish(config: ResolvedConnectionConfig): Observable<ProtocolConnection> {
   const policy = sslPolicy(config);
-  switch (policy.requestTls) {
-    case 'never':
-      return attempt(config, policy, 'none');
-    case 'always':
-      return attempt(config, policy, 'required');
-    case 'first': {
-      // prefer: TLS if the server offers it; when TLS fails or the server rejects the login
-      // over TLS (say, a hostnossl rule), libpq tries again in plaintext.
-      let encrypted = false;
-      return attempt(config, policy, 'optional', (used) => (encrypted = used)).pipe(
-        catchError((error: unknown) =>
-          (encrypted && rejectedByServer(error)) || isTlsHandshakeFailure(error)
-            ? attempt(config, policy, 'none')
-            : throwError(() => error),
-        ),
-      );
-    }
-    case 'after-plaintext-rejected':
-      // allow: plaintext first; when the server rejects it (a hostssl rule), try TLS.
-      return attempt(config, policy, 'none').pipe(
-        catchError((error: unknown) =>
-          rejectedByServer(error) ? attempt(config, policy, 'required') : throwError(() => error),
-        ),
-      );
-  }
+  if (policy.requestTls === 'never') return attempt(config, undefined);
+  return from(loadTlsMaterial(config, policy)).pipe(
+    switchMap((material) => {
+      const tls = (required: boolean) => tlsRequestFor(config, policy, material, required);
+      switch (policy.requestTls) {
+        case 'always':
+          return attempt(config, tls(true));
+        case 'first': {
+          // prefer: TLS if the server offers it; when TLS fails or the server rejects the login
+          // over TLS (say, a hostnossl rule), libpq tries again in plaintext.
+          let encrypted = false;
+          return attempt(config, tls(false), (used) => (encrypted = used)).pipe(
+            catchError((error: unknown) =>
+              (encrypted && rejectedByServer(error)) || isTlsHandshakeFailure(error)
+                ? attempt(config, undefined)
+                : throwError(() => error),
+            ),
+          );
+        }
+        case 'after-plaintext-rejected':
+        default:
+          // allow: plaintext first; when the server rejects it (a hostssl rule), try TLS.
+          return attempt(config, undefined).pipe(
+            catchError((error: unknown) =>
+              rejectedByServer(error) ? attempt(config, tls(true)) : throwError(() => error),
+            ),
+          );
+      }
+    }),
+  );
 }
 
-/** One attempt: socket, optional SSLRequest and TLS, then the login conversation. */
+/** One attempt: socket, SSLRequest and TLS when `request` is given, then the login conversation. */
 function attempt(
   config: ResolvedConnectionConfig,
-  policy: SslPolicy,
-  tls: TlsUse,
+  request: TlsRequest | undefined,
   onNegotiated?: (encrypted: boolean) => void,
 ): Observable<ProtocolConnection> {
   const address = socketAddress(config.host, config.port);
   const description = describeSocketAddress(address);
-  const request$: Observable<TlsRequest | undefined> =
-    tls === 'none' ? of(undefined) : from(tlsRequestFor(config, policy, tls === 'required'));
-  return request$.pipe(
-    switchMap((request) =>
-      openSocket(address, { keepAlive: config.keepAlive }).pipe(
-        switchMap((socket): Observable<NegotiatedSocket> =>
-          request === undefined ? of({ socket, encrypted: false }) : negotiateTls(socket, request),
-        ),
-      ),
+  return openSocket(address, { keepAlive: config.keepAlive }).pipe(
+    switchMap((socket): Observable<NegotiatedSocket> =>
+      request === undefined ? of({ socket, encrypted: false }) : negotiateTls(socket, request),
     ),
     switchMap(({ socket, encrypted }) => {
       onNegotiated?.(encrypted);

@@ -1,30 +1,174 @@
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors';
 import type { ResolvedConnectionConfig, SslPolicy } from '../config';
 import type { TlsRequest } from '../transport';
 
-/**
- * Reads the certificate files an sslmode policy names and builds the TLS request for one
- * connection attempt. Errors: ConfigError naming the setting when a file cannot be read.
- */
-export async function tlsRequestFor(
-  config: ResolvedConnectionConfig,
-  policy: SslPolicy,
-  required: boolean,
-): Promise<TlsRequest> {
-  const [ca, cert, key] = await Promise.all([
-    readSetting('sslrootcert', policy.rootCertFile),
-    readSetting('sslcert', policy.clientCertFile),
-    readSetting('sslkey', policy.clientKeyFile),
-  ]);
-  return { required, verify: policy.verify, host: config.host, ca, cert, key, extra: config.tls };
+/** The TLS files of a connection, read and checked: PEM contents, ready for Node's TLS. */
+export interface TlsMaterial {
+  /** The trusted root certificate(s), when a root certificate file is used. */
+  readonly ca?: Buffer;
+  /** The client certificate (chain), when one is presented. */
+  readonly cert?: Buffer;
+  /** The client certificate's private key. */
+  readonly key?: Buffer;
 }
 
-async function readSetting(setting: string, path: string | undefined): Promise<Buffer | undefined> {
-  if (path === undefined) return undefined;
+/**
+ * Reads and checks every TLS file that a connection may use, so that a connection never goes
+ * ahead with a file that cannot serve: call it before the first socket is opened, whenever
+ * the sslmode may use TLS (every sslmode but `disable`, and never for a unix socket, as
+ * {@link SslPolicy} says). The rule, decided from libpq's `initialize_SSL`
+ * (fe-secure-openssl.c) and made stricter where libpq silently drops what was asked for:
+ *
+ * - A file that is named (`sslrootcert`, `sslcert`, `sslkey`, from the config, the URL or the
+ *   PG* environment) must exist, be readable, and hold PEM of its kind: one or more
+ *   `CERTIFICATE` blocks for `sslrootcert` and `sslcert` (each must parse), a private key for
+ *   `sslkey` (an encrypted key needs its passphrase in `tls.passphrase`). libpq goes on
+ *   without a client certificate when the `sslcert` file is missing, and without verifying
+ *   the server when a root certificate file is missing under `require`; it cannot tell a
+ *   named file from its default path. rxpg refuses instead: a typo must not quietly drop a
+ *   client certificate or a server check that the caller asked for.
+ * - The default files (`~/.postgresql/root.crt`, `postgresql.crt`, `postgresql.key`) are used
+ *   only when they exist, as in libpq, and then must be usable too.
+ * - A client certificate needs its private key (`sslkey`, the default key file, or
+ *   `tls.key`), and the two must belong together (libpq: "certificate present, but not
+ *   private key file", "certificate does not match private key file"). A key without a
+ *   certificate is checked when named but not presented.
+ * - The files are checked for every sslmode that may use TLS, whatever the server turns out
+ *   to offer, and a broken file never makes rxpg fall back to plaintext (libpq reads them
+ *   only once the server accepts TLS, and its `prefer` then retries in plaintext).
+ *
+ * Nothing is sent before this resolves. Errors never contain a file's contents.
+ *
+ * @throws (rejects with) ConfigError whose `setting` is the file's setting (`sslrootcert`,
+ * `sslcert`, `sslkey`) and whose message names the file and what is wrong with it: it does
+ * not exist, cannot be read, holds no PEM certificate / private key, holds one that does not
+ * parse, is encrypted without a passphrase, or the key does not match the certificate.
+ * @example
+ * const policy = sslPolicy(config);
+ * const material = policy.requestTls === 'never' ? {} : await loadTlsMaterial(config, policy);
+ */
+export async function loadTlsMaterial(config: ResolvedConnectionConfig, policy: SslPolicy): Promise<TlsMaterial> {
+  // allow and prefer do not verify, so their policy names no root file; a named one is still
+  // checked, since a broken path there is a mistake all the same.
+  const rootFile = policy.rootCertFile ?? (config.sslrootcert === 'system' ? undefined : config.sslrootcert);
+  const certFile = policy.clientCertFile;
+  const keyFile = policy.clientKeyFile;
+  const [ca, cert, key] = await Promise.all([
+    rootFile === undefined ? undefined : readTlsFile('sslrootcert', rootFile),
+    certFile === undefined ? undefined : readTlsFile('sslcert', certFile),
+    keyFile === undefined ? undefined : readTlsFile('sslkey', keyFile),
+  ]);
+  if (ca !== undefined) parseCertificates('sslrootcert', rootFile!, ca);
+  const certificates = cert === undefined ? undefined : parseCertificates('sslcert', certFile!, cert);
+  const privateKey = key === undefined ? undefined : parsePrivateKey(keyFile!, key, config.tls?.passphrase);
+
+  if (certificates !== undefined) {
+    if (privateKey === undefined && config.tls?.key === undefined) {
+      throw new ConfigError(
+        `sslcert file "${certFile}" is a client certificate, but there is no private key for it; set sslkey`,
+        { setting: 'sslkey' },
+      );
+    }
+    if (privateKey !== undefined && !certificates[0]!.checkPrivateKey(privateKey)) {
+      throw new ConfigError(`sslkey file "${keyFile}" does not match the certificate in sslcert file "${certFile}"`, {
+        setting: 'sslkey',
+      });
+    }
+  }
+  const material: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  if (ca !== undefined) material.ca = ca;
+  if (cert !== undefined) material.cert = cert;
+  // libpq loads the key only to go with a certificate; without one, Node has no use for it.
+  if (cert !== undefined && key !== undefined) material.key = key;
+  return material;
+}
+
+/**
+ * The TLS request for one connection attempt, from the checked material.
+ *
+ * @param required whether this attempt fails when the server declines TLS.
+ * @example
+ * negotiateTls(socket, tlsRequestFor(config, policy, material, true));
+ */
+export function tlsRequestFor(
+  config: ResolvedConnectionConfig,
+  policy: SslPolicy,
+  material: TlsMaterial,
+  required: boolean,
+): TlsRequest {
+  return { required, verify: policy.verify, host: config.host, ...material, extra: config.tls };
+}
+
+async function readTlsFile(setting: string, path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
-    throw new ConfigError(`cannot read ${setting} file ${path}: ${(error as Error).message}`, { setting, cause: error });
+    throw new ConfigError(`${setting} file "${path}" ${readProblem(error)}`, { setting, cause: error });
+  }
+}
+
+/** What went wrong reading a file, in words; the fs error's code, never its text alone. */
+function readProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return 'does not exist';
+    case 'EACCES':
+    case 'EPERM':
+      return 'cannot be read: permission denied';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    default:
+      return `cannot be read${code === undefined ? '' : ` (${code})`}`;
+  }
+}
+
+const pemCertificate = /-----BEGIN CERTIFICATE-----[^-]*-----END CERTIFICATE-----/g;
+
+/** The certificates of a PEM file, in order; the first one is the leaf of a client chain. */
+function parseCertificates(setting: string, path: string, contents: Buffer): X509Certificate[] {
+  const blocks = contents.toString('latin1').match(pemCertificate);
+  if (blocks === null) {
+    throw new ConfigError(`${setting} file "${path}" holds no PEM certificate (expected "-----BEGIN CERTIFICATE-----")`, {
+      setting,
+    });
+  }
+  return blocks.map((block, index) => {
+    try {
+      return new X509Certificate(block);
+    } catch {
+      // The parser's error is dropped: it could quote the file.
+      throw new ConfigError(`${setting} file "${path}" holds a PEM certificate (number ${index + 1}) that does not parse`, {
+        setting,
+      });
+    }
+  });
+}
+
+const pemPrivateKey = /-----BEGIN (?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY-----/;
+
+function parsePrivateKey(path: string, contents: Buffer, passphrase: string | undefined): KeyObject {
+  const setting = 'sslkey';
+  if (!pemPrivateKey.test(contents.toString('latin1'))) {
+    throw new ConfigError(`sslkey file "${path}" holds no PEM private key (expected "-----BEGIN PRIVATE KEY-----" or the like)`, {
+      setting,
+    });
+  }
+  try {
+    return createPrivateKey({ key: contents, format: 'pem', ...(passphrase === undefined ? {} : { passphrase }) });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MISSING_PASSPHRASE') {
+      throw new ConfigError(`sslkey file "${path}" holds an encrypted private key; give its passphrase as tls.passphrase`, {
+        setting,
+      });
+    }
+    throw new ConfigError(
+      `sslkey file "${path}" holds a PEM private key that cannot be loaded${passphrase === undefined ? '' : ' (is tls.passphrase right?)'}`,
+      { setting },
+    );
   }
 }

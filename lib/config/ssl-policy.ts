@@ -41,16 +41,18 @@ const plaintextOnly: SslPolicy = Object.freeze({ requestTls: 'never', allowPlain
  *   ignored for Unix domain socket communication").
  * - `disable`: never. `allow`: plaintext first, TLS only if the server rejects the plaintext
  *   attempt. `prefer`: TLS if the server accepts it, else plaintext. Neither verifies.
- * - `require`: TLS or fail, no verification; but when a root certificate file exists
- *   (`sslrootcert`, else `~/.postgresql/root.crt`) it verifies like `verify-ca` (libpq's
- *   backward-compatible rule; a missing file is not an error for `require`).
+ * - `require`: TLS or fail, no verification; but with a root certificate file it verifies
+ *   like `verify-ca` (libpq's backward-compatible rule): `sslrootcert` when given, whether or
+ *   not it exists (unlike libpq, which skips a missing one; the client layer then refuses
+ *   it), else `~/.postgresql/root.crt` when that exists.
  * - `verify-ca` / `verify-full`: TLS, verified against `sslrootcert`, else
  *   `~/.postgresql/root.crt`, which must exist.
  * - `sslrootcert=system` uses the system CA store and requires `verify-full` (PostgreSQL 16:
  *   "any weaker setting will result in an error"), for sockets too.
- * - Client certificate and key: `sslcert` / `sslkey` when given (missing files are left for
- *   the transport to report), else `~/.postgresql/postgresql.crt` / `postgresql.key` when
- *   they exist. Only set when TLS may be used.
+ * - Client certificate and key: `sslcert` / `sslkey` when given (whether or not they exist:
+ *   the client layer reads and checks every TLS file before any I/O and refuses a missing
+ *   one), else `~/.postgresql/postgresql.crt` / `postgresql.key` when they exist. Only set
+ *   when TLS may be used.
  *
  * @param fileExists tells whether a path exists (default `fs.existsSync`); injectable for tests.
  * @param homeDir the directory holding `.postgresql` (default `os.homedir()`); `''` means the
@@ -93,8 +95,10 @@ export function sslPolicy(
     case 'prefer':
       return Object.freeze({ requestTls: 'first', allowPlaintextFallback: true, verify: 'none', ...client });
     case 'require': {
-      const root = sslrootcert ?? defaultFile('root.crt');
-      if (root !== undefined && fileExists(root)) {
+      // A named root file is used even when it does not exist, so that the TLS file check
+      // refuses it: libpq would quietly skip the verification it stands for.
+      const root = sslrootcert ?? existingDefault('root.crt');
+      if (root !== undefined) {
         return Object.freeze({ requestTls: 'always', allowPlaintextFallback: false, verify: 'ca', rootCertFile: root, ...client });
       }
       return Object.freeze({ requestTls: 'always', allowPlaintextFallback: false, verify: 'none', ...client });

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions, type TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import { Observable } from 'rxjs';
-import { ConnectionError, ProtocolError } from '../errors';
+import { ConfigError, ConnectionError, ProtocolError } from '../errors';
 import { sslRequest } from '../wire';
 
 /** How one attempt asks for TLS, derived from libpq's sslmode by the config layer. */
@@ -45,7 +45,9 @@ export interface NegotiatedSocket {
  * Errors: ConnectionError `08001` when the server refuses TLS that is required, when the
  * handshake or the verification fails, or when the socket ends first; ProtocolError when the
  * server answers anything but `S` or `N`, or sends bytes before the TLS handshake (which a
- * man in the middle could use to inject plaintext, CVE-2021-23222).
+ * man in the middle could use to inject plaintext, CVE-2021-23222); ConfigError (setting
+ * `tls`) when Node cannot build a TLS context from the request (the client layer checks the
+ * certificate files before any I/O, so this is left for options given in `extra`).
  *
  * @example
  * negotiateTls(socket, { required: true, verify: 'full', host: 'db.example.com', ca })
@@ -108,7 +110,18 @@ export function negotiateTls(socket: Socket, request: TlsRequest): Observable<Ne
         ...(request.verify === 'ca' ? { checkServerIdentity: () => undefined } : {}),
         ...request.extra,
       };
-      const secured = tlsConnect(options);
+      let secured: TLSSocket;
+      try {
+        secured = tlsConnect(options);
+      } catch (error) {
+        // Node builds the secure context synchronously and throws for unusable options (a
+        // certificate or key it cannot load): inside this data handler that would escape as an
+        // uncaught exception and leave the attempt hanging.
+        subscriber.error(
+          new ConfigError(`the TLS settings cannot be used: ${(error as Error).message}`, { setting: 'tls', cause: error }),
+        );
+        return;
+      }
       tlsSocket = secured;
       secured.once('error', (error: Error) => {
         const failure = new ConnectionError(`SSL connection failed: ${error.message}`, { code: '08001', cause: error });

@@ -20,6 +20,7 @@ import {
   readyForQuery,
 } from '../helpers/backend-messages';
 import { errorOf } from '../helpers/connections';
+import { testServers } from '../helpers/test-servers';
 import { readTypedFrame, readUntypedFrame, startFakeServer, whenClosed, type FakeServer } from '../helpers/fake-server';
 
 let server: FakeServer | undefined;
@@ -242,7 +243,9 @@ describe('SSL negotiation with a scripted server', () => {
 
   it.each<SslMode>(['require', 'verify-ca'])('N under %s fails (T-SSL5)', async (sslmode) => {
     server = await sslAnswering(Buffer.from('N'), []);
-    const error = await errorOf(firstValueFrom(connect(fakeConfig(server.port, { sslmode, sslrootcert: __filename }))));
+    // A root certificate that really is one: every named TLS file is checked before any I/O.
+    const sslrootcert = testServers().primary.tls?.caFile;
+    const error = await errorOf(firstValueFrom(connect(fakeConfig(server.port, { sslmode, sslrootcert }))));
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error.message).toContain('SSL was required');
   });

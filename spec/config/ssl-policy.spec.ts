@@ -83,9 +83,9 @@ describe('sslPolicy: root certificates', () => {
     expect(error.message).toContain('/etc/missing.pem');
   });
 
-  it('makes require verify against an existing explicit sslrootcert, and not fail when it is missing', () => {
+  it('makes require verify against an explicit sslrootcert, even a missing one (the TLS file check refuses that)', () => {
     expect(sslPolicy(config('require', 'db', { sslrootcert: '/etc/ca.pem' }), existing('/etc/ca.pem'), home)).toEqual(verifyWith('ca', '/etc/ca.pem'));
-    expect(sslPolicy(config('require', 'db', { sslrootcert: '/etc/ca.pem' }), existing(defaultRoot), home)).toEqual(requireUnverified);
+    expect(sslPolicy(config('require', 'db', { sslrootcert: '/etc/ca.pem' }), existing(defaultRoot), home)).toEqual(verifyWith('ca', '/etc/ca.pem'));
   });
 
   it('uses the system CA store for sslrootcert=system with verify-full, without looking for files', () => {
