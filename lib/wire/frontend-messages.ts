@@ -10,6 +10,12 @@ import type { FormatCode } from './backend-message';
 // protocol cannot express) throws a plain Error (a RangeError for numbers) before anything is
 // encoded; the callers map it to the error their operation reports.
 //
+// Size: the server refuses a message whose length field exceeds PQ_LARGE_MESSAGE_LIMIT
+// (MaxAllocSize - 1 = 0x3ffffffe), i.e. a message of more than 1 GiB - 1 bytes with its type
+// byte, by closing the connection. Every encoder checks this before it allocates or writes
+// anything and throws a RangeError naming the message and its size (never a value), so that
+// nothing is sent and the connection stays usable.
+//
 // pg-protocol's `serialize` is reused where its bytes are exactly right: SSLRequest,
 // CancelRequest, Query, PasswordMessage, Describe, Close, Execute, Sync, Flush, CopyDone,
 // CopyFail and Terminate. The rest is written here: its startup always adds client_encoding,
@@ -19,6 +25,13 @@ import type { FormatCode } from './backend-message';
 const protocolVersion30 = 196608; // 3 << 16 | 0
 const maxStartupMessageSize = 10000; // the server's MAX_STARTUP_PACKET_LENGTH
 const maxInt32 = 0x7fffffff;
+
+/**
+ * The largest length field (which counts itself and the body, not the type byte) that the
+ * server accepts in a message after startup: its PQ_LARGE_MESSAGE_LIMIT, MaxAllocSize - 1.
+ * With its type byte such a message is 1 GiB - 1 bytes. Encoders refuse anything larger.
+ */
+export const maxFrontendMessageLength = 0x3ffffffe;
 
 /**
  * SSLRequest: asks the server to switch to TLS. The server answers with the single byte `S`
@@ -114,20 +127,24 @@ export function encodeStartupOptions(args: readonly string[]): string {
  * PasswordMessage with a NUL-terminated password: the clear-text password, or the
  * `md5...` hash for MD5 authentication.
  *
- * Errors: an Error if the password contains a NUL byte.
+ * Errors: an Error if the password contains a NUL byte; a RangeError if the message would
+ * exceed 1 GiB - 1 bytes.
  */
 export function passwordMessage(password: string): Buffer {
   checkNoNul(password, 'the password');
+  checkTextMessage('PasswordMessage', password, 4 + 1);
   return serialize.password(password);
 }
 
 /**
  * GSSResponse (a PasswordMessage `p` whose body is raw bytes, with no terminator): a GSSAPI or
  * SSPI token, such as the seed's `gss_krb_token`. A string is sent as its UTF-8 bytes.
+ *
+ * Errors: a RangeError if the message would exceed 1 GiB - 1 bytes.
  */
 export function gssResponse(data: Uint8Array | string): Buffer {
   const body = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const bytes = allocateMessage(0x70, body.length);
+  const bytes = allocateMessage(0x70, body.length, 'GSSResponse');
   bytes.set(body, 5);
   return bytes;
 }
@@ -136,20 +153,25 @@ export function gssResponse(data: Uint8Array | string): Buffer {
  * SASLInitialResponse: the chosen mechanism (e.g. `SCRAM-SHA-256`) and its initial response
  * (for SCRAM, the client-first-message). `null` sends no initial response (length -1).
  *
- * Errors: an Error if the mechanism name contains a NUL byte.
+ * Errors: an Error if the mechanism name contains a NUL byte; a RangeError if the message
+ * would exceed 1 GiB - 1 bytes.
  */
 export function saslInitialResponse(mechanism: string, data: Uint8Array | null): Buffer {
   checkNoNul(mechanism, 'the SASL mechanism name');
-  const bytes = allocateMessage(0x70, Buffer.byteLength(mechanism) + 1 + 4 + (data?.length ?? 0));
+  const bytes = allocateMessage(0x70, Buffer.byteLength(mechanism) + 1 + 4 + (data?.length ?? 0), 'SASLInitialResponse');
   const at = writeCString(bytes, 5, mechanism);
   bytes.writeInt32BE(data === null ? -1 : data.length, at);
   if (data !== null) bytes.set(data, at + 4);
   return bytes;
 }
 
-/** SASLResponse: the mechanism's next message (for SCRAM, the client-final-message). */
+/**
+ * SASLResponse: the mechanism's next message (for SCRAM, the client-final-message).
+ *
+ * Errors: a RangeError if the message would exceed 1 GiB - 1 bytes.
+ */
 export function saslResponse(data: Uint8Array): Buffer {
-  const bytes = allocateMessage(0x70, data.length);
+  const bytes = allocateMessage(0x70, data.length, 'SASLResponse');
   bytes.set(data, 5);
   return bytes;
 }
@@ -157,10 +179,12 @@ export function saslResponse(data: Uint8Array): Buffer {
 /**
  * Query: runs `sql` with the simple query protocol (it may hold several statements).
  *
- * Errors: an Error if `sql` contains a NUL byte.
+ * Errors: an Error if `sql` contains a NUL byte; a RangeError if the message would exceed
+ * 1 GiB - 1 bytes.
  */
 export function query(sql: string): Buffer {
   checkNoNul(sql, 'the query text');
+  checkTextMessage('Query', sql, 4 + 1);
   return serialize.query(sql);
 }
 
@@ -179,7 +203,7 @@ export interface ParseOptions {
  * Parse: prepares `sql` (one statement, with `$1`, `$2`, ... placeholders) as a statement.
  *
  * Errors: an Error if `sql` or the name contains a NUL byte; a RangeError for more than 65535
- * type OIDs or an OID that is not a uint32.
+ * type OIDs, an OID that is not a uint32, or a message that would exceed 1 GiB - 1 bytes.
  */
 export function parse(sql: string, options: ParseOptions = {}): Buffer {
   const statement = options.statement ?? '';
@@ -189,7 +213,7 @@ export function parse(sql: string, options: ParseOptions = {}): Buffer {
   checkCount(types.length, 'parameter types');
   const statementSize = Buffer.byteLength(statement) + 1;
   const sqlSize = Buffer.byteLength(sql) + 1;
-  const bytes = allocateMessage(0x50, statementSize + sqlSize + 2 + 4 * types.length);
+  const bytes = allocateMessage(0x50, statementSize + sqlSize + 2 + 4 * types.length, 'Parse');
   let at = writeCString(bytes, 5, statement);
   at = writeCString(bytes, at, sql);
   at = bytes.writeUInt16BE(types.length, at);
@@ -224,7 +248,9 @@ export interface BindOptions {
  *
  * Errors: an Error if a name contains a NUL byte; a RangeError for more than 65535 parameters
  * or format codes, for `parameterFormats` of another length than the parameters, or for a
- * message larger than 2^31 - 1 bytes.
+ * message that would exceed 1 GiB - 1 bytes (the server's limit; the error says how large it
+ * would be, never a value). A string's size is at least its length, so a message that is too
+ * large by that count alone is refused without measuring the strings.
  */
 export function bind(parameters: readonly BindParameter[], options: BindOptions = {}): Buffer {
   const portal = options.portal ?? '';
@@ -243,18 +269,23 @@ export function bind(parameters: readonly BindParameter[], options: BindOptions 
     formats = parameters.map((value) => (value instanceof Uint8Array ? 1 : 0));
   }
   const formatCount = formats?.length ?? 0;
+  let size = Buffer.byteLength(portal) + 1 + Buffer.byteLength(statement) + 1 + 2 + 2 * formatCount + 2 + 4 * count + 2 + 2 * resultFormats.length;
+  // A string's UTF-8 size is at least its length, so a message too large by that count alone
+  // is refused before any string is measured (which would flatten one built by concatenation).
+  let atLeast = 4 + size;
+  for (let i = 0; i < count; i++) atLeast += parameters[i]?.length ?? 0;
+  if (atLeast > maxFrontendMessageLength) {
+    throw messageTooLarge('Bind', atLeast, parameters.some((value) => typeof value === 'string') ? 'at least ' : '');
+  }
   // Strings are measured once here and written with their known size below.
   const sizes = new Array<number>(count);
-  let size = Buffer.byteLength(portal) + 1 + Buffer.byteLength(statement) + 1 + 2 + 2 * formatCount + 2;
   for (let i = 0; i < count; i++) {
     const value = parameters[i];
     const valueSize = value === null ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
     sizes[i] = valueSize;
-    size += 4 + valueSize;
+    size += valueSize;
   }
-  size += 2 + 2 * resultFormats.length;
-  // allocateMessage checks that the size fits the length field.
-  const bytes = allocateMessage(0x42, size);
+  const bytes = allocateMessage(0x42, size, 'Bind');
   let at = writeCString(bytes, 5, portal);
   at = writeCString(bytes, at, statement);
   at = bytes.writeUInt16BE(formatCount, at);
@@ -280,10 +311,12 @@ export function bind(parameters: readonly BindParameter[], options: BindOptions 
  * Describe: asks for the description of a prepared statement (ParameterDescription, then
  * RowDescription or NoData) or of a portal (RowDescription or NoData).
  *
- * Errors: an Error if the name contains a NUL byte.
+ * Errors: an Error if the name contains a NUL byte; a RangeError if the message would exceed
+ * 1 GiB - 1 bytes.
  */
 export function describe(target: 'statement' | 'portal', name = ''): Buffer {
   checkNoNul(name, `the ${target} name`);
+  checkTextMessage('Describe', name, 4 + 1 + 1);
   return serialize.describe({ type: target === 'statement' ? 'S' : 'P', name });
 }
 
@@ -292,10 +325,11 @@ export function describe(target: 'statement' | 'portal', name = ''): Buffer {
  * stops after that many rows with PortalSuspended.
  *
  * Errors: an Error if the portal name contains a NUL byte; a RangeError if `maxRows` is not an
- * integer from 0 to 2^31 - 1.
+ * integer from 0 to 2^31 - 1 or the message would exceed 1 GiB - 1 bytes.
  */
 export function execute(portal = '', maxRows = 0): Buffer {
   checkNoNul(portal, 'the portal name');
+  checkTextMessage('Execute', portal, 4 + 1 + 4);
   if (!Number.isInteger(maxRows) || maxRows < 0 || maxRows > maxInt32) {
     throw new RangeError(`maxRows must be an integer from 0 to ${maxInt32}, not ${maxRows}`);
   }
@@ -306,10 +340,12 @@ export function execute(portal = '', maxRows = 0): Buffer {
  * Close: closes a prepared statement or a portal. The server answers with CloseComplete,
  * even if there was nothing of that name.
  *
- * Errors: an Error if the name contains a NUL byte.
+ * Errors: an Error if the name contains a NUL byte; a RangeError if the message would exceed
+ * 1 GiB - 1 bytes.
  */
 export function close(target: 'statement' | 'portal', name = ''): Buffer {
   checkNoNul(name, `the ${target} name`);
+  checkTextMessage('Close', name, 4 + 1 + 1);
   return serialize.close({ type: target === 'statement' ? 'S' : 'P', name });
 }
 
@@ -323,9 +359,13 @@ export function flush(): Buffer {
   return serialize.flush();
 }
 
-/** CopyData: a piece of COPY FROM STDIN data (copied into the message). */
+/**
+ * CopyData: a piece of COPY FROM STDIN data (copied into the message).
+ *
+ * Errors: a RangeError if the message would exceed 1 GiB - 1 bytes.
+ */
 export function copyData(data: Uint8Array): Buffer {
-  const bytes = allocateMessage(0x64, data.length);
+  const bytes = allocateMessage(0x64, data.length, 'CopyData');
   bytes.set(data, 5);
   return bytes;
 }
@@ -333,10 +373,12 @@ export function copyData(data: Uint8Array): Buffer {
 /**
  * The 5-byte header of a CopyData message carrying `length` bytes: written before the data
  * itself, it spares copying large COPY chunks into a new message buffer.
+ *
+ * Errors: a RangeError if the message would exceed 1 GiB - 1 bytes.
  */
 export function copyDataHeader(length: number): Buffer {
+  checkMessageLength('CopyData', 4 + length);
   const header = Buffer.allocUnsafe(5);
-  if (length + 4 > maxInt32) throw new RangeError(`a message of ${length + 4} bytes is larger than the protocol allows`);
   header[0] = 0x64;
   header.writeInt32BE(4 + length, 1);
   return header;
@@ -351,10 +393,12 @@ export function copyDone(): Buffer {
  * CopyFail: aborts COPY FROM STDIN; the server fails the COPY with an error that quotes
  * `reason`, and nothing is copied.
  *
- * Errors: an Error if the reason contains a NUL byte.
+ * Errors: an Error if the reason contains a NUL byte; a RangeError if the message would exceed
+ * 1 GiB - 1 bytes.
  */
 export function copyFail(reason: string): Buffer {
   checkNoNul(reason, 'the CopyFail reason');
+  checkTextMessage('CopyFail', reason, 4 + 1);
   return serialize.copyFail(reason);
 }
 
@@ -363,9 +407,12 @@ export function terminate(): Buffer {
   return serialize.end();
 }
 
-/** A message with type byte `type`, its length, and room for a body of `bodySize` bytes at offset 5. */
-function allocateMessage(type: number, bodySize: number): Buffer {
-  if (bodySize + 4 > maxInt32) throw new RangeError(`a message of ${bodySize + 4} bytes is larger than the protocol allows`);
+/**
+ * A message with type byte `type`, its length, and room for a body of `bodySize` bytes at
+ * offset 5. `name` names the message in the error for one the server would refuse.
+ */
+function allocateMessage(type: number, bodySize: number, name: string): Buffer {
+  checkMessageLength(name, 4 + bodySize);
   const bytes = Buffer.allocUnsafe(5 + bodySize);
   bytes[0] = type;
   bytes.writeInt32BE(4 + bodySize, 1);
@@ -389,6 +436,31 @@ function writeCString(bytes: Buffer, at: number, text: string): number {
  */
 export function checkNoNul(text: string, what: string): void {
   if (text.includes('\0')) throw new Error(`${what} contains a NUL byte, which the protocol cannot send`);
+}
+
+/**
+ * Throws the RangeError for a message whose length field would be `length` when the server
+ * would refuse it.
+ */
+function checkMessageLength(name: string, length: number): void {
+  if (length > maxFrontendMessageLength) throw messageTooLarge(name, length, '');
+}
+
+/**
+ * Checks the size of a message that carries `text` as UTF-8 plus `otherBytes` (its length
+ * field, NUL terminators and fixed fields). Text short enough to fit at 3 bytes per UTF-16
+ * code unit is not measured, so ordinary messages pay nothing.
+ */
+function checkTextMessage(name: string, text: string, otherBytes: number): void {
+  if (otherBytes + 3 * text.length <= maxFrontendMessageLength) return;
+  checkMessageLength(name, otherBytes + Buffer.byteLength(text));
+}
+
+/** The RangeError for a message of length field `length` (`bound` is '' or 'at least '). */
+function messageTooLarge(name: string, length: number, bound: string): RangeError {
+  return new RangeError(
+    `the ${name} message would be ${bound}${length + 1} bytes; the server accepts at most ${maxFrontendMessageLength + 1} (1 GiB - 1), so it was not sent`,
+  );
 }
 
 function checkCount(count: number, what: string): void {

@@ -60,6 +60,7 @@ export {
   flush,
   gssEncRequest,
   gssResponse,
+  maxFrontendMessageLength,
   parse,
   passwordMessage,
   query,

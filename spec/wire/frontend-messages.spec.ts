@@ -3,6 +3,7 @@ import {
   cancelRequest,
   close,
   copyData,
+  copyDataHeader,
   copyDone,
   copyFail,
   describe as describeMessage,
@@ -11,6 +12,7 @@ import {
   flush,
   gssEncRequest,
   gssResponse,
+  maxFrontendMessageLength,
   parse,
   passwordMessage,
   query,
@@ -172,5 +174,61 @@ describe('frontend messages', () => {
     expect(copyFail('stopped')).toEqual(bytes('66 0000000c', "'stopped'", '00'));
     expect(() => copyFail('a\0')).toThrow(/NUL/);
     expect(terminate()).toEqual(bytes('58 00000004'));
+  });
+});
+
+// Issue 10 item 6: the server closes the connection on a message over PQ_LARGE_MESSAGE_LIMIT
+// (a length field over 0x3ffffffe: more than 1 GiB - 1 bytes with the type byte). The
+// encoders refuse it before allocating anything.
+describe('the 1 GiB message limit', () => {
+  const limit = 'the server accepts at most 1073741823 \\(1 GiB - 1\\)';
+
+  it('is the server\'s PQ_LARGE_MESSAGE_LIMIT, checked exactly at its edge', () => {
+    expect(maxFrontendMessageLength).toBe(0x3ffffffe);
+    // A CopyData header costs nothing to build, whatever length it announces.
+    expect(copyDataHeader(0x3ffffffe - 4)).toEqual(bytes('64 3ffffffe'));
+    expect(() => copyDataHeader(0x3ffffffe - 3)).toThrow(new RegExp(`^the CopyData message would be 1073741824 bytes; ${limit}`));
+  });
+
+  it('refuses a Bind of three 360 MB strings without measuring them, and names no value', () => {
+    // Built by doubling, these strings are ropes: measuring them would copy 1 GB.
+    const value = 'x'.repeat(360_000_000);
+    const heapBefore = process.memoryUsage().heapUsed;
+    let error: unknown;
+    try {
+      bind([value, value, value]);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toMatch(new RegExp(`^the Bind message would be at least 1080000\\d\\d\\d bytes; ${limit}`));
+    expect((error as Error).message).not.toMatch(/xxx/);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(100 * 1024 * 1024);
+  });
+
+  it('refuses a Bind whose strings are over the limit only in UTF-8, with its exact size', () => {
+    // 270 million two-byte characters, twice: 540 million code units but 1,080,000,000 bytes.
+    const value = '\u00e9'.repeat(270_000_000);
+    expect(() => bind([value, value])).toThrow(new RegExp(`^the Bind message would be 1080000021 bytes; ${limit}`));
+  });
+
+  it('refuses a Bind, CopyData, GSSResponse or SASL message of large byte arrays', () => {
+    // Never written, so never backed by memory.
+    const large = new Uint8Array(600_000_000);
+    expect(() => bind([large, large])).toThrow(new RegExp(`^the Bind message would be 1200000025 bytes; ${limit}`));
+    expect(() => bind([large, large], { parameterFormats: [0, 0] })).toThrow(/^the Bind message would be 1200000025 bytes/);
+    const huge = new Uint8Array(0x40000000);
+    expect(() => copyData(huge)).toThrow(new RegExp(`^the CopyData message would be 1073741829 bytes; ${limit}`));
+    expect(() => gssResponse(huge)).toThrow(/^the GSSResponse message would be 1073741829 bytes/);
+    expect(() => saslResponse(huge)).toThrow(/^the SASLResponse message would be 1073741829 bytes/);
+    expect(() => saslInitialResponse('SCRAM-SHA-256', huge)).toThrow(/^the SASLInitialResponse message would be 1073741847 bytes/);
+  });
+
+  it('refuses Query, Parse and CopyFail text over the limit', () => {
+    // 358 million characters of three bytes each: 1,074,000,000 bytes of UTF-8.
+    const text = '\u0939'.repeat(358_000_000);
+    expect(() => query(text)).toThrow(new RegExp(`^the Query message would be 1074000006 bytes; ${limit}`));
+    expect(() => parse(text)).toThrow(/^the Parse message would be 1074000009 bytes/);
+    expect(() => copyFail(text)).toThrow(/^the CopyFail message would be 1074000006 bytes/);
   });
 });
