@@ -137,6 +137,7 @@ function login(
       maxMessageSize: config.maxMessageSize,
       description,
       cancelAddress,
+      cancelTimeout: config.cancelTimeout,
     });
     let ready = false;
     const parameters: Record<string, string> = {

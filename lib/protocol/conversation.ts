@@ -29,8 +29,12 @@ export interface Conversation {
    * the next conversation.
    */
   handle(message: BackendMessage, channel: ConversationChannel): boolean;
-  /** The connection ended before this conversation did. */
-  fail(error: ConnectionError): void;
+  /**
+   * The conversation ends without its ReadyForQuery: the connection ended first (a
+   * ConnectionError), or its `start` threw (that error; nothing of it was sent and it never
+   * took a place in the queue).
+   */
+  fail(error: Error): void;
   /**
    * The subscriber went away: stop delivering, keep consuming replies up to ReadyForQuery so
    * the connection stays in sync.

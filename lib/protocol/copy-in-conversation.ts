@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { PostgresError, ProtocolError, QueryShapeError, type ConnectionError } from '../errors';
+import { PostgresError, ProtocolError, QueryShapeError } from '../errors';
 import type { Transport } from '../transport';
 import { bind, copyDone, copyFail, execute, flush, parse, sync, type BackendMessage, type BindParameter } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
@@ -134,12 +134,12 @@ export class CopyInConversation implements Conversation {
     }
   }
 
-  fail(error: ConnectionError): void {
+  fail(error: Error): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#source.stop();
     this.#framer?.discard();
-    if (!this.#detached) this.#sink.error(this.#error ?? error, this.#sourceFailure);
+    if (!this.#detached) this.#sink.error(error, this.#sourceFailure);
   }
 
   /** The statement turned out not to be COPY FROM STDIN: it ran, but that is the caller's error. */

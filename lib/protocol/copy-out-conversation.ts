@@ -1,5 +1,5 @@
 import type { ObservableInput } from 'rxjs';
-import { PostgresError, ProtocolError, QueryShapeError, type ConnectionError } from '../errors';
+import { PostgresError, ProtocolError, QueryShapeError } from '../errors';
 import { bind, copyFail, execute, parse, sync, type BackendMessage, type BindParameter } from '../wire';
 import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
 
@@ -97,10 +97,10 @@ export class CopyOutConversation implements Conversation {
     }
   }
 
-  fail(error: ConnectionError): void {
+  fail(error: Error): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (!this.#detached) this.#sink.error(this.#error ?? error);
+    if (!this.#detached) this.#sink.error(error);
   }
 
   #notCopyOut(): void {

@@ -1,5 +1,5 @@
 import type { ObservableInput } from 'rxjs';
-import { PostgresError, ProtocolError, QueryShapeError, type ConnectionError } from '../errors';
+import { PostgresError, ProtocolError, QueryShapeError } from '../errors';
 import { bind, checkNoNul, copyFail, describe, execute, parse, sync, type BackendMessage, type BindParameter, type FieldDescription } from '../wire';
 import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
 import type { CachedStatement, StatementCache } from './statement-cache';
@@ -214,12 +214,12 @@ export class ExtendedQueryConversation implements Conversation {
     return error;
   }
 
-  fail(error: ConnectionError): void {
+  fail(error: Error): void {
     if (this.#ended) return;
     this.#ended = true;
-    // A FATAL ErrorResponse ends the connection without ReadyForQuery: report the server's
-    // error for this statement rather than the connection loss it caused.
-    if (!this.#detached) this.#sink.error(this.#error ?? error);
+    // Even after this statement's own ErrorResponse: the connection is gone, and that is what
+    // the caller must handle (a server's FATAL is the ConnectionError's cause).
+    if (!this.#detached) this.#sink.error(error);
   }
 }
 

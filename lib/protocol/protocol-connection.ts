@@ -1,6 +1,6 @@
 import { Observable, Subject, from, type Subscription } from 'rxjs';
 import { ConnectionError, PostgresError, ProtocolError, type ErrorFields } from '../errors';
-import { sendCancelRequest, type SocketAddress, type Transport } from '../transport';
+import { sendCancelRequest, type ReleaseCallback, type SocketAddress, type Transport } from '../transport';
 import { BackendMessageDecoder, terminate, type BackendMessage } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
 import { ConversationQueue } from './conversation-queue';
@@ -45,11 +45,26 @@ export class ProtocolConnection {
   readonly #description: string;
   /** Written conversations, oldest first; the first one receives the messages. */
   readonly #conversations = new ConversationQueue();
-  /** Conversations not written yet because a barrier (COPY, a cancel in progress) holds them back. */
-  readonly #held: Conversation[] = [];
+  /**
+   * Conversations not written yet, in FIFO order: those enqueued during this tick (written at
+   * its end, so that one abandoned in the same tick is never sent) and those a barrier (COPY,
+   * a cancel in progress) holds back. A Set: abandoning one of thousands is O(1).
+   */
+  readonly #held = new Set<Conversation>();
+  #releaseScheduled = false;
+  /** While a conversation's start() runs, its writes are staged here, and sent only if it returns. */
+  #starting = false;
+  readonly #startWrites: Uint8Array[] = [];
+  readonly #startReleases: (ReleaseCallback | undefined)[] = [];
   readonly #cancelAddress: SocketAddress | undefined;
+  readonly #cancelTimeout: number;
   /** A CancelRequest in flight: later writes wait until it can no longer hit them. */
   #cancelling: Cancelling | undefined;
+  /**
+   * Written conversations whose subscriber went away and that have not ended yet: when they
+   * are all that is in flight, a CancelRequest stops the one running.
+   */
+  readonly #abandoned = new Set<Conversation>();
   /** The conversation that received rows in the chunk being decoded (for pushback). */
   #receivingRows: Conversation | undefined;
   #pushbackWait: Subscription | undefined;
@@ -82,14 +97,28 @@ export class ProtocolConnection {
 
   constructor(
     transport: Transport,
-    options: { readonly maxMessageSize: number; readonly description: string; readonly cancelAddress?: SocketAddress },
+    options: {
+      readonly maxMessageSize: number;
+      readonly description: string;
+      readonly cancelAddress?: SocketAddress;
+      /** Milliseconds a CancelRequest may take to be confirmed and its request to end (the config's `cancelTimeout`). */
+      readonly cancelTimeout: number;
+    },
   ) {
     this.#transport = transport;
     this.#cancelAddress = options.cancelAddress;
+    this.#cancelTimeout = options.cancelTimeout;
     this.#description = options.description;
     this.#decoder = new BackendMessageDecoder({ maxMessageSize: options.maxMessageSize });
     this.#channel = {
-      write: (bytes, released) => this.#transport.write(bytes, released),
+      write: (bytes, released) => {
+        if (this.#starting) {
+          this.#startWrites.push(bytes);
+          this.#startReleases.push(released);
+        } else {
+          this.#transport.write(bytes, released);
+        }
+      },
       failConnection: (error) => this.fail(error),
     };
     transport.chunks$.subscribe({
@@ -139,63 +168,104 @@ export class ProtocolConnection {
   }
 
   /**
-   * Starts a conversation: writes its messages now (pipelined behind those in flight) and
-   * routes its replies to it in FIFO order. On a connection that is not usable the
-   * conversation fails at once with a ConnectionError linking the cause.
+   * Starts a conversation: its messages are written at the end of the current tick
+   * (pipelined behind those in flight; all of a tick's writes go out in one socket write),
+   * or later when a barrier holds them back, and its replies are routed to it in FIFO order.
+   * On a connection that is not usable the conversation fails at once with a ConnectionError
+   * linking the cause.
+   *
+   * A conversation whose `start` throws (a message the protocol cannot carry) is failed with
+   * that error: none of its bytes is sent and it never takes a place in the queue, so it can
+   * never receive another request's replies.
    */
   enqueue(conversation: Conversation): void {
-    if (this.#state !== 'open' && !(this.#state === 'connecting' && this.#conversations.length === 0)) {
+    if (this.#state === 'connecting' && this.#conversations.length === 0 && this.#held.size === 0) {
+      // The startup conversation: nothing can be pipelined with it.
+      this.#write(conversation);
+      return;
+    }
+    if (this.#state !== 'open') {
       conversation.fail(this.unusableError());
       return;
     }
-    if (this.#held.length > 0 || !this.#mayWrite(conversation)) {
-      this.#held.push(conversation);
-      return;
+    this.#held.add(conversation);
+    if (!this.#releaseScheduled) {
+      this.#releaseScheduled = true;
+      process.nextTick(this.#releaseAtEndOfTick);
     }
-    this.#write(conversation);
   }
 
   /**
    * The subscriber of a conversation went away. A conversation not written yet is simply
-   * dropped. A written one is detached (its replies are read and discarded up to its
-   * ReadyForQuery) and, when it is the one the server is running and nothing was written
-   * after it, a CancelRequest stops it; later writes are held back until that cancel can no
-   * longer hit them. With requests pipelined behind it the cancel is skipped, since it could
-   * land on one of those.
+   * dropped, nothing of it is sent. A written one is detached (its replies are read and
+   * discarded up to its ReadyForQuery) and, once every conversation in flight is abandoned, a
+   * CancelRequest stops the one the server is running; later writes are held back until that
+   * cancel can no longer hit them. While a live request is pipelined behind it the cancel
+   * waits, since it could land on that request.
    */
   abandon(conversation: Conversation): void {
-    const heldAt = this.#held.indexOf(conversation);
-    if (heldAt >= 0) {
-      this.#held.splice(heldAt, 1);
-      return;
-    }
+    if (this.#held.delete(conversation)) return;
     // Written (or already ended, where detaching does nothing): stop delivering.
     conversation.detach?.();
     // Its consumer is gone, so nobody will settle its pushback: read on, or the replies up to
     // its ReadyForQuery (and everything behind it) would wait forever.
     if (this.#pushbackOwner === conversation) this.#pushbackWait?.unsubscribe();
+    if (conversation.cancelOnAbandon === false || this.#state !== 'open') return;
+    this.#abandoned.add(conversation);
+    this.#cancelAbandonedHead();
+  }
+
+  /**
+   * Cancels the conversation the server is running when every conversation in flight has been
+   * abandoned: whichever of them the server's SIGINT reaches, it hits no live request.
+   * (A request's subscriber leaves only before its ReadyForQuery has been handled, so every
+   * entry of `#abandoned` is in flight.)
+   */
+  #cancelAbandonedHead(): void {
+    const head = this.#conversations.head;
     if (
-      conversation.cancelOnAbandon !== false &&
-      this.#conversations.head === conversation &&
-      this.#conversations.length === 1 &&
+      head !== undefined &&
+      this.#cancelling === undefined &&
       this.#state === 'open' &&
-      this.#cancelling === undefined
+      this.#abandoned.size === this.#conversations.length &&
+      this.#abandoned.has(head)
     ) {
-      this.#cancel(conversation);
+      this.#cancel(head);
     }
   }
 
+  /**
+   * Sends a CancelRequest for the conversation the server is running. It must be confirmed
+   * (the server closed the cancel socket) and the conversation must end within the cancel
+   * timeout; otherwise the connection cannot be trusted to be in sync and fails.
+   */
   #cancel(conversation: Conversation): void {
     const key = this.#backendKey;
     const address = this.#cancelAddress;
     if (key === undefined || address === undefined) return;
-    const cancelling: Cancelling = { conversation, ended: false, sent: false };
+    const timeout = this.#cancelTimeout;
+    const cancelling: Cancelling = {
+      conversation,
+      ended: false,
+      sent: false,
+      timer: setTimeout(() => {
+        if (this.#cancelling !== cancelling) return;
+        const waitingFor = cancelling.sent
+          ? 'the cancelled request did not end'
+          : 'the server did not confirm the CancelRequest';
+        this.fail(
+          new ConnectionError(`${waitingFor} within ${timeout} ms; the connection is given up [${this.#description}]`, {
+            code: '08006',
+          }),
+        );
+      }, timeout),
+    };
     this.#cancelling = cancelling;
     const settle = () => {
       cancelling.sent = true;
       this.#afterCancelStep(cancelling);
     };
-    sendCancelRequest(address, key).subscribe({ complete: settle, error: settle });
+    cancelling.request = sendCancelRequest(address, key).subscribe({ complete: settle, error: settle });
   }
 
   /**
@@ -206,8 +276,22 @@ export class ProtocolConnection {
    */
   #afterCancelStep(cancelling: Cancelling): void {
     if (this.#cancelling !== cancelling || !cancelling.ended || !cancelling.sent) return;
+    clearTimeout(cancelling.timer);
     this.#cancelling = undefined;
-    this.#releaseHeld();
+    // Abandoned requests still in flight are cancelled before anything held is written, or
+    // the held requests would run after them with nobody waiting for their results.
+    this.#cancelAbandonedHead();
+    if (this.#cancelling === undefined) this.#releaseHeld();
+  }
+
+  /** The connection ended: no cancel is waited for any more. */
+  #stopCancelling(): void {
+    const cancelling = this.#cancelling;
+    this.#cancelling = undefined;
+    this.#abandoned.clear();
+    if (cancelling === undefined) return;
+    clearTimeout(cancelling.timer);
+    cancelling.request?.unsubscribe();
   }
 
   /** Whether a conversation may be written now, given the barriers in force. */
@@ -218,32 +302,56 @@ export class ProtocolConnection {
     return !this.#conversations.hasExclusive;
   }
 
+  /**
+   * Writes a conversation and gives it its place in the queue — only if its `start` returns:
+   * the one rule that keeps a request that fails to start from taking the replies of others.
+   */
   #write(conversation: Conversation): void {
+    this.#starting = true;
+    try {
+      conversation.start(this.#channel);
+    } catch (error) {
+      this.#starting = false;
+      this.#startWrites.length = 0;
+      this.#startReleases.length = 0;
+      conversation.fail(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    this.#starting = false;
     this.#conversations.push(conversation);
-    conversation.start(this.#channel);
+    const writes = this.#startWrites;
+    const releases = this.#startReleases;
+    for (let i = 0; i < writes.length; i++) this.#transport.write(writes[i], releases[i]);
+    writes.length = 0;
+    releases.length = 0;
   }
+
+  readonly #releaseAtEndOfTick = (): void => {
+    this.#releaseScheduled = false;
+    this.#releaseHeld();
+  };
 
   /** Writes held conversations as far as the barriers allow. */
   #releaseHeld(): void {
-    let released = 0;
-    while (released < this.#held.length && this.#state === 'open' && this.#mayWrite(this.#held[released])) {
-      this.#write(this.#held[released]);
-      released += 1;
+    for (const conversation of this.#held) {
+      if (this.#state !== 'open' || !this.#mayWrite(conversation)) return;
+      this.#held.delete(conversation);
+      this.#write(conversation);
     }
-    // One splice for the batch: shifting one by one is quadratic with thousands held.
-    if (released > 0) this.#held.splice(0, released);
   }
 
   /** A conversation ended (its ReadyForQuery arrived): move on. */
   #ended(conversation: Conversation): void {
     this.#conversations.shift();
+    if (this.#abandoned.size > 0) this.#abandoned.delete(conversation);
     const cancelling = this.#cancelling;
     if (cancelling !== undefined && cancelling.conversation === conversation) {
       cancelling.ended = true;
       this.#afterCancelStep(cancelling);
-    } else if (this.#held.length > 0) {
-      this.#releaseHeld();
+      return;
     }
+    if (this.#abandoned.size > 0) this.#cancelAbandonedHead();
+    if (this.#held.size > 0) this.#releaseHeld();
   }
 
   /** The ConnectionError given to requests made on a connection that is closing, closed or failed. */
@@ -260,26 +368,28 @@ export class ProtocolConnection {
   }
 
   /**
-   * Ends the connection gracefully: sends Terminate after what is already written and waits
-   * for the server's EOF, at most `timeout` milliseconds (then the socket is destroyed and the
-   * promise rejects). Idempotent: later calls return the same promise. On a failed connection
-   * it rejects with the error that ended it.
+   * Ends the connection gracefully: writes what was enqueued before (as far as the barriers
+   * allow; what they hold back fails with a ConnectionError), sends Terminate and waits for
+   * the server's EOF, at most `timeout` milliseconds (then the socket is destroyed).
+   *
+   * Never rejects, in any state, however often called (later calls return the same promise):
+   * it is called in `finally` blocks without `await`, where a rejection would crash the
+   * process. How the connection ended is on `closed$` and `failure`.
    */
   close(options: { readonly timeout?: number } = {}): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     if (this.#state === 'failed' || this.#state === 'closed') {
-      this.#closing = this.#state === 'failed' ? Promise.reject(this.#failure) : Promise.resolve();
-      this.#closing.catch(() => undefined);
+      this.#closing = Promise.resolve();
       return this.#closing;
     }
-    this.#closing = new Promise<void>((resolve, reject) => {
-      this.#closed.subscribe({ complete: resolve, error: reject });
+    this.#closing = new Promise<void>((resolve) => {
+      this.#closed.subscribe({ complete: resolve, error: () => resolve() });
     });
-    this.#closing.catch(() => undefined);
+    this.#releaseHeld();
     this.#state = 'closing';
     // A pending pushback keeps the socket paused; the server's EOF must still be read.
     this.#pushbackWait?.unsubscribe();
-    for (const held of this.#held.splice(0)) held.fail(this.unusableError());
+    this.#failHeld(this.unusableError());
     const timeout = options.timeout ?? defaultCloseTimeout;
     this.#closeTimer = setTimeout(() => {
       this.fail(
@@ -290,6 +400,13 @@ export class ProtocolConnection {
     terminateConversation.start(this.#channel);
     this.#transport.end();
     return this.#closing;
+  }
+
+  /** Fails the conversations not written yet. */
+  #failHeld(error: ConnectionError): void {
+    const held = [...this.#held];
+    this.#held.clear();
+    for (const conversation of held) conversation.fail(error);
   }
 
   /**
@@ -306,10 +423,11 @@ export class ProtocolConnection {
     this.#state = 'failed';
     this.#failure = error;
     clearTimeout(this.#closeTimer);
+    this.#stopCancelling();
     this.#transport.destroy();
     this.#pushbackWait?.unsubscribe();
-    const inFlight = [...this.#conversations.drain(), ...this.#held.splice(0)];
-    for (const conversation of inFlight) conversation.fail(error);
+    for (const conversation of this.#conversations.drain()) conversation.fail(error);
+    this.#failHeld(error);
     this.#notices.complete();
     this.#parameterChanges.complete();
     this.#notifications.error(error);
@@ -369,7 +487,22 @@ export class ProtocolConnection {
         this.#parameterChanges.next({ name: message.parameterName, value: message.parameterValue });
         return;
       case 'ErrorResponse':
-        if (isFatal(message.fields)) this.#fatal ??= new PostgresError(message.fields);
+        if (isFatal(message.fields)) {
+          const fatal = new PostgresError(message.fields);
+          this.#fatal ??= fatal;
+          // Past startup a FATAL ends the connection, whoever it reaches: every request in
+          // flight fails with one ConnectionError whose cause is the server's error, never
+          // with the PostgresError for one of them and a ConnectionError for the others.
+          if (this.#state !== 'connecting') {
+            this.fail(
+              new ConnectionError(`server ended the connection: ${fatal.message} [${this.#description}]`, {
+                code: '08006',
+                cause: fatal,
+              }),
+            );
+            return;
+          }
+        }
         break;
     }
     const conversation = this.#conversations.head;
@@ -396,6 +529,7 @@ export class ProtocolConnection {
   #endOfStream(): void {
     if (this.#state === 'closing' && this.#conversations.length === 1 && this.#conversations.head === terminateConversation) {
       clearTimeout(this.#closeTimer);
+      this.#stopCancelling();
       this.#conversations.drain();
       this.#state = 'closed';
       this.#transport.destroy();
@@ -423,6 +557,10 @@ interface Cancelling {
   ended: boolean;
   /** The server has closed the cancel socket (or it failed). */
   sent: boolean;
+  /** Fails the connection when the cancel is not over within the cancel timeout. */
+  readonly timer: NodeJS.Timeout;
+  /** The cancel socket, torn down if the connection fails first. */
+  request?: Subscription;
 }
 
 /** Terminate: written last by `close`; it ends when the server's EOF arrives. */

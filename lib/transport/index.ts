@@ -1,4 +1,5 @@
 export { Transport } from './transport';
+export type { ReleaseCallback } from './transport';
 export { openSocket } from './open-socket';
 export { isTlsHandshakeFailure, negotiateTls } from './negotiate-tls';
 export type { NegotiatedSocket, TlsRequest } from './negotiate-tls';

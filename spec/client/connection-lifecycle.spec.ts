@@ -1,6 +1,6 @@
 // Seed cases ported here (reference/postgres_async.md §3.4): T-C10 graceful close, T-F1 a
 // backend that terminates itself mid-query, T-F2 a backend terminated while idle.
-import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, tap, toArray } from 'rxjs';
 import { ConnectionError, PostgresError, connect, withConnection, type Connection } from '../../lib';
 import { closeOpenedConnections, errorOf, eventually, openConnection, queryValue } from '../helpers/connections';
 import { superuserConfig, superuserPsql } from '../helpers/test-servers';
@@ -64,22 +64,66 @@ describe('a connection ended by the server', () => {
     expect(Date.now() - started).toBeLessThan(50);
     expect(later).toBeInstanceOf(ConnectionError);
     expect(later.cause).toBe(error);
-    await expect(connection.close()).rejects.toBe(error);
+    // close() never rejects: the failure stays on closed$ and failure.
+    await expect(connection.close()).resolves.toBeUndefined();
+    expect(connection.failure).toBe(error);
   });
 
-  it('a backend that terminates itself fails that query, then the connection (T-F1)', async () => {
+  it('a backend that terminates itself fails that query with the ConnectionError, 57P01 as its cause (T-F1)', async () => {
     const connection = await openConnection(superuserConfig());
     const queryError = await errorOf(
       firstValueFrom(connection.simpleQuery('SELECT pg_terminate_backend(pg_backend_pid())')),
     );
-    expect(queryError).toBeInstanceOf(PostgresError);
-    expect((queryError as PostgresError).code).toBe('57P01');
+    expect(queryError).toBeInstanceOf(ConnectionError);
+    expect(queryError.cause).toBeInstanceOf(PostgresError);
+    expect((queryError.cause as PostgresError).code).toBe('57P01');
     const closedError = await errorOf(lastValueFrom(connection.closed$, { defaultValue: undefined }));
-    expect(closedError).toBeInstanceOf(ConnectionError);
+    expect(closedError).toBe(queryError);
     const later = await errorOf(firstValueFrom(connection.simpleQuery('')));
     expect(later).toBeInstanceOf(ConnectionError);
     expect(later.cause).toBe(closedError);
-    await expect(connection.close()).rejects.toBeInstanceOf(ConnectionError);
+    await expect(connection.close()).resolves.toBeUndefined();
+  });
+
+  it('every request in flight gets the same ConnectionError when the server terminates the backend mid-stream (item 13)', async () => {
+    // Repeated: which request the FATAL reaches, and whether EOF or the FATAL is read first,
+    // depends on timing; the error class must not.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const connection = await openConnection(superuserConfig());
+      let firstRow!: () => void;
+      const streamStarted = new Promise<void>((resolve) => (firstRow = resolve));
+      const streaming = errorOf(
+        lastValueFrom(connection.query('SELECT g, pg_sleep(0.0001) FROM generate_series(1, 100000) g').pipe(tap(() => firstRow()))),
+      );
+      const behind = errorOf(lastValueFrom(connection.execute('SELECT pg_sleep(10)')));
+      const simple = errorOf(lastValueFrom(connection.simpleQuery('SELECT 1')));
+      await streamStarted;
+      await superuserPsql(`SELECT pg_terminate_backend(${connection.processId})`);
+      const errors = await Promise.all([streaming, behind, simple]);
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(ConnectionError);
+        expect(error).toBe(errors[0]);
+        expect(error.cause).toBeInstanceOf(PostgresError);
+        expect((error.cause as PostgresError).code).toBe('57P01');
+      }
+      await expect(connection.close()).resolves.toBeUndefined();
+    }
+  });
+
+  it('close() never rejects, whatever the state and however often it is called (item 12)', async () => {
+    const connection = await openConnection(superuserConfig());
+    await superuserPsql(`SELECT pg_terminate_backend(${connection.processId})`);
+    await eventually(async () => connection.state === 'failed');
+    // Not awaited, as in `finally { connection.close() }`: an unhandled rejection would fail the run.
+    void connection.close();
+    void connection.close({ timeout: 1 });
+    await expect(connection.close()).resolves.toBeUndefined();
+
+    const timedOut = await openConnection(superuserConfig());
+    // A close whose server never answers in time: the socket is destroyed, the promise still resolves.
+    const closing = timedOut.close({ timeout: 1 });
+    await expect(closing).resolves.toBeUndefined();
+    expect(['closed', 'failed']).toContain(timedOut.state);
   });
 });
 
