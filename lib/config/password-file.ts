@@ -213,7 +213,8 @@ export async function passwordFromFile(
  *
  * @throws ConfigError with setting `password` when the password function throws or rejects
  * (the error is the `cause`), returns something other than a string, or returns a string
- * containing a NUL byte. The message never contains the returned value.
+ * containing a NUL byte, and when the password file's entry holds a NUL byte. The message
+ * never contains the password.
  * @example
  * const config = resolveConnectionConfig({ password: async () => fetchToken() });
  * const password = await resolvePassword(config);
@@ -243,5 +244,11 @@ export async function resolvePassword(
 
   const file = config.passfile || defaultPasswordFilePath(options);
   if (file === undefined) return undefined;
-  return passwordFromFile(file, config, options);
+  const fromFile = await passwordFromFile(file, config, options);
+  if (fromFile !== undefined && fromFile.includes('\0')) {
+    // libpq reads the line as a C string and would send what precedes the NUL; refusing is
+    // clearer than logging in with a cut-off password.
+    throw new ConfigError(`the password file "${file}" entry for this connection holds a NUL byte`, { setting: 'password' });
+  }
+  return fromFile;
 }

@@ -74,7 +74,7 @@ export function resolveConnectionConfig(
   let explicit: ConnectionConfig;
   if (input === undefined || input === null) explicit = {};
   else if (typeof input === 'string') explicit = { connectionString: input };
-  else if (typeof input === 'object') explicit = input;
+  else if (typeof input === 'object') explicit = snapshot(input);
   else {
     throw new ConfigError('connection settings must be a connection string or an object', { setting: 'connectionString' });
   }
@@ -133,8 +133,82 @@ export function resolveConnectionConfig(
     cancelTimeout: explicit.cancelTimeout ?? defaultCancelTimeout,
   };
   const password: PasswordSource | undefined = explicit.password ?? fromString.password ?? fromEnv.password;
+  checkStartupValues(resolved, password);
   Object.defineProperty(resolved, 'password', { value: password, enumerable: false });
   return Object.freeze(resolved) as ResolvedConnectionConfig;
+}
+
+/** Every field of {@link ConnectionConfig}, so that {@link snapshot} cannot miss a new one. */
+const connectionConfigFields = Object.keys({
+  connectionString: true,
+  host: true,
+  port: true,
+  user: true,
+  password: true,
+  database: true,
+  applicationName: true,
+  options: true,
+  runtimeParameters: true,
+  sslmode: true,
+  sslrootcert: true,
+  sslcert: true,
+  sslkey: true,
+  tls: true,
+  connectTimeout: true,
+  passfile: true,
+  gssKrbToken: true,
+  maxMessageSize: true,
+  keepAlive: true,
+  signal: true,
+  bigint: true,
+  statementCacheSize: true,
+  cancelTimeout: true,
+} satisfies Record<keyof ConnectionConfig, true>) as (keyof ConnectionConfig)[];
+
+/**
+ * Reads each field of the caller's object once, and copies `runtimeParameters`, so that what
+ * is validated is what is used: a getter or a Proxy that answers differently the second time
+ * could otherwise slip a NUL byte past the checks into the StartupMessage.
+ */
+function snapshot(input: ConnectionConfig): ConnectionConfig {
+  const copy: Record<string, unknown> = {};
+  for (const field of connectionConfigFields) {
+    const value: unknown = input[field];
+    if (value !== undefined) copy[field] = value;
+  }
+  const parameters = copy.runtimeParameters;
+  if (typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters)) {
+    const parametersCopy: Record<string, unknown> = {};
+    for (const name of Object.keys(parameters)) {
+      // defineProperty, not assignment: a key such as `__proto__` must stay plain data.
+      const value: unknown = (parameters as Record<string, unknown>)[name];
+      Object.defineProperty(parametersCopy, name, { value, enumerable: true, writable: true, configurable: true });
+    }
+    copy.runtimeParameters = parametersCopy;
+  }
+  return copy as ConnectionConfig;
+}
+
+/**
+ * The one rule for what goes into the StartupMessage, applied to the merged result whatever
+ * its source: no NUL byte in the user, database, application name, options, or a runtime
+ * parameter's name or value (the protocol ends each of them at a NUL, so one inside would
+ * cut the value short and inject another startup parameter, e.g. `application_name:
+ * 'x\0user\0admin'`). A password that is a string must not hold one either, since it cannot
+ * be sent. Each source is checked as it is read too; this guards the result.
+ */
+function checkStartupValues(
+  resolved: Pick<ResolvedConnectionConfig, 'user' | 'database' | 'applicationName' | 'options' | 'runtimeParameters'>,
+  password: PasswordSource | undefined,
+): void {
+  assertNoNul(resolved.user, 'user', 'the user name');
+  assertNoNul(resolved.database, 'database', 'the database name');
+  if (resolved.applicationName !== undefined) assertNoNul(resolved.applicationName, 'applicationName', 'the application name');
+  if (resolved.options !== undefined) assertNoNul(resolved.options, 'options', 'the options');
+  for (const name of Object.keys(resolved.runtimeParameters)) {
+    checkRuntimeParameter(name, resolved.runtimeParameters[name], 'runtimeParameters');
+  }
+  if (typeof password === 'string') assertNoNul(password, 'password', 'the password');
 }
 
 /** The OS user name, as libpq's default user. */

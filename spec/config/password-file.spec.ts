@@ -184,6 +184,13 @@ describe('passwordFromFile and resolvePassword', () => {
       await expectConfigErrorAsync(() => resolvePassword(config), 'password', ['NulS3cret']);
     });
 
+    it('rejects a password file entry with a NUL byte, naming the file but not the password', async () => {
+      const path = writePassFile('nul', '*:*:*:*:FileNulS3cret\0admin\n');
+      const config = resolveConnectionConfig({ ...base, passfile: path }, {});
+      const error = await expectConfigErrorAsync(() => resolvePassword(config), 'password', ['FileNulS3cret', 'admin']);
+      expect(error.message).toContain(path);
+    });
+
     it('falls back to config.passfile', async () => {
       const path = writePassFile('custom', 'db.example.com:5432:shop:app:custom-file\n');
       const config = resolveConnectionConfig({ ...base, passfile: path }, {});

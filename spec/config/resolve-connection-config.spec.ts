@@ -185,6 +185,57 @@ describe('resolveConnectionConfig: the password stays hidden', () => {
   });
 });
 
+describe('resolveConnectionConfig: what is checked is what is used', () => {
+  /** An object whose `field` reads `first`, then `later` on every further read. */
+  function changingField(field: string, first: string, later: string): { config: ConnectionConfig; reads: () => number } {
+    let count = 0;
+    const config = Object.defineProperty({}, field, {
+      enumerable: true,
+      get: () => (count++ === 0 ? first : later),
+    }) as ConnectionConfig;
+    return { config, reads: () => count };
+  }
+
+  it.each(['user', 'database', 'applicationName', 'options'] as const)(
+    'reads %s once, so a getter cannot swap in a NUL byte after the check',
+    (field) => {
+      const { config, reads } = changingField(field, 'clean', 'x\0user\0admin');
+      const resolved = resolveConnectionConfig(config, {});
+      expect(resolved[field]).toBe('clean');
+      expect(reads()).toBe(1);
+    },
+  );
+
+  it('copies runtimeParameters, so a Proxy cannot swap in a NUL byte after the check', () => {
+    let count = 0;
+    const runtimeParameters = new Proxy({ search_path: 'public' } as Record<string, string>, {
+      get: (target, name) => (typeof name === 'string' && count++ > 0 ? 'x\0user\0admin' : Reflect.get(target, name)),
+    });
+    const resolved = resolveConnectionConfig({ runtimeParameters }, {});
+    expect(resolved.runtimeParameters).toEqual({ search_path: 'public' });
+  });
+
+  it.each<[string, ConnectionConfig | string, Record<string, string>, string]>([
+    ['the URL user', 'postgres://a%00user%00admin@h/db', {}, 'user'],
+    ['the URL database', 'postgres://h/a%00user%00admin', {}, 'database'],
+    ['the URL application_name', 'postgres://h/db?application_name=x%00user%00admin', {}, 'connectionString'],
+    ['the URL fallback_application_name', 'postgres://h/db?fallback_application_name=x%00user%00admin', {}, 'connectionString'],
+    ['the URL options', 'postgres://h/db?options=-c%00user%00admin', {}, 'connectionString'],
+    ['a URL runtime parameter value', 'postgres://h/db?search_path=x%00user%00admin', {}, 'connectionString'],
+    ['a URL runtime parameter name', 'postgres://h/db?search%00user=admin', {}, 'connectionString'],
+    ['a keyword/value application_name', "host=h application_name='x\0user\0admin'", {}, 'applicationName'],
+    ['a keyword/value runtime parameter', "host=h search_path='x\0user\0admin'", {}, 'runtimeParameters'],
+    ['PGUSER', 'postgres://h/db', { PGUSER: 'a\0user\0admin' }, 'user'],
+    ['PGDATABASE', 'postgres://h', { PGDATABASE: 'a\0user\0admin' }, 'database'],
+    ['PGAPPNAME', 'postgres://h/db', { PGAPPNAME: 'x\0user\0admin' }, 'applicationName'],
+    ['PGOPTIONS', 'postgres://h/db', { PGOPTIONS: '-c\0user\0admin' }, 'options'],
+    ['PGPASSWORD', 'postgres://h/db', { PGPASSWORD: `${secret}\0admin` }, 'password'],
+    ['the URL password', `postgres://u:${secret}%00admin@h/db`, {}, 'password'],
+  ])('refuses a NUL byte in %s', (_name, input, env, setting) => {
+    expectConfigError(() => resolveConnectionConfig(input, env), setting, [secret]);
+  });
+});
+
 describe('resolveConnectionConfig: errors', () => {
   const url = `postgres://app:${secret}@db/shop`;
   const cases: [string, ConnectionConfig | string, Record<string, string>, string][] = [
