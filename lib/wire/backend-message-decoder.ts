@@ -29,6 +29,12 @@ export const defaultMaxMessageSize = 1024 * 1024 * 1024;
 export type BackendMessageSink = (message: BackendMessage) => void;
 
 const headerSize = 5;
+/**
+ * The first buffer of a message split across chunks holds up to this much; a larger message
+ * grows it as its bytes arrive, doubling at most, so that a declared length never reserves
+ * memory that has not been received. Most split messages (rows) fit at once.
+ */
+const firstFrameCapacity = 64 * 1024;
 const noBuffer = Buffer.alloc(0);
 const ignore: BackendMessageSink = () => undefined;
 
@@ -117,8 +123,10 @@ const readyForQuery: Readonly<Record<string, ReadyForQuery>> = {
  * Parser, one call per run of consecutive complete messages in a chunk.
  *
  * Buffers: complete messages inside a chunk are read in place, never copied; a message split
- * across chunks is assembled in one buffer of exactly its size, allocated once its header is
- * known. No message refers to a chunk after `decode` returns, so the caller may reuse chunks.
+ * across chunks is assembled in a buffer of its own that grows as its bytes arrive (up to
+ * 64 KiB at once, then at most doubling): a header that declares 1 GiB reserves nothing close
+ * to it, and {@link bufferCapacity} never exceeds 64 KiB or twice {@link bufferedBytes}. No
+ * message refers to a chunk after `decode` returns, so the caller may reuse chunks.
  *
  * Cost of a DataRow, the hot path: it is decoded here, not by the Parser, in one pass over its
  * field lengths — the fields array, one string per non-NULL value, and the `{ name, fields }`
@@ -147,9 +155,12 @@ export class BackendMessageDecoder {
   // An incomplete header: its first `headerLength` bytes are in `header`.
   private readonly header = Buffer.alloc(headerSize);
   private headerLength = 0;
-  // An incomplete message whose header is known: its first `frameLength` bytes are in `frame`.
+  // An incomplete message whose header is known: `frameSize` bytes in all (type byte
+  // included), of which the first `frameLength` are in `frame`, which has room for at least
+  // these and at most all of them.
   private frame: Buffer = noBuffer;
   private frameLength = 0;
+  private frameSize = 0;
 
   /**
    * @param options `maxMessageSize` (default 1 GiB).
@@ -166,6 +177,14 @@ export class BackendMessageDecoder {
   /** How many bytes of an incomplete message are held, waiting for the rest. */
   get bufferedBytes(): number {
     return this.headerLength + this.frameLength;
+  }
+
+  /**
+   * How many bytes are reserved for the incomplete message (0 when there is none; its first
+   * bytes, up to the 5 of a header, are kept in a fixed buffer not counted here).
+   */
+  get bufferCapacity(): number {
+    return this.frame.length;
   }
 
   /**
@@ -202,20 +221,20 @@ export class BackendMessageDecoder {
       offset = taken;
       if (this.headerLength < headerSize) return;
       this.headerLength = 0;
-      const length = this.checkHeader(this.header, 0);
-      this.frame = Buffer.allocUnsafe(1 + length);
-      copyBytes(this.header, 0, headerSize, this.frame, 0);
-      this.frameLength = headerSize;
+      this.startFrame(1 + this.checkHeader(this.header, 0), this.header, 0, headerSize);
     }
     if (this.frameLength > 0) {
+      const held = Math.min(this.frameSize, this.frameLength + end - offset);
+      if (held > this.frame.length) this.growFrame(held);
       const frame = this.frame;
-      const taken = Math.min(frame.length - this.frameLength, end - offset);
+      const taken = held - this.frameLength;
       copyBytes(chunk, offset, offset + taken, frame, this.frameLength);
-      this.frameLength += taken;
+      this.frameLength = held;
       offset += taken;
-      if (this.frameLength < frame.length) return;
+      if (held < this.frameSize) return;
       this.frame = noBuffer;
       this.frameLength = 0;
+      this.frameSize = 0;
       this.decodeAssembledFrame(frame);
     }
 
@@ -257,11 +276,33 @@ export class BackendMessageDecoder {
       this.headerLength = rest;
     } else {
       // The header was checked by the loop above.
-      const length = chunk.readUInt32BE(offset + 1);
-      this.frame = Buffer.allocUnsafe(1 + length);
-      copyBytes(chunk, offset, end, this.frame, 0);
-      this.frameLength = rest;
+      this.startFrame(1 + chunk.readUInt32BE(offset + 1), chunk, offset, end);
     }
+  }
+
+  /**
+   * Keeps `bytes[start, end)`, the first bytes of an incomplete message of `size` bytes, in a
+   * buffer with room for them or {@link firstFrameCapacity}, whichever is more, but never more
+   * than the message.
+   */
+  private startFrame(size: number, bytes: Buffer, start: number, end: number): void {
+    const held = end - start;
+    this.frame = Buffer.allocUnsafe(Math.min(size, Math.max(firstFrameCapacity, held)));
+    copyBytes(bytes, start, end, this.frame, 0);
+    this.frameLength = held;
+    this.frameSize = size;
+  }
+
+  /**
+   * Moves the incomplete message to a buffer with room for `held` bytes: twice the current
+   * one, or `held` if that is more, but never more than the message. So the buffer never
+   * exceeds twice what has arrived, and a message is copied about twice in all however small
+   * its chunks.
+   */
+  private growFrame(held: number): void {
+    const frame = Buffer.allocUnsafe(Math.min(this.frameSize, Math.max(held, 2 * this.frame.length)));
+    copyBytes(this.frame, 0, this.frameLength, frame, 0);
+    this.frame = frame;
   }
 
   /** Checks a header inside a chunk; on failure, first hands the pending run to the Parser. */
@@ -433,6 +474,7 @@ export class BackendMessageDecoder {
     this.headerLength = 0;
     this.frame = noBuffer;
     this.frameLength = 0;
+    this.frameSize = 0;
     if (this.emitting) {
       this.emitting = false;
       this.failure = new Error('BackendMessageDecoder stopped: emit threw while a chunk was being decoded', { cause: error });

@@ -335,6 +335,56 @@ describe('BackendMessageDecoder', () => {
     });
   });
 
+  // Issue 10 item 7: a declared length must not be an allocation.
+  describe('the buffer of a message split across chunks', () => {
+    const mib = 1024 * 1024;
+
+    it('does not reserve the 1 GiB that a header declares, only room for what has arrived', () => {
+      const decoder = new BackendMessageDecoder();
+      const arrayBuffersBefore = process.memoryUsage().arrayBuffers;
+      decoder.decode(Buffer.concat([b.frame('d', [], 0x3fffffff).subarray(0, 5), Buffer.alloc(100, 1)]), () => undefined);
+      expect(decoder.bufferedBytes).toBe(105);
+      expect(decoder.bufferCapacity).toBeLessThanOrEqual(64 * 1024);
+      expect(process.memoryUsage().arrayBuffers - arrayBuffersBefore).toBeLessThan(16 * mib);
+      // The same when the header itself arrives in pieces.
+      const pieces = new BackendMessageDecoder();
+      pieces.decode(Buffer.from([0x44, 0x3f]), () => undefined);
+      pieces.decode(Buffer.from([0xff, 0xff, 0xff]), () => undefined);
+      expect(pieces.bufferedBytes).toBe(5);
+      expect(pieces.bufferCapacity).toBeLessThanOrEqual(64 * 1024);
+    });
+
+    it('grows by doubling at most: never more than twice what it holds, beyond a first 64 KiB', () => {
+      const decoder = new BackendMessageDecoder();
+      decoder.decode(b.frame('d', [], 0x3fffffff).subarray(0, 5), () => undefined);
+      const chunk = Buffer.alloc(300 * 1024, 7);
+      for (let i = 0; i < 40; i++) {
+        decoder.decode(chunk.subarray(0, 1 + ((i * 7919) % chunk.length)), () => undefined);
+        expect(decoder.bufferCapacity).toBeLessThanOrEqual(Math.max(64 * 1024, 2 * decoder.bufferedBytes));
+        expect(decoder.bufferCapacity).toBeGreaterThanOrEqual(decoder.bufferedBytes - 5);
+      }
+    });
+
+    it('assembles large messages from small chunks intact, and holds nothing after them', () => {
+      const data = Buffer.alloc(3 * mib);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 31) % 251;
+      const text = 'é☃'.repeat(100_000);
+      const bytes = Buffer.concat([b.copyData(data), b.dataRow([text, null, 'x']), b.readyForQuery()]);
+      for (const size of [1000, 65536, 1 + mib]) {
+        const decoder = new BackendMessageDecoder();
+        const messages: BackendMessage[] = [];
+        for (const chunk of chunksOf(bytes, size)) decoder.decode(chunk, (message) => messages.push(message));
+        // Compared by hand: jest's deep equality walks a 3 MB Buffer byte by byte, slowly.
+        expect(messages.map((message) => message.name)).toEqual(['CopyData', 'DataRow', 'ReadyForQuery']);
+        expect(messages[0].name === 'CopyData' && messages[0].chunk.equals(data)).toBe(true);
+        expect(messages[1].name === 'DataRow' && messages[1].fields[0] === text).toBe(true);
+        expect(messages[1]).toMatchObject({ fields: [expect.any(String), null, 'x'] });
+        expect(decoder.bufferedBytes).toBe(0);
+        expect(decoder.bufferCapacity).toBe(0);
+      }
+    });
+  });
+
   describe('malformed frames', () => {
     // Seed T-F4 "R 00000003 → Nonsense message length in header".
     it.each([0, 1, 2, 3, 0xffffffff])('rejects a declared length of %d', (length) => {
