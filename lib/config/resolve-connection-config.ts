@@ -58,7 +58,8 @@ const noSettings: ConnectionSettings = Object.freeze({});
  * variable (see `parseConnectionString`, `readEnvironmentSettings`); a port outside 1..65535;
  * an unknown sslmode; a negative or non-finite connectTimeout; a maxMessageSize that is not
  * an integer in 1024..2^31-1; a cancelTimeout that is not a positive, finite number; a NUL byte in the user, database, application name, options or
- * runtime parameters; an empty host, user or database; `sslrootcert=system` with an sslmode
+ * runtime parameters; startup values that do not fit in the server's 10000-byte
+ * StartupMessage (setting `runtimeParameters`); an empty host, user or database; `sslrootcert=system` with an sslmode
  * other than `verify-full`; a field of the wrong type. Messages never contain the password.
  * @example
  * const config = resolveConnectionConfig('postgres://app@db.internal/shop?sslmode=verify-full', {});
@@ -195,7 +196,8 @@ function snapshot(input: ConnectionConfig): ConnectionConfig {
  * parameter's name or value (the protocol ends each of them at a NUL, so one inside would
  * cut the value short and inject another startup parameter, e.g. `application_name:
  * 'x\0user\0admin'`). A password that is a string must not hold one either, since it cannot
- * be sent. Each source is checked as it is read too; this guards the result.
+ * be sent. Each source is checked as it is read too; this guards the result. The values must
+ * also fit in the server's 10000-byte StartupMessage, which it would refuse after connecting.
  */
 function checkStartupValues(
   resolved: Pick<ResolvedConnectionConfig, 'user' | 'database' | 'applicationName' | 'options' | 'runtimeParameters'>,
@@ -209,7 +211,33 @@ function checkStartupValues(
     checkRuntimeParameter(name, resolved.runtimeParameters[name], 'runtimeParameters');
   }
   if (typeof password === 'string') assertNoNul(password, 'password', 'the password');
+
+  const entries: [string, string | undefined][] = [
+    ['user', resolved.user],
+    ['database', resolved.database],
+    ['application_name', resolved.applicationName],
+    ['options', resolved.options],
+    ...Object.entries(resolved.runtimeParameters),
+  ];
+  let size = startupMessageReserve;
+  for (const [name, value] of entries) {
+    if (value !== undefined) size += Buffer.byteLength(name) + Buffer.byteLength(value) + 2;
+  }
+  if (size > maxStartupMessageSize) {
+    throw new ConfigError(
+      `the startup parameters (user, database, application name, options, runtime parameters) need a StartupMessage of about ${size} bytes; the server accepts at most ${maxStartupMessageSize}`,
+      { setting: 'runtimeParameters' },
+    );
+  }
 }
+
+/** The server's MAX_STARTUP_PACKET_LENGTH: a longer StartupMessage is refused. */
+const maxStartupMessageSize = 10000;
+/**
+ * Bytes of the StartupMessage that are not the caller's: length, protocol version, the final
+ * NUL, and the parameters connect always adds (client_encoding, DateStyle), with room to spare.
+ */
+const startupMessageReserve = 64;
 
 /** The OS user name, as libpq's default user. */
 function osUserName(env: NodeJS.ProcessEnv): string {

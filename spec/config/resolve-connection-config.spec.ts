@@ -206,6 +206,16 @@ describe('resolveConnectionConfig: what is checked is what is used', () => {
     },
   );
 
+  it('refuses startup values that do not fit in the server\'s 10000-byte StartupMessage, before any I/O', () => {
+    const error = expectConfigError(
+      () => resolveConnectionConfig({ runtimeParameters: { search_path: 'a'.repeat(10000) } }, {}),
+      'runtimeParameters',
+    );
+    expect(error.message).toContain('10000');
+    expectConfigError(() => resolveConnectionConfig({ options: 'o'.repeat(5000), applicationName: 'n'.repeat(5000) }, {}), 'runtimeParameters');
+    expect(resolveConnectionConfig({ options: 'o'.repeat(9000) }, {}).options).toHaveLength(9000);
+  });
+
   it('copies runtimeParameters, so a Proxy cannot swap in a NUL byte after the check', () => {
     let count = 0;
     const runtimeParameters = new Proxy({ search_path: 'public' } as Record<string, string>, {
