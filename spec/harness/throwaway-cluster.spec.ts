@@ -2,7 +2,8 @@
 // TLS and authentication set-up is what the client specs rely on. Logins are checked with
 // psql (libpq), independently of the client under test.
 import { existsSync } from 'node:fs';
-import { requirePlainServer, requireRoles, requireTls, superuserPsql, testServers } from '../helpers/test-servers';
+import { requirePgBouncer, requirePlainServer, requireRoles, requireTls, superuserPsql, testServers } from '../helpers/test-servers';
+import { startPgBouncer } from './pgbouncer';
 import { runPsql } from './psql';
 
 /** Runs SQL with psql over TCP to the primary, as `user`, with extra libpq variables. */
@@ -47,6 +48,32 @@ describe('the throwaway PostgreSQL harness', () => {
       'host|rxpg_scram|scram-sha-256|',
       'hostssl|rxpg_cert|cert|',
     ]);
+  });
+
+  it('starts PgBouncer in transaction mode in front of the plain server', async () => {
+    const pgbouncer = requirePgBouncer();
+    const plain = requirePlainServer();
+    const viaPgBouncer = { host: pgbouncer.host, port: pgbouncer.port, user: pgbouncer.user, database: pgbouncer.database, binDir: plain.binDir };
+    expect(await runPsql(viaPgBouncer, 'SELECT inet_server_port()')).toBe(String(plain.port));
+    const config = await runPsql({ ...viaPgBouncer, database: 'pgbouncer' }, 'SHOW CONFIG');
+    expect(config).toMatch(/^pool_mode\|transaction\|/m);
+    expect(pgbouncer.version).toMatch(/^PgBouncer \d+\.\d+/);
+  });
+
+  it('starts and stops a further PgBouncer in well under a second', async () => {
+    const plain = requirePlainServer();
+    const startedAt = Date.now();
+    const pgbouncer = await startPgBouncer({ host: plain.host, port: plain.port, user: plain.superuser, database: plain.database });
+    const startMs = Date.now() - startedAt;
+    try {
+      expect(() => process.kill(pgbouncer.pid, 0)).not.toThrow();
+      expect(await runPsql({ host: pgbouncer.host, port: pgbouncer.port, user: pgbouncer.user, database: pgbouncer.database, binDir: plain.binDir }, 'SELECT 1')).toBe('1');
+    } finally {
+      await pgbouncer.stop();
+    }
+    expect(startMs).toBeLessThan(1000);
+    expect(() => process.kill(pgbouncer.pid, 0)).toThrow();
+    expect(existsSync(pgbouncer.logFile)).toBe(false);
   });
 
   describe('logins with libpq', () => {
