@@ -152,7 +152,8 @@ const pemPrivateKey = /-----BEGIN (?:RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY-----/
 
 function parsePrivateKey(path: string, contents: Buffer, passphrase: string | undefined): KeyObject {
   const setting = 'sslkey';
-  if (!pemPrivateKey.test(contents.toString('latin1'))) {
+  const text = contents.toString('latin1');
+  if (!pemPrivateKey.test(text)) {
     throw new ConfigError(`sslkey file "${path}" holds no PEM private key (expected "-----BEGIN PRIVATE KEY-----" or the like)`, {
       setting,
     });
@@ -160,8 +161,8 @@ function parsePrivateKey(path: string, contents: Buffer, passphrase: string | un
   try {
     return createPrivateKey({ key: contents, format: 'pem', ...(passphrase === undefined ? {} : { passphrase }) });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MISSING_PASSPHRASE') {
+    const encrypted = text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') || text.includes('Proc-Type: 4,ENCRYPTED');
+    if (encrypted && passphrase === undefined) {
       throw new ConfigError(`sslkey file "${path}" holds an encrypted private key; give its passphrase as tls.passphrase`, {
         setting,
       });
