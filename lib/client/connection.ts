@@ -448,11 +448,15 @@ export class Connection implements AsyncDisposable {
   }
 
   /**
-   * Closes the connection gracefully: Terminate is sent after the requests already written,
+   * Closes the connection gracefully: the requests already made are written, then Terminate,
    * and the promise resolves when the server has ended the connection. Idempotent (later calls
    * return the same promise). Bounded by `timeout` milliseconds (default 5000), after which the
-   * socket is destroyed and the promise rejects with a ConnectionError. On a connection that
-   * has already failed it rejects with the error that ended it.
+   * socket is destroyed. Requests that a COPY or a cancel still holds back fail with a
+   * ConnectionError.
+   *
+   * Never rejects, in any state: `finally { connection.close() }` without `await` cannot
+   * crash the process with an unhandled rejection. Whether the end was graceful is on
+   * `closed$` (completes, or errors with the ConnectionError) and `failure`.
    *
    * @example
    * await connection.close();
@@ -461,9 +465,9 @@ export class Connection implements AsyncDisposable {
     return this.#protocol.close(options);
   }
 
-  /** Closes the connection at the end of an `await using` scope; a failed connection is not an error here. */
+  /** Closes the connection at the end of an `await using` scope (see `close`). */
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.close().catch(() => undefined);
+    await this.close();
   }
 }
 

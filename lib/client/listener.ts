@@ -246,7 +246,7 @@ function listenerSession(config: ConnectionConfig | string, settings: ListenerSe
       subscriptions.unsubscribe();
       // Destroy a lost connection at once (a half-open one would never answer a Terminate); a
       // stopped listener says goodbye, bounded by one heartbeat interval.
-      connection?.close({ timeout: lost ? 0 : settings.heartbeatInterval }).catch(() => undefined);
+      void connection?.close({ timeout: lost ? 0 : settings.heartbeatInterval });
     };
   });
 }

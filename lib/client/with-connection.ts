@@ -40,10 +40,8 @@ export function withConnection<T>(
           next: (value) => subscriber.next(value),
           error: (error: unknown) => subscriber.error(error),
           complete: () => {
-            opened.close().then(
-              () => subscriber.complete(),
-              () => subscriber.complete(),
-            );
+            // close() never rejects.
+            void opened.close().then(() => subscriber.complete());
           },
         });
       },
@@ -52,7 +50,7 @@ export function withConnection<T>(
     return () => {
       connectSubscription.unsubscribe();
       workSubscription?.unsubscribe();
-      connection?.close().catch(() => undefined);
+      void connection?.close();
     };
   });
 }

@@ -318,6 +318,13 @@ export class ProtocolConnection {
       return;
     }
     this.#starting = false;
+    if (this.#state === 'failed' || this.#state === 'closed') {
+      // Its start failed the connection (failConnection): it was not in the queue yet.
+      this.#startWrites.length = 0;
+      this.#startReleases.length = 0;
+      conversation.fail(this.#failure ?? this.unusableError());
+      return;
+    }
     this.#conversations.push(conversation);
     const writes = this.#startWrites;
     const releases = this.#startReleases;
