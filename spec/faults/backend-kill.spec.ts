@@ -3,40 +3,24 @@
 // postmaster restart every backend (crash recovery), so these run on their own throwaway
 // cluster, never on the one other spec files share. Each ends in a ConnectionError within a
 // bounded time, a COPY commits nothing, and a listener reconnects once the server is back.
-import { Subject, type Observable } from 'rxjs';
+import { Subject } from 'rxjs';
 import { ConnectionError, PostgresError } from '../../lib';
 import { listen, type ListenerEvent } from '../../lib/client';
-import { startThrowawayCluster, type ThrowawayCluster } from '../harness/throwaway-cluster';
-import { closeOpenedConnections, eventually, openConnection } from '../helpers/connections';
-import { Recorder } from '../helpers/recorder';
+import type { ThrowawayCluster } from '../harness/throwaway-cluster';
+import { eventually, openConnection } from '../helpers/connections';
 import { superuserConfig } from '../helpers/test-servers';
-import { expectConnectionLost, killBackend, longStream, tag } from './fault-helpers';
+import { expectConnectionLost, killBackend, longStream, tag, useDedicatedCluster } from './fault-helpers';
 
-let cluster: ThrowawayCluster;
-const recorders: Recorder<unknown>[] = [];
-
-beforeAll(async () => {
-  cluster = await startThrowawayCluster();
+let cluster!: ThrowawayCluster;
+const { record } = useDedicatedCluster({
+  started: (started) => (cluster = started),
+  afterEachTest: async () => {
+    // A SIGKILL leaves the server in crash recovery for a moment; the next test needs it back.
+    const recovered = recovery;
+    recovery = undefined;
+    await recovered?.();
+  },
 });
-
-afterAll(async () => {
-  await cluster?.stop();
-});
-
-afterEach(async () => {
-  for (const recorder of recorders.splice(0)) recorder.unsubscribe();
-  await closeOpenedConnections();
-  // A SIGKILL leaves the server in crash recovery for a moment; the next test needs it back.
-  const recovered = recovery;
-  recovery = undefined;
-  await recovered?.();
-});
-
-function record<T>(source: Observable<T>): Recorder<T> {
-  const recorder = new Recorder(source);
-  recorders.push(recorder as Recorder<unknown>);
-  return recorder;
-}
 
 let recovery: (() => Promise<void>) | undefined;
 

@@ -1,10 +1,11 @@
 // What the fault specs on dedicated throwaway clusters share.
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, type Observable } from 'rxjs';
 import { ConnectionError, type Connection } from '../../lib';
-import type { ThrowawayCluster } from '../harness/throwaway-cluster';
-import { errorOf } from '../helpers/connections';
+import { startThrowawayCluster, type ThrowawayCluster } from '../harness/throwaway-cluster';
+import { closeOpenedConnections, errorOf } from '../helpers/connections';
+import { Recorder } from '../helpers/recorder';
 
 /**
  * Waits until the cluster accepts connections and runs SQL again (after crash recovery or a
@@ -72,3 +73,36 @@ export const tag = (): string => Math.random().toString(36).slice(2, 8);
 
 /** Many rows of some kilobytes each, more than the socket buffers hold: a stream still running. */
 export const longStream = "SELECT g AS n, repeat('x', 2000) AS filler FROM generate_series(1, 1000000) g";
+
+/**
+ * A dedicated throwaway cluster for one spec file: started before its tests (and handed to
+ * `started`), stopped after them. Recorders made with `record` are unsubscribed and the
+ * connections closed after each test, then `afterEachTest` runs (e.g. to wait for crash
+ * recovery, or to restart the server).
+ */
+export function useDedicatedCluster(hooks: {
+  readonly started: (cluster: ThrowawayCluster) => void;
+  readonly afterEachTest: (cluster: ThrowawayCluster) => Promise<void>;
+}): { record<T>(source: Observable<T>): Recorder<T> } {
+  let cluster: ThrowawayCluster | undefined;
+  const recorders: Recorder<unknown>[] = [];
+  beforeAll(async () => {
+    cluster = await startThrowawayCluster();
+    hooks.started(cluster);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  afterEach(async () => {
+    for (const recorder of recorders.splice(0)) recorder.unsubscribe();
+    await closeOpenedConnections();
+    if (cluster !== undefined) await hooks.afterEachTest(cluster);
+  });
+  return {
+    record: <T>(source: Observable<T>): Recorder<T> => {
+      const recorder = new Recorder(source);
+      recorders.push(recorder as Recorder<unknown>);
+      return recorder;
+    },
+  };
+}

@@ -2,37 +2,19 @@
 // an idle connection and a listener, and comes back on the same port. Runs on its own
 // throwaway cluster, never on the one other spec files share. Each ends in a ConnectionError
 // within a bounded time, a COPY commits nothing, and the listener reconnects after the restart.
-import { Subject, type Observable } from 'rxjs';
+import { Subject } from 'rxjs';
 import { ConnectionError } from '../../lib';
 import { listen, type ListenerEvent } from '../../lib/client';
-import { startThrowawayCluster, type ThrowawayCluster } from '../harness/throwaway-cluster';
-import { closeOpenedConnections, openConnection } from '../helpers/connections';
-import { Recorder } from '../helpers/recorder';
+import type { ThrowawayCluster } from '../harness/throwaway-cluster';
+import { openConnection } from '../helpers/connections';
 import { superuserConfig } from '../helpers/test-servers';
-import { expectConnectionLost, longStream, tag } from './fault-helpers';
+import { expectConnectionLost, longStream, tag, useDedicatedCluster } from './fault-helpers';
 
-let cluster: ThrowawayCluster;
-const recorders: Recorder<unknown>[] = [];
-
-beforeAll(async () => {
-  cluster = await startThrowawayCluster();
+let cluster!: ThrowawayCluster;
+const { record } = useDedicatedCluster({
+  started: (started) => (cluster = started),
+  afterEachTest: (stopped) => stopped.startServer(),
 });
-
-afterAll(async () => {
-  await cluster?.stop();
-});
-
-afterEach(async () => {
-  for (const recorder of recorders.splice(0)) recorder.unsubscribe();
-  await closeOpenedConnections();
-  await cluster.startServer();
-});
-
-function record<T>(source: Observable<T>): Recorder<T> {
-  const recorder = new Recorder(source);
-  recorders.push(recorder as Recorder<unknown>);
-  return recorder;
-}
 
 describe('pg_ctl stop -m immediate', () => {
   it('during a stream fails the query and closed$ with a ConnectionError within two seconds', async () => {
