@@ -176,8 +176,9 @@ const reservedParameterNames: ReadonlySet<string> = new Set(['user', 'database',
 /**
  * Validates one runtime parameter for the StartupMessage: a non-empty name, no NUL byte in
  * the name or the value, not one of the keys that have their own setting (`user`,
- * `database`, `options`, `application_name`, `replication`) and not a protocol extension
- * (`_pq_.` prefix).
+ * `database`, `options`, `application_name`, `replication`), not a protocol extension
+ * (`_pq_.` prefix), and not `client_encoding` or `DateStyle` (in any case), which rxpg's
+ * decoders depend on.
  *
  * @throws ConfigError with setting `runtimeParameters`; the message names the parameter but
  * not its value.
@@ -201,4 +202,16 @@ export function checkRuntimeParameter(name: unknown, value: unknown, source: str
   if (name.startsWith('_pq_.')) {
     throw new ConfigError(`${source}: "${name}" is a protocol extension, not a runtime parameter`, { setting });
   }
+  if (fixedParameterNames.has(name.toLowerCase())) {
+    throw new ConfigError(
+      `${source}: "${name}" cannot be changed: rxpg decodes text as UTF8 and dates in the ISO style, and sets both itself`,
+      { setting },
+    );
+  }
 }
+
+/**
+ * Runtime parameters that rxpg sends itself because its decoders depend on them. The server
+ * matches names case-insensitively, so `Client_Encoding` would override them too.
+ */
+const fixedParameterNames: ReadonlySet<string> = new Set(['client_encoding', 'datestyle']);

@@ -112,10 +112,10 @@ describe('resolveConnectionConfig: precedence explicit > connection string > env
 
   it('merges runtime parameters, explicit over URL, and freezes them', () => {
     const config = resolveConnectionConfig(
-      { connectionString: 'postgres://h?TimeZone=UTC&search_path=url', runtimeParameters: { search_path: 'explicit', DateStyle: 'ISO' } },
+      { connectionString: 'postgres://h?TimeZone=UTC&search_path=url', runtimeParameters: { search_path: 'explicit', statement_timeout: '5s' } },
       {},
     );
-    expect(config.runtimeParameters).toEqual({ TimeZone: 'UTC', search_path: 'explicit', DateStyle: 'ISO' });
+    expect(config.runtimeParameters).toEqual({ TimeZone: 'UTC', search_path: 'explicit', statement_timeout: '5s' });
     expect(Object.isFrozen(config.runtimeParameters)).toBe(true);
   });
 
@@ -278,6 +278,9 @@ describe('resolveConnectionConfig: errors', () => {
     ['empty runtime parameter name', { connectionString: url, runtimeParameters: { '': 'x' } }, {}, 'runtimeParameters'],
     ['non-string runtime parameter', { connectionString: url, runtimeParameters: { x: 1 as never } }, {}, 'runtimeParameters'],
     ['reserved runtime parameter', { connectionString: url, runtimeParameters: { user: 'x' } }, {}, 'runtimeParameters'],
+    ['client_encoding as a runtime parameter', { connectionString: url, runtimeParameters: { client_encoding: 'LATIN1' } }, {}, 'runtimeParameters'],
+    ['Client_Encoding in a URL', { connectionString: `${url}?Client_Encoding=LATIN1` }, {}, 'runtimeParameters'],
+    ['DateStyle as a runtime parameter', { connectionString: url, runtimeParameters: { datestyle: 'SQL, DMY' } }, {}, 'runtimeParameters'],
     ['runtimeParameters not an object', { connectionString: url, runtimeParameters: 'x' as never }, {}, 'runtimeParameters'],
     ['NUL in the explicit password', { connectionString: url, password: `${secret}\0` }, {}, 'password'],
     ['password of the wrong type', { connectionString: url, password: 42 as never }, {}, 'password'],
