@@ -1,5 +1,6 @@
 import type { ObservableInput, Subscriber } from 'rxjs';
 import { QueryShapeError, TimeoutError } from '../errors';
+import type { BindParameter } from '../wire';
 import {
   ExtendedQueryConversation,
   rowCountOf,
@@ -24,10 +25,17 @@ import type { RowBuilder, RowBuilderCache, RowMode } from './row-builder';
  *
  * The subscriber's callbacks (`onFields`, `onComplete`, pushback) and the type decoders fail
  * only this request when they throw; nothing of theirs reaches the connection's read loop.
+ *
+ * A cached statement that the server refuses as stale outside a transaction (see
+ * QuerySink.retry) is run once more, in a new conversation enqueued when the refused one ends:
+ * it is written behind the requests already pipelined, and those that used the same statement
+ * retry in their turn. The timeout covers both attempts; unsubscribing abandons the current one.
  */
 abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QuerySink {
   protected readonly subscriber: Subscriber<T>;
   #timer: NodeJS.Timeout | undefined;
+  /** What a retry needs; set once the first conversation is enqueued, cleared by the retry. */
+  #retryWith: { readonly statements: StatementCache; readonly sql: string; readonly parameters: readonly BindParameter[] } | undefined;
 
   constructor(protocol: ProtocolConnection, subscriber: Subscriber<T>) {
     super(protocol);
@@ -41,16 +49,19 @@ abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QueryS
   start(statements: StatementCache, sql: string, params: readonly unknown[], timeout: number | undefined): this {
     // Not through launch(): no closures per request on this hot path.
     let conversation: ExtendedQueryConversation;
+    let parameters: readonly BindParameter[];
     try {
       if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) {
         throw new RangeError('the timeout option must be a positive number of milliseconds');
       }
-      conversation = new ExtendedQueryConversation(sql, encodeParameters(params), this, { exclusive: startsWithCopy(sql), statements });
+      parameters = encodeParameters(params);
+      conversation = new ExtendedQueryConversation(sql, parameters, this, { exclusive: startsWithCopy(sql), statements });
     } catch (error) {
       this.settle();
       this.subscriber.error(error);
       return this;
     }
+    if (!conversation.exclusive) this.#retryWith = { statements, sql, parameters };
     this.enqueue(conversation);
     if (timeout !== undefined && !this.finished) {
       this.#timer = setTimeout(() => {
@@ -73,6 +84,21 @@ abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QueryS
   complete(tag: string): void {
     this.#end();
     this.completed(tag);
+  }
+
+  retry(): boolean {
+    const retryWith = this.#retryWith;
+    if (retryWith === undefined || this.finished) return false;
+    this.#retryWith = undefined;
+    let conversation: ExtendedQueryConversation;
+    try {
+      conversation = new ExtendedQueryConversation(retryWith.sql, retryWith.parameters, this, { statements: retryWith.statements });
+    } catch {
+      // The first attempt's error is the one to report.
+      return false;
+    }
+    this.enqueue(conversation);
+    return true;
   }
 
   error(error: Error): void {

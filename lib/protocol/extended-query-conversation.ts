@@ -1,5 +1,6 @@
 import type { ObservableInput } from 'rxjs';
-import { PostgresError, ProtocolError, QueryShapeError } from '../errors';
+import { PostgresError, ProtocolError, QueryShapeError, type ConnectionError, type ErrorFields } from '../errors';
+import { ParameterError } from '../types';
 import { bind, checkNoNul, copyFail, describe, execute, parse, sync, type BackendMessage, type BindParameter, type FieldDescription } from '../wire';
 import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
 import type { CachedStatement, StatementCache } from './statement-cache';
@@ -10,7 +11,9 @@ import type { CachedStatement, StatementCache } from './statement-cache';
  * and describes it (before Bind, so its columns are known even if its own Bind fails) for
  * everyone after it; `named` binds a statement that is prepared or whose Parse is in flight
  * ahead of it: no Parse, no Describe, the columns come from the cache (the leader's
- * RowDescription has arrived by the time this request's BindComplete does).
+ * RowDescription has arrived by the time this request's BindComplete does) — except for a
+ * statement whose columns the server does not fix (see CachedStatement.describesPortal),
+ * whose portal is described on every execution.
  */
 type StatementUse = 'unnamed' | 'leader' | 'named';
 
@@ -22,8 +25,15 @@ const describeExecuteSync = Buffer.concat([describe('portal'), execute(), sync()
 /** The columns of a statement without rows (NoData), shared so its row builders are too. */
 const noFields: readonly FieldDescription[] = Object.freeze([]);
 
-/** SQLSTATEs after which a cached statement is no longer usable. */
+/**
+ * SQLSTATEs with which the server refuses to Bind a cached statement it no longer has (26000,
+ * e.g. after DEALLOCATE or DISCARD run through SQL) or can no longer use as prepared (0A000
+ * "cached plan must not change result type", after DDL).
+ */
 const staleStatementCodes = new Set(['26000', '0A000']);
+
+/** The first keywords of the statements whose prepared columns the server keeps fixed. */
+const plannedStatementKeywords = new Set(['select', 'with', 'insert', 'update', 'delete', 'merge', 'values', 'table']);
 
 /** Receives what an extended-protocol query produces, in order. */
 export interface QuerySink {
@@ -33,8 +43,19 @@ export interface QuerySink {
   row(values: (string | null)[]): void;
   /** The statement finished: its CommandComplete tag (`''` for an empty query). */
   complete(tag: string): void;
-  /** A PostgresError for the statement, or a QueryShapeError for COPY through a query. */
+  /**
+   * A PostgresError for the statement, a ParameterError for a wrong number of parameters, or
+   * a QueryShapeError for COPY through a query.
+   */
   error(error: Error): void;
+  /**
+   * The statement was a cached one that the server could no longer use (dropped by SQL the
+   * cache did not see, or changed by DDL), refused before anything of it was delivered, with
+   * the connection outside a transaction. The sink may run the query again in a new
+   * conversation (the cache prepares the statement afresh): it returns true when it does, and
+   * this conversation then reports nothing more; otherwise `error` follows.
+   */
+  retry?(): boolean;
   /** postgres_async's pushback: while what it returns is pending, the socket is paused. */
   pushback?(): ObservableInput<unknown> | void;
 }
@@ -49,8 +70,11 @@ export interface QuerySink {
  * back (behind a COPY or a cancel) and dropped before it was written never leaves a statement
  * registered that the server does not have.
  *
- * Errors reach the sink at ReadyForQuery, when the connection is back in sync. COPY through
- * a query is refused as postgres_async does: CopyInResponse is answered with CopyFail and a
+ * Errors reach the sink at ReadyForQuery, when the connection is back in sync. A cached
+ * statement the server refuses as stale (26000, 0A000) is forgotten; outside a transaction the
+ * sink is offered a retry (QuerySink.retry) instead of the error. A DataRow whose field count
+ * is not that of the execution's RowDescription fails the connection (a ProtocolError): rows
+ * are never built with columns they do not match. COPY through a query is refused as postgres_async does: CopyInResponse is answered with CopyFail and a
  * Sync (the server ignores the Sync sent during COPY IN), CopyOut data is discarded.
  */
 export class ExtendedQueryConversation implements Conversation {
@@ -64,14 +88,21 @@ export class ExtendedQueryConversation implements Conversation {
   #entry: CachedStatement | undefined;
   #tag = '';
   #parsed = false;
+  /** BindComplete has arrived: a RowDescription now describes the portal, not the statement. */
+  #bound = false;
+  /** The column count of this execution's description; -1 before it is known. */
+  #columnCount = -1;
   #error: Error | undefined;
+  /** The error is the server refusing a stale cached statement at Bind. */
+  #stale = false;
   #detached = false;
   #ended = false;
 
   /**
-   * Throws (synchronously, before anything is written) when the SQL contains a NUL byte or
-   * there are more parameters than the protocol allows; callers turn that into an error
-   * notification.
+   * Throws (synchronously, before anything is written) when the SQL contains a NUL byte,
+   * there are more parameters than the protocol allows, or the statement cache knows that the
+   * statement takes a different number of parameters (a ParameterError); callers turn that
+   * into an error notification.
    */
   constructor(
     sql: string,
@@ -86,6 +117,8 @@ export class ExtendedQueryConversation implements Conversation {
     this.#sink = sink;
     this.exclusive = options.exclusive === true;
     this.#statements = options.exclusive === true ? undefined : options.statements;
+    const parameterCount = this.#statements?.parameterCountOf(sql);
+    if (parameterCount !== undefined && parameterCount !== parameters.length) throw parameterCountError(parameterCount, parameters.length);
   }
 
   start(channel: ConversationChannel): void {
@@ -111,16 +144,17 @@ export class ExtendedQueryConversation implements Conversation {
     if (entry !== undefined) {
       this.#use = 'named';
       this.#entry = entry;
-      return [bind(this.#parameters, { statement: entry.name }), executeSync];
+      return [bind(this.#parameters, { statement: entry.name }), entry.describesPortal ? describeExecuteSync : executeSync];
     }
     const leader = statements?.prepare(sql);
     if (statements === undefined || leader === undefined) return [parse(sql), bind(this.#parameters), describeExecuteSync];
     try {
+      leader.describesPortal = !hasPlannedColumns(sql);
       const frames = [
         parse(sql, { statement: leader.name }),
         describe('statement', leader.name),
         bind(this.#parameters, { statement: leader.name }),
-        executeSync,
+        leader.describesPortal ? describeExecuteSync : executeSync,
       ];
       this.#use = 'leader';
       this.#entry = leader;
@@ -142,24 +176,29 @@ export class ExtendedQueryConversation implements Conversation {
   handle(message: BackendMessage, channel: ConversationChannel): boolean {
     switch (message.name) {
       case 'DataRow':
+        if (message.fields.length !== this.#columnCount) {
+          channel.failConnection(fieldCountMismatch(message.fields.length, this.#columnCount));
+          return false;
+        }
         if (!this.#detached) this.#sink.row(message.fields);
         return false;
       case 'ParseComplete':
         this.#parsed = true;
         return false;
       case 'ParameterDescription':
+        if (this.#use === 'leader' && this.#entry !== undefined) this.#entry.parameterCount = message.dataTypeIds.length;
+        return false;
       case 'CloseComplete':
         return false;
       case 'BindComplete':
-        if (this.#use === 'named' && !this.#detached) this.#sink.fields(this.#entry?.fields ?? noFields);
+        this.#bound = true;
+        if (this.#use === 'named' && this.#entry !== undefined && !this.#entry.describesPortal) this.#described(this.#entry.fields ?? noFields);
         return false;
       case 'RowDescription':
-        if (this.#use === 'leader' && this.#entry !== undefined) this.#entry.fields = message.fields;
-        if (!this.#detached) this.#sink.fields(message.fields);
+        this.#described(message.fields);
         return false;
       case 'NoData':
-        if (this.#use === 'leader' && this.#entry !== undefined) this.#entry.fields = noFields;
-        if (!this.#detached) this.#sink.fields(noFields);
+        this.#described(noFields);
         return false;
       case 'CommandComplete':
         this.#tag = message.tag;
@@ -169,7 +208,9 @@ export class ExtendedQueryConversation implements Conversation {
         this.#tag = '';
         return false;
       case 'ErrorResponse':
-        this.#error ??= this.#statementError(new PostgresError(message.fields, { sql: this.#sql, parameterCount: this.#parameters.length }));
+        this.#error ??=
+          this.#parameterCountError(message.fields) ??
+          this.#statementError(new PostgresError(message.fields, { sql: this.#sql, parameterCount: this.#parameters.length }));
         return false;
       case 'CopyInResponse':
         this.#error ??= new QueryShapeError('COPY FROM STDIN cannot run through query(); use copyIn()', this.#sql);
@@ -184,14 +225,48 @@ export class ExtendedQueryConversation implements Conversation {
       case 'ReadyForQuery':
         this.#ended = true;
         if (!this.#detached) {
-          if (this.#error !== undefined) this.#sink.error(this.#error);
-          else this.#sink.complete(this.#tag);
+          const error = this.#error;
+          if (error === undefined) this.#sink.complete(this.#tag);
+          // Inside a transaction the stale statement's error has aborted it: nothing to retry.
+          else if (!(this.#stale && message.transactionStatus === 'I' && this.#sink.retry?.() === true)) this.#sink.error(error);
         }
         return true;
       default:
         channel.failConnection(new ProtocolError(`unexpected ${message.name} in reply to an extended query`));
         return false;
     }
+  }
+
+  /**
+   * The columns of this execution: a leader's statement Describe (before Bind) is kept on the
+   * cache entry, and is this execution's description unless the portal is described too.
+   */
+  #described(fields: readonly FieldDescription[]): void {
+    const entry = this.#entry;
+    if (!this.#bound && this.#use === 'leader' && entry !== undefined) {
+      entry.fields = fields;
+      if (entry.describesPortal) return;
+    }
+    this.#columnCount = fields.length;
+    if (!this.#detached) this.#sink.fields(fields);
+  }
+
+  /**
+   * A wrong parameter count, which the server reports at Bind as a protocol violation (08P01)
+   * that names the internal statement, as a ParameterError that says what the caller did;
+   * undefined for any other error.
+   */
+  #parameterCountError(fields: ErrorFields): ParameterError | undefined {
+    if (fields.code !== '08P01' || this.#bound) return undefined;
+    const given = this.#parameters.length;
+    let needed = this.#entry?.parameterCount;
+    if (needed === undefined) {
+      // The unnamed statement is not described: the count is only in the (English) message.
+      const match = bindCountMessage.exec(fields.message ?? '');
+      if (match === null || Number(match[1]) !== given) return undefined;
+      needed = Number(match[2]);
+    }
+    return needed === given ? undefined : parameterCountError(needed, given);
   }
 
   /**
@@ -210,17 +285,49 @@ export class ExtendedQueryConversation implements Conversation {
     if (error.code !== undefined && staleStatementCodes.has(error.code)) {
       this.#statements.forget(this.#sql, entry);
       if (entry.failure !== undefined) return entry.failure;
+      // Refused at Bind (an EXECUTE of a missing statement fails later, at Execute): nothing
+      // of this execution has been delivered, so running it again is invisible.
+      this.#stale = this.#use === 'named' && !this.#bound;
     }
     return error;
   }
 
-  fail(error: Error): void {
+  fail(error: ConnectionError): void {
     if (this.#ended) return;
     this.#ended = true;
-    // Even after this statement's own ErrorResponse: the connection is gone, and that is what
-    // the caller must handle (a server's FATAL is the ConnectionError's cause).
-    if (!this.#detached) this.#sink.error(error);
+    // A FATAL ErrorResponse ends the connection without ReadyForQuery: report the server's
+    // error for this statement rather than the connection loss it caused.
+    if (!this.#detached) this.#sink.error(this.#error ?? error);
   }
+}
+
+/** The server's (English) message for a Bind with the wrong number of parameters. */
+const bindCountMessage = /^bind message supplies (\d+) parameters?, but prepared statement ".*" requires (\d+)$/s;
+
+/** The error for `given` parameters to a statement that takes `needed`; it names no statement. */
+function parameterCountError(needed: number, given: number): ParameterError {
+  const takes = needed === 0 ? 'no parameters' : needed === 1 ? '1 parameter' : `${needed} parameters`;
+  // The position is the first parameter missing, or the first one too many.
+  return new ParameterError(Math.min(needed, given) + 1, `the statement takes ${takes}, but ${given} ${given === 1 ? 'was' : 'were'} given`);
+}
+
+function fieldCountMismatch(values: number, columns: number): ProtocolError {
+  return new ProtocolError(
+    columns < 0
+      ? `DataRow with ${values} values before any RowDescription in reply to an extended query`
+      : `DataRow with ${values} values for a RowDescription of ${columns} columns`,
+  );
+}
+
+/**
+ * Whether the server keeps a prepared statement's columns fixed: only for planned statements
+ * (it refuses a changed result with 0A000). Any other statement, or text whose first keyword
+ * is not recognised (a parenthesised SELECT too), has its portal described on every execution.
+ */
+function hasPlannedColumns(sql: string): boolean {
+  const start = firstKeywordAt(sql);
+  const keyword = /^[a-z]+/i.exec(sql.slice(start, start + 7));
+  return keyword !== null && plannedStatementKeywords.has(keyword[0].toLowerCase());
 }
 
 /**
@@ -231,13 +338,19 @@ export function startsWithCopy(sql: string): boolean {
   // The common case, decided by the first character: a letter other than c, e.g. SELECT.
   const first = sql.charCodeAt(0) | 0x20;
   if (first >= 0x61 && first <= 0x7a && first !== 0x63) return false;
+  const i = firstKeywordAt(sql);
+  return /^copy\b/i.test(sql.slice(i, i + 5));
+}
+
+/** Where the first keyword of SQL text starts, after whitespace and (nested) comments. */
+function firstKeywordAt(sql: string): number {
   let i = 0;
   const n = sql.length;
   for (;;) {
     while (i < n && /\s/.test(sql[i])) i++;
     if (sql.startsWith('--', i)) {
       const end = sql.indexOf('\n', i);
-      if (end < 0) return false;
+      if (end < 0) return n;
       i = end + 1;
       continue;
     }
@@ -257,5 +370,5 @@ export function startsWithCopy(sql: string): boolean {
     }
     break;
   }
-  return /^copy\b/i.test(sql.slice(i, i + 5));
+  return i;
 }

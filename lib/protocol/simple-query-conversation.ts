@@ -1,6 +1,7 @@
 import { PostgresError, ProtocolError } from '../errors';
 import { copyFail, query, type BackendMessage, type FieldDescription } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
+import type { ConnectionError } from '../errors';
 
 /** A column of a result set, from RowDescription. */
 export interface ResultField {
@@ -35,7 +36,8 @@ export interface SimpleQueryObserver {
 
 /**
  * A simple-protocol Query: the whole text, possibly several statements (`BEGIN; ...; COMMIT`),
- * one result set per statement. A statement error ends the exchange (the server skips the
+ * one result set per statement. A DataRow whose field count is not its RowDescription's fails
+ * the connection (a ProtocolError). A statement error ends the exchange (the server skips the
  * rest); the observer gets the PostgresError at ReadyForQuery, so the connection is back in
  * sync before anyone reacts. COPY is refused: the server's CopyInResponse is answered with
  * CopyFail and CopyOut data is discarded, and the observer gets an error.
@@ -45,6 +47,8 @@ export class SimpleQueryConversation implements Conversation {
   readonly #sql: string;
   readonly #observer: SimpleQueryObserver;
   #fields: ResultField[] = [];
+  /** The current result set's column count; -1 outside a result set (before its RowDescription). */
+  #columnCount = -1;
   #rows: (string | null)[][] = [];
   #error: Error | undefined;
   #ended = false;
@@ -68,9 +72,21 @@ export class SimpleQueryConversation implements Conversation {
     switch (message.name) {
       case 'RowDescription':
         this.#fields = message.fields.map(toResultField);
+        this.#columnCount = message.fields.length;
         this.#rows = [];
         return false;
       case 'DataRow':
+        // A row that does not match its description cannot be trusted to belong to it.
+        if (message.fields.length !== this.#columnCount) {
+          channel.failConnection(
+            new ProtocolError(
+              this.#columnCount < 0
+                ? `DataRow with ${message.fields.length} values outside a result set in reply to a simple Query`
+                : `DataRow with ${message.fields.length} values for a RowDescription of ${this.#columnCount} columns`,
+            ),
+          );
+          return false;
+        }
         this.#rows.push(message.fields);
         return false;
       case 'CommandComplete':
@@ -105,17 +121,18 @@ export class SimpleQueryConversation implements Conversation {
     }
   }
 
-  fail(error: Error): void {
+  fail(error: ConnectionError): void {
     if (this.#ended) return;
     this.#ended = true;
-    // Even after a statement's own ErrorResponse: the connection is gone, and that is what
-    // the caller must handle (a server's FATAL is the ConnectionError's cause).
-    this.#observer.error(error);
+    // A FATAL ErrorResponse ends the connection without ReadyForQuery: report the server's
+    // error for this statement rather than the connection loss it caused.
+    this.#observer.error(this.#error ?? error);
   }
 
   #emit(tag: string): void {
     const result: ResultSet = { fields: this.#fields, rows: this.#rows, command: tag, rowCount: rowCountOf(tag) };
     this.#fields = [];
+    this.#columnCount = -1;
     this.#rows = [];
     if (!this.#ended && this.#error === undefined) this.#observer.resultSet(result);
   }

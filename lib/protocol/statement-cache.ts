@@ -6,6 +6,17 @@ export interface CachedStatement {
   readonly name: string;
   /** The columns, once the leader's Describe has reported them (empty for NoData); undefined until then. */
   fields: readonly FieldDescription[] | undefined;
+  /**
+   * How many parameters the statement takes, once the leader's Describe has reported them
+   * (ParameterDescription); undefined until then.
+   */
+  parameterCount: number | undefined;
+  /**
+   * Whether every execution describes its portal rather than taking `fields`: the server fixes
+   * the columns of a prepared statement only for planned statements (SELECT, INSERT, ...); a
+   * FETCH, EXECUTE or CALL can give different columns on each execution.
+   */
+  describesPortal: boolean;
   /** Why preparing it failed, for the requests that were pipelined behind the Parse. */
   failure: Error | undefined;
   /** When it was last used, on the cache's own clock (for least-recently-used eviction). */
@@ -48,13 +59,28 @@ export class StatementCache {
   }
 
   /**
+   * How many parameters the statement registered for `sql` takes, when its Describe has
+   * reported it; undefined otherwise. Does not count as a use.
+   */
+  parameterCountOf(sql: string): number | undefined {
+    return this.#entries.get(sql)?.parameterCount;
+  }
+
+  /**
    * Registers a statement to prepare for `sql`, or returns undefined when caching is off or
    * `sql` is already registered.
    */
   prepare(sql: string): CachedStatement | undefined {
     if (this.#capacity === 0 || this.#entries.has(sql)) return undefined;
     if (this.#entries.size >= this.#capacity) this.#evictLeastRecentlyUsed();
-    const entry: CachedStatement = { name: `rxpg_${(this.#counter += 1)}`, fields: undefined, failure: undefined, lastUse: ++this.#clock };
+    const entry: CachedStatement = {
+      name: `rxpg_${(this.#counter += 1)}`,
+      fields: undefined,
+      parameterCount: undefined,
+      describesPortal: true,
+      failure: undefined,
+      lastUse: ++this.#clock,
+    };
     this.#entries.set(sql, entry);
     return entry;
   }
