@@ -1,5 +1,5 @@
 import type { ObservableInput } from 'rxjs';
-import { PostgresError, ProtocolError, QueryShapeError, type ConnectionError, type ErrorFields } from '../errors';
+import { PostgresError, ProtocolError, QueryShapeError, type ErrorFields } from '../errors';
 import { ParameterError } from '../types';
 import { bind, checkNoNul, copyFail, describe, execute, parse, sync, type BackendMessage, type BindParameter, type FieldDescription } from '../wire';
 import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
@@ -292,12 +292,12 @@ export class ExtendedQueryConversation implements Conversation {
     return error;
   }
 
-  fail(error: ConnectionError): void {
+  fail(error: Error): void {
     if (this.#ended) return;
     this.#ended = true;
-    // A FATAL ErrorResponse ends the connection without ReadyForQuery: report the server's
-    // error for this statement rather than the connection loss it caused.
-    if (!this.#detached) this.#sink.error(this.#error ?? error);
+    // Even after this statement's own ErrorResponse: the connection is gone, and that is what
+    // the caller must handle (a server's FATAL is the ConnectionError's cause).
+    if (!this.#detached) this.#sink.error(error);
   }
 }
 

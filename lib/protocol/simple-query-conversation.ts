@@ -1,7 +1,6 @@
 import { PostgresError, ProtocolError } from '../errors';
 import { copyFail, query, type BackendMessage, type FieldDescription } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
-import type { ConnectionError } from '../errors';
 
 /** A column of a result set, from RowDescription. */
 export interface ResultField {
@@ -121,12 +120,12 @@ export class SimpleQueryConversation implements Conversation {
     }
   }
 
-  fail(error: ConnectionError): void {
+  fail(error: Error): void {
     if (this.#ended) return;
     this.#ended = true;
-    // A FATAL ErrorResponse ends the connection without ReadyForQuery: report the server's
-    // error for this statement rather than the connection loss it caused.
-    this.#observer.error(this.#error ?? error);
+    // Even after a statement's own ErrorResponse: the connection is gone, and that is what
+    // the caller must handle (a server's FATAL is the ConnectionError's cause).
+    this.#observer.error(error);
   }
 
   #emit(tag: string): void {
