@@ -17,6 +17,9 @@ import { LaunchedRequest } from './launched-request';
 import type { CommandResult, QueryOptions } from './query-options';
 import type { RowBuilder, RowBuilderCache, RowMode } from './row-builder';
 
+/** The parameters of a request that will never be retried (a COPY through a query). */
+const noParameters: readonly BindParameter[] = [];
+
 /**
  * One subscription to `query` or `execute`, from subscribe to its end, as one object: the
  * conversation's sink, its timeout, and the teardown RxJS calls on unsubscribe. (Tens of
@@ -34,8 +37,11 @@ import type { RowBuilder, RowBuilderCache, RowMode } from './row-builder';
 abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QuerySink {
   protected readonly subscriber: Subscriber<T>;
   #timer: NodeJS.Timeout | undefined;
-  /** What a retry needs; set once the first conversation is enqueued, cleared by the retry. */
-  #retryWith: { readonly statements: StatementCache; readonly sql: string; readonly parameters: readonly BindParameter[] } | undefined;
+  // What a retry needs (fields rather than an object: no allocation per request); #statements
+  // is set once the first conversation is enqueued and cleared by the retry.
+  #statements: StatementCache | undefined;
+  #sql = '';
+  #parameters: readonly BindParameter[] = noParameters;
 
   constructor(protocol: ProtocolConnection, subscriber: Subscriber<T>) {
     super(protocol);
@@ -61,7 +67,11 @@ abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QueryS
       this.subscriber.error(error);
       return this;
     }
-    if (!conversation.exclusive) this.#retryWith = { statements, sql, parameters };
+    if (!conversation.exclusive) {
+      this.#statements = statements;
+      this.#sql = sql;
+      this.#parameters = parameters;
+    }
     this.enqueue(conversation);
     if (timeout !== undefined && !this.finished) {
       this.#timer = setTimeout(() => {
@@ -87,12 +97,12 @@ abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QueryS
   }
 
   retry(): boolean {
-    const retryWith = this.#retryWith;
-    if (retryWith === undefined || this.finished) return false;
-    this.#retryWith = undefined;
+    const statements = this.#statements;
+    if (statements === undefined || this.finished) return false;
+    this.#statements = undefined;
     let conversation: ExtendedQueryConversation;
     try {
-      conversation = new ExtendedQueryConversation(retryWith.sql, retryWith.parameters, this, { statements: retryWith.statements });
+      conversation = new ExtendedQueryConversation(this.#sql, this.#parameters, this, { statements });
     } catch {
       // The first attempt's error is the one to report.
       return false;
