@@ -30,9 +30,10 @@ const noParameters: readonly BindParameter[] = [];
  * only this request when they throw; nothing of theirs reaches the connection's read loop.
  *
  * A cached statement that the server refuses as stale outside a transaction (see
- * QuerySink.retry) is run once more, in a new conversation enqueued when the refused one ends:
- * it is written behind the requests already pipelined, and those that used the same statement
- * retry in their turn. The timeout covers both attempts; unsubscribing abandons the current one.
+ * QuerySink.retry) is run once more, in a new conversation that runs next — only when nothing
+ * was pipelined behind the refused one (the retry would run after those, e.g. inside a
+ * transaction they began); otherwise the error reaches the subscriber, and the statement,
+ * dropped from the cache, is prepared again by the next request. The timeout covers both attempts; unsubscribing abandons the current one.
  */
 abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QuerySink {
   protected readonly subscriber: Subscriber<T>;
@@ -107,8 +108,7 @@ abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QueryS
       // The first attempt's error is the one to report.
       return false;
     }
-    this.enqueue(conversation);
-    return true;
+    return this.enqueueNext(conversation);
   }
 
   error(error: Error): void {

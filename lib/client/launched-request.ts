@@ -48,6 +48,16 @@ export class LaunchedRequest implements Unsubscribable {
     this.#protocol.enqueue(conversation);
   }
 
+  /**
+   * Replaces the ending conversation with `conversation`, run next (see
+   * ProtocolConnection.enqueueNext); false when that could reorder it behind pipelined requests.
+   */
+  protected enqueueNext(conversation: Conversation): boolean {
+    if (!this.#protocol.enqueueNext(conversation)) return false;
+    this.#conversation = conversation;
+    return true;
+  }
+
   /** The conversation has delivered its end (or its error): unsubscribing no longer abandons it. */
   settle(): void {
     this.#finished = true;

@@ -223,6 +223,12 @@ export class ExtendedQueryConversation implements Conversation {
       case 'CopyDone':
         return false;
       case 'ReadyForQuery':
+        if (!this.#parsed && !this.#bound && this.#error === undefined) {
+          // Every reply to Parse/Bind/Execute/Sync has ParseComplete, BindComplete or an error
+          // before its ReadyForQuery: this one belongs to no request we know of.
+          channel.failConnection(new ProtocolError('ReadyForQuery before any reply to an extended query'));
+          return false;
+        }
         this.#ended = true;
         if (!this.#detached) {
           const error = this.#error;

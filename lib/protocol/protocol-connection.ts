@@ -196,6 +196,25 @@ export class ProtocolConnection {
   }
 
   /**
+   * Enqueues `conversation` to run next, before anything not yet written, and returns true —
+   * only when the conversation now ending (the head, calling from its `handle`) has nothing
+   * written behind it. Otherwise returns false and enqueues nothing: a retry written behind
+   * requests already pipelined would run after them, e.g. inside a transaction they began.
+   */
+  enqueueNext(conversation: Conversation): boolean {
+    if (this.#state !== 'open' || this.#conversations.length !== 1) return false;
+    const held = [...this.#held];
+    this.#held.clear();
+    this.#held.add(conversation);
+    for (const later of held) this.#held.add(later);
+    if (!this.#releaseScheduled) {
+      this.#releaseScheduled = true;
+      process.nextTick(this.#releaseAtEndOfTick);
+    }
+    return true;
+  }
+
+  /**
    * The subscriber of a conversation went away. A conversation not written yet is simply
    * dropped, nothing of it is sent. A written one is detached (its replies are read and
    * discarded up to its ReadyForQuery) and, once every conversation in flight is abandoned, a

@@ -50,6 +50,8 @@ export class SimpleQueryConversation implements Conversation {
   #columnCount = -1;
   #rows: (string | null)[][] = [];
   #error: Error | undefined;
+  /** A statement's CommandComplete or EmptyQueryResponse has arrived. */
+  #answered = false;
   #ended = false;
 
   constructor(sql: string, observer: SimpleQueryObserver, options: { readonly exclusive?: boolean } = {}) {
@@ -108,6 +110,12 @@ export class SimpleQueryConversation implements Conversation {
       case 'CopyDone':
         return false;
       case 'ReadyForQuery':
+        if (!this.#answered && this.#error === undefined) {
+          // A Query is answered with CommandComplete, EmptyQueryResponse or an error before its
+          // ReadyForQuery: this one belongs to no request we know of.
+          channel.failConnection(new ProtocolError('ReadyForQuery before any reply to a simple Query'));
+          return false;
+        }
         if (!this.#ended) {
           this.#ended = true;
           if (this.#error !== undefined) this.#observer.error(this.#error);
@@ -129,6 +137,7 @@ export class SimpleQueryConversation implements Conversation {
   }
 
   #emit(tag: string): void {
+    this.#answered = true;
     const result: ResultSet = { fields: this.#fields, rows: this.#rows, command: tag, rowCount: rowCountOf(tag) };
     this.#fields = [];
     this.#columnCount = -1;

@@ -46,16 +46,38 @@ describe('a cached statement whose result type changed (0A000)', () => {
     expect(await rows(connection, 'SELECT count(*)::int AS n FROM t')).toEqual([{ n: 3 }]);
   });
 
-  it('every pipelined request on the stale statement retries once, in a correct order of results', async () => {
+  it('is retried only when nothing was pipelined behind it: a retry never runs after a later request', async () => {
     const connection = await cachedSelect();
     await run(connection, 'ALTER TABLE t ADD COLUMN b text');
-    const results = await Promise.all([
-      rows(connection, 'SELECT * FROM t'),
+    const outcomes = await Promise.all([
+      errorOf(rows(connection, 'SELECT * FROM t')),
       rows(connection, 'SELECT 2 AS two'),
       rows(connection, 'SELECT * FROM t'),
-      rows(connection, 'SELECT * FROM t'),
     ]);
-    expect(results).toEqual([[{ a: 1, b: null }], [{ two: 2 }], [{ a: 1, b: null }], [{ a: 1, b: null }]]);
+    // The first had a request behind it: its error, and the statement is dropped...
+    expect((outcomes[0] as PostgresError).code).toBe('0A000');
+    expect(outcomes[1]).toEqual([{ two: 2 }]);
+    // ...so the third prepares it afresh.
+    expect(outcomes[2]).toEqual([{ a: 1, b: null }]);
+  });
+
+  it('a retry never runs inside a transaction that a request pipelined behind it began', async () => {
+    const connection = await openConnection(superuserConfig());
+    await run(connection, 'CREATE TABLE IF NOT EXISTS stale_retry_order (a int)');
+    await run(connection, 'TRUNCATE stale_retry_order');
+    const insert = 'INSERT INTO stale_retry_order VALUES (1) RETURNING *';
+    await rows(connection, insert);
+    await rows(connection, insert);
+    await run(connection, 'ALTER TABLE stale_retry_order ADD COLUMN IF NOT EXISTS b text');
+    const outcomes = await Promise.all([
+      errorOf(rows(connection, insert)),
+      lastValueFrom(connection.simpleQuery('BEGIN')),
+      lastValueFrom(connection.simpleQuery('ROLLBACK')),
+    ]);
+    expect((outcomes[0] as PostgresError).code).toBe('0A000');
+    // Had the INSERT been retried behind BEGIN, the ROLLBACK would have undone it silently.
+    expect(await rows(connection, 'SELECT count(*)::int AS n FROM stale_retry_order')).toEqual([{ n: 2 }]);
+    await run(connection, 'DROP TABLE stale_retry_order');
   });
 
   it('reaches the caller inside a transaction, and the statement works again after ROLLBACK', async () => {
@@ -129,17 +151,21 @@ describe('a cached statement the server no longer has (26000)', () => {
     expect(await rows(connection, 'SELECT count(*)::int AS n FROM t')).toEqual([{ n: 3 }]);
   });
 
-  it('pipelined requests on the dropped statement each retry once', async () => {
+  it('pipelined requests on the dropped statement: the last one in flight is retried, the others report 26000', async () => {
     const connection = await openConnection(superuserConfig());
     await run(connection, "CREATE FUNCTION pg_temp.deallocate_all() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$");
     await rows(connection, 'SELECT $1::int AS n', [0]);
-    const results = await Promise.all([
+    await rows(connection, 'SELECT $1::int AS n', [0]);
+    const outcomes = await Promise.all([
       rows(connection, 'SELECT pg_temp.deallocate_all()'),
-      rows(connection, 'SELECT $1::int AS n', [1]),
-      rows(connection, 'SELECT $1::int AS n', [2]),
+      errorOf(rows(connection, 'SELECT $1::int AS n', [1])),
+      errorOf(rows(connection, 'SELECT $1::int AS n', [2])),
       rows(connection, 'SELECT $1::int AS n', [3]),
     ]);
-    expect(results.slice(1)).toEqual([[{ n: 1 }], [{ n: 2 }], [{ n: 3 }]]);
+    expect((outcomes[1] as PostgresError).code).toBe('26000');
+    expect((outcomes[2] as PostgresError).code).toBe('26000');
+    expect(outcomes[3]).toEqual([{ n: 3 }]);
+    expect(await rows(connection, 'SELECT $1::int AS n', [4])).toEqual([{ n: 4 }]);
   });
 
   it('reaches the caller inside a transaction, and the statement works again after ROLLBACK', async () => {

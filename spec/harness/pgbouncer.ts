@@ -230,8 +230,33 @@ class PgBouncerProcess {
           await this.#exited;
         }
       }
+      // Under runuser the child may exit on SIGTERM before PgBouncer itself has.
+      await this.#untilGone(this.pid);
     })().finally(this.#releaseGuard);
     return this.#stopping;
+  }
+
+  /** Resolves once process `pid` no longer exists, or after 5 s with a SIGKILL. */
+  async #untilGone(pid: number): Promise<void> {
+    if (pid <= 0) return;
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
+      if (Date.now() > deadline) {
+        // Killed, or a zombie that its parent has not reaped yet: nothing more to wait for.
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Gone meanwhile.
+        }
+        return;
+      }
+      await delay(10);
+    }
   }
 
   /** Signals PgBouncer (found through its pid file: under runuser the child is not PgBouncer) and the child. */
