@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { close } from '../wire';
 import type { FieldDescription } from '../wire';
 
@@ -36,6 +37,13 @@ export class StatementCache {
   readonly #entries = new Map<string, CachedStatement>();
   #pendingCloses: Buffer[] = [];
   #counter = 0;
+  /**
+   * Part of every name, random per connection: behind a pooler in transaction mode (PgBouncer)
+   * many clients share one server session, where `rxpg_1` of another client is another
+   * statement. With unique names a statement is at worst missing there (26000, prepared again
+   * and retried), never someone else's.
+   */
+  readonly #namePrefix = `rxpg_${randomBytes(8).toString('hex')}_`;
   #clock = 0;
 
   /** @param capacity how many statements to keep; 0 turns caching off. */
@@ -74,7 +82,7 @@ export class StatementCache {
     if (this.#capacity === 0 || this.#entries.has(sql)) return undefined;
     if (this.#entries.size >= this.#capacity) this.#evictLeastRecentlyUsed();
     const entry: CachedStatement = {
-      name: `rxpg_${(this.#counter += 1)}`,
+      name: `${this.#namePrefix}${(this.#counter += 1)}`,
       fields: undefined,
       parameterCount: undefined,
       describesPortal: true,

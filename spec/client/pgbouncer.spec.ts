@@ -73,4 +73,16 @@ describe('through PgBouncer (transaction mode)', () => {
     pipelined.forEach((result, i) => expect(result).toEqual([{ n: i * 2, t: `v${i % 7}` }]));
     for (const client of clients) expect(client.state).toBe('open');
   });
+
+  it('the default statement cache never runs another client\'s statement: names are unique per connection', async () => {
+    // Sequential requests per client, so a statement missing on the server session PgBouncer
+    // picked (26000) is prepared again and retried invisibly; what must never happen is a
+    // statement of the same name from another client answering (rows of the wrong SQL).
+    const clients = await Promise.all(Array.from({ length: 6 }, () => openConnection(pgBouncerConfig())));
+    for (let round = 0; round < 20; round++) {
+      const results = await Promise.all(clients.map((client, k) => rows(client, `SELECT '${k}:' || $1::text AS v`, [round])));
+      results.forEach((result, k) => expect(result).toEqual([{ v: `${k}:${round}` }]));
+    }
+    for (const client of clients) expect(client.state).toBe('open');
+  });
 });
