@@ -26,7 +26,7 @@ export {
 } from './errors';
 export type { ErrorFields } from './errors';
 export type { ConnectionConfig, ResolvedConnectionConfig, SslMode, PasswordSource } from './config';
-export type { ConnectionState, Notification, ParameterChange, ResultSet, ResultField } from './protocol';
+export type { ConnectionState, Notification, ParameterChange, ResultSet, ResultField, TransactionStatus } from './protocol';
 export type { BackendMessage } from './wire';
 export { toAsyncIterable, toReadable } from './interop';
 export type { PushbackSource, ToAsyncIterableOptions, ToReadableOptions } from './interop';

@@ -13,6 +13,7 @@ import {
   type ParameterChange,
   type ProtocolConnection,
   type ResultSet,
+  type TransactionStatus,
 } from '../protocol';
 import { NotificationChannels, type ChannelEvent } from '../notifications/notification-channels';
 import { notify } from '../notifications/notify';
@@ -66,6 +67,16 @@ export class Connection implements AsyncDisposable {
   get state(): Exclude<ConnectionState, 'connecting'> {
     const state = this.#protocol.state;
     return state === 'connecting' ? 'open' : state;
+  }
+
+  /**
+   * The session's transaction state from the server's latest ReadyForQuery: `idle`,
+   * `in transaction` (after BEGIN) or `failed transaction` (a statement failed inside the
+   * transaction; everything but ROLLBACK fails with 25P02). While requests are in flight it
+   * describes the session after the last one that ended.
+   */
+  get transactionStatus(): TransactionStatus {
+    return this.#protocol.transactionStatus;
   }
 
   /** The backend's process ID (from BackendKeyData), as `pg_backend_pid()` reports it. */

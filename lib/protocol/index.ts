@@ -1,5 +1,5 @@
 export { ProtocolConnection } from './protocol-connection';
-export type { BackendKey, ConnectionState, Notification, ParameterChange } from './protocol-connection';
+export type { BackendKey, ConnectionState, Notification, ParameterChange, TransactionStatus } from './protocol-connection';
 export { StartupConversation } from './startup-conversation';
 export type { StartupSettings } from './startup-conversation';
 export type { Conversation, ConversationChannel } from './conversation';

@@ -8,6 +8,13 @@ import { ConversationQueue } from './conversation-queue';
 /** Where a connection is in its life. */
 export type ConnectionState = 'connecting' | 'open' | 'closing' | 'closed' | 'failed';
 
+/**
+ * The session's transaction state, from the latest ReadyForQuery: `idle` (no transaction
+ * open), `in transaction` (a transaction block is open), `failed transaction` (one is open and
+ * aborted: statements fail with 25P02 until ROLLBACK).
+ */
+export type TransactionStatus = 'idle' | 'in transaction' | 'failed transaction';
+
 /** A runtime parameter the server reported with ParameterStatus. */
 export interface ParameterChange {
   readonly name: string;
@@ -78,6 +85,7 @@ export class ProtocolConnection {
   readonly #parameters = new Map<string, string>();
   readonly #channel: ConversationChannel;
   #state: ConnectionState = 'connecting';
+  #transactionStatus: TransactionStatus = 'idle';
   #failure: ConnectionError | undefined;
   #fatal: PostgresError | undefined;
   #backendKey: BackendKey | undefined;
@@ -136,6 +144,14 @@ export class ProtocolConnection {
   /** The problem that ended the connection, once it has failed. */
   get failure(): ConnectionError | undefined {
     return this.#failure;
+  }
+
+  /**
+   * The transaction state reported by the latest ReadyForQuery. While requests are in flight
+   * it describes the session after the last one that ended.
+   */
+  get transactionStatus(): TransactionStatus {
+    return this.#transactionStatus;
   }
 
   /** The transport, for pushback (pause/resume) and drain-aware writers. */
@@ -512,6 +528,9 @@ export class ProtocolConnection {
         this.#parameters.set(message.parameterName, message.parameterValue);
         this.#parameterChanges.next({ name: message.parameterName, value: message.parameterValue });
         return;
+      case 'ReadyForQuery':
+        this.#transactionStatus = transactionStatusOf(message.transactionStatus);
+        break;
       case 'ErrorResponse':
         if (isFatal(message.fields)) {
           const fatal = new PostgresError(message.fields);
@@ -595,6 +614,10 @@ const terminateConversation: Conversation = {
   handle: () => false,
   fail: () => undefined,
 };
+
+function transactionStatusOf(status: 'I' | 'T' | 'E'): TransactionStatus {
+  return status === 'I' ? 'idle' : status === 'T' ? 'in transaction' : 'failed transaction';
+}
 
 function isFatal(fields: ErrorFields): boolean {
   const severity = fields.severityNonLocalized ?? fields.severity;

@@ -176,3 +176,16 @@ describe('withConnection', () => {
     expect(ran).toBe(false);
   });
 });
+
+describe('transactionStatus', () => {
+  it('follows every ReadyForQuery: idle, in transaction, failed transaction, idle again', async () => {
+    const connection = await openConnection(superuserConfig());
+    expect(connection.transactionStatus).toBe('idle');
+    await lastValueFrom(connection.simpleQuery('BEGIN'));
+    expect(connection.transactionStatus).toBe('in transaction');
+    await errorOf(lastValueFrom(connection.query('SELECT 1/0')));
+    expect(connection.transactionStatus).toBe('failed transaction');
+    await lastValueFrom(connection.execute('ROLLBACK'));
+    expect(connection.transactionStatus).toBe('idle');
+  });
+});
