@@ -29,6 +29,8 @@ export interface ConnectionSettings {
   readonly connectTimeout?: number;
   readonly passfile?: string;
   readonly keepAlive?: boolean;
+  /** Prepared statements kept per connection (`statement_cache_size`); 0 turns the cache off. */
+  readonly statementCacheSize?: number;
 }
 
 /** The mutable form of {@link ConnectionSettings} that the parsers fill in. */
@@ -150,6 +152,27 @@ export function parseConnectTimeoutSeconds(text: string, source: string): number
     });
   }
   return seconds * 1000;
+}
+
+/**
+ * Parses rxpg's `statement_cache_size` keyword (decimal digits, surrounding spaces allowed):
+ * how many prepared statements a connection keeps; `0` turns the cache off, as PgBouncer's
+ * transaction mode needs.
+ *
+ * @throws ConfigError with setting `statementCacheSize`; the message names `source`, not the value.
+ * @example
+ * parseStatementCacheSize('0', 'connection string parameter "statement_cache_size"'); // 0
+ * parseStatementCacheSize('-1', 'statement_cache_size');                              // throws ConfigError
+ */
+export function parseStatementCacheSize(text: string, source: string): number {
+  const match = decimalInteger.exec(text);
+  const size = match === null ? Number.NaN : Number(match[1]);
+  if (!Number.isSafeInteger(size)) {
+    throw new ConfigError(`${source}: invalid statement cache size (expected a whole number ≥ 0; 0 turns the cache off)`, {
+      setting: 'statementCacheSize',
+    });
+  }
+  return size;
 }
 
 /**

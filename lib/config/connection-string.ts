@@ -5,6 +5,7 @@ import {
   checkRuntimeParameter,
   freezeSettings,
   parseConnectTimeoutSeconds,
+  parseStatementCacheSize,
   parsePortText,
   parseSslMode,
   type ConnectionSettings,
@@ -85,7 +86,9 @@ const keepEmpty: ReadonlySet<string> = new Set(['application_name', 'fallback_ap
  * Keywords: `host`, `port`, `dbname`, `user`, `password`, `passfile`, `options`,
  * `application_name`, `fallback_application_name`, `sslmode`, `sslrootcert`, `sslcert`,
  * `sslkey`, `connect_timeout` (seconds, converted to milliseconds), `keepalives` (0/1),
- * `client_encoding` (only UTF-8 is accepted). Other libpq keywords that rxpg does not
+ * `client_encoding` (only UTF-8 is accepted), and rxpg's own `statement_cache_size` (prepared
+ * statements kept per connection, `statementCacheSize`; `0` for PgBouncer's transaction
+ * mode). Other libpq keywords that rxpg does not
  * implement are accepted only with their default value and otherwise rejected.
  *
  * Unknown keys are NOT rejected as libpq would: like pgx and postgres.js, rxpg sends them as
@@ -199,6 +202,9 @@ class SettingsBuilder {
       case 'connect_timeout':
         s.connectTimeout = parseConnectTimeoutSeconds(value, source);
         return;
+      case 'statement_cache_size':
+        s.statementCacheSize = parseStatementCacheSize(value, source);
+        return;
       case 'keepalives': {
         const match = /^\s*(\d+)\s*$/.exec(value);
         if (match === null) {
@@ -246,6 +252,7 @@ const clearedByEmptyValue: ReadonlyMap<string, keyof MutableConnectionSettings> 
     sslkey: 'sslkey',
     connect_timeout: 'connectTimeout',
     keepalives: 'keepAlive',
+    statement_cache_size: 'statementCacheSize',
   } satisfies Record<string, keyof MutableConnectionSettings>),
 );
 

@@ -44,7 +44,7 @@ const noSettings: ConnectionSettings = Object.freeze({});
  * (`os.userInfo()`, else `env.USER` / `env.USERNAME`), database = the user, sslmode `prefer`
  * (but `verify-full` when sslrootcert is `system`, as in libpq 16), connectTimeout 0 (none),
  * maxMessageSize {@link defaultMaxMessageSize}, keepAlive true, no runtime parameters,
- * statementCacheSize 100, cancelTimeout {@link defaultCancelTimeout} (5000 ms; only the
+ * statementCacheSize 100 (a connection string's `statement_cache_size` sets it too), cancelTimeout {@link defaultCancelTimeout} (5000 ms; only the
  * config object sets it: connection strings and the environment have no such key).
  * `runtimeParameters` are merged key by key, explicit over connection string. The application
  * name falls back to the connection string's `fallback_application_name`. A string
@@ -130,7 +130,7 @@ export function resolveConnectionConfig(
     keepAlive: pick('keepAlive') ?? true,
     signal: explicit.signal,
     bigint: explicit.bigint ?? false,
-    statementCacheSize: explicit.statementCacheSize ?? defaultStatementCacheSize,
+    statementCacheSize: pick('statementCacheSize') ?? defaultStatementCacheSize,
     cancelTimeout: explicit.cancelTimeout ?? defaultCancelTimeout,
   };
   const password: PasswordSource | undefined = explicit.password ?? fromString.password ?? fromEnv.password;
