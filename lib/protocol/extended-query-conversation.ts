@@ -210,7 +210,7 @@ export class ExtendedQueryConversation implements Conversation {
       case 'ErrorResponse':
         this.#error ??=
           this.#parameterCountError(message.fields) ??
-          this.#statementError(new PostgresError(message.fields, { sql: this.#sql, parameterCount: this.#parameters.length }));
+          this.#statementError(new PostgresError(this.#publicFields(message.fields), { sql: this.#sql, parameterCount: this.#parameters.length }));
         return false;
       case 'CopyInResponse':
         this.#error ??= new QueryShapeError('COPY FROM STDIN cannot run through query(); use copyIn()', this.#sql);
@@ -280,6 +280,19 @@ export class ExtendedQueryConversation implements Conversation {
    * server no longer has or can no longer use (after DDL), is forgotten. Requests pipelined
    * behind a failed Parse report the leader's error rather than "statement does not exist".
    */
+  /**
+   * The server's fields, except that "prepared statement "rxpg_…" does not exist" for a cached
+   * statement says what happened without naming rxpg's internal statement.
+   */
+  #publicFields(fields: ErrorFields): ErrorFields {
+    if (fields.code !== '26000' || this.#use !== 'named') return fields;
+    return {
+      ...fields,
+      message:
+        'the statement prepared for this query no longer exists on the server (DEALLOCATE or DISCARD ran, or a pooler moved the session); the next request prepares it again',
+    };
+  }
+
   #statementError(error: PostgresError): Error {
     const entry = this.#entry;
     if (entry === undefined || this.#statements === undefined) return error;

@@ -164,6 +164,9 @@ describe('a cached statement the server no longer has (26000)', () => {
     ]);
     expect((outcomes[1] as PostgresError).code).toBe('26000');
     expect((outcomes[2] as PostgresError).code).toBe('26000');
+    // Says what happened, without rxpg's internal statement name.
+    expect(outcomes[1].message).toMatch(/no longer exists on the server/);
+    expect(outcomes[1].message).not.toMatch(/rxpg_/);
     expect(outcomes[3]).toEqual([{ n: 3 }]);
     expect(await rows(connection, 'SELECT $1::int AS n', [4])).toEqual([{ n: 4 }]);
   });
