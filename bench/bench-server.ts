@@ -112,6 +112,7 @@ export class ExpectedChecksums {
       }
       case 'point-seq':
       case 'point-concurrent':
+      case 'point-pooled':
         return expectedPointChecksum(size);
       case 'notify':
         return expectedNotifyChecksum(size);

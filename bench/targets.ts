@@ -32,6 +32,7 @@ export function evaluateTargets(workloads: readonly WorkloadResult[]): TargetRes
     atLeast('fetch-all', '≥ 1.3 × the faster peer', rxpg('fetch-all'), peers('fetch-all'), 1.3),
     atLeast('point-seq', '≥ 90 % of pgbench -M prepared -c 1', rxpg('point-seq'), [rxpg('point-seq', 'pgbench')], 0.9),
     atLeast('point-concurrent', '≥ 3 × postgres.js', rxpg('point-concurrent'), [rxpg('point-concurrent', 'postgres')], 3),
+    atLeast('point-pooled', '≥ 1.5 × the faster peer (pools of 10)', rxpg('point-pooled'), peers('point-pooled'), 1.5),
     atLeast('copy-in', '≥ psql \\copy', rxpg('copy-in'), [rxpg('copy-in', 'psql')], 1),
     copyInRss(rxpg('copy-in')),
     atLeast('notify', '≥ 1.5 × the faster peer', rxpg('notify'), peers('notify'), 1.5),

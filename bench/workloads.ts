@@ -19,6 +19,7 @@ export type WorkloadName =
   | 'fetch-all'
   | 'point-seq'
   | 'point-concurrent'
+  | 'point-pooled'
   | 'copy-in'
   | 'notify';
 
@@ -43,6 +44,10 @@ export interface WorkloadSpec {
   /** Further limit rows, shown for context only. */
   readonly extraLimits?: readonly LimitName[];
 }
+
+/** point-pooled: how many callers share the pool, and its maximum size. */
+export const pooledCallers = 100;
+export const pooledPoolSize = 10;
 
 /** The order in which clients appear in tables and charts. */
 export const clientOrder: readonly ClientName[] = ['rxpg', 'pg', 'postgres', 'bare-socket', 'pgbench', 'psql'];
@@ -105,6 +110,14 @@ export const workloads: readonly WorkloadSpec[] = [
     warmupSize: { full: 2_000, quick: 500 },
     libraries: allLibraries,
     limit: 'bare-socket',
+  },
+  {
+    name: 'point-pooled',
+    description: `the same queries from ${pooledCallers} concurrent callers, each awaiting its own one by one, over a pool of ${pooledPoolSize} connections`,
+    unit: 'queries',
+    size: { full: 10_000, quick: 2_000 },
+    warmupSize: { full: 2_000, quick: 500 },
+    libraries: allLibraries,
   },
   {
     name: 'copy-in',
@@ -183,4 +196,17 @@ export function numbers(n: number): number[] {
   const result = new Array<number>(n);
   for (let i = 0; i < n; i++) result[i] = i + 1;
   return result;
+}
+
+/**
+ * Runs `size` point queries from `pooledCallers` concurrent callers, each awaiting its own
+ * queries one by one (caller k runs the numbers k+1, k+1+callers, ...), and returns their sum.
+ */
+export async function pooledPointQueries(size: number, query: (i: number) => Promise<number>): Promise<number> {
+  let sum = 0;
+  const caller = async (first: number): Promise<void> => {
+    for (let i = first; i <= size; i += pooledCallers) sum += await query(i);
+  };
+  await Promise.all(Array.from({ length: Math.min(pooledCallers, size) }, (_, k) => caller(k + 1)));
+  return sum;
 }

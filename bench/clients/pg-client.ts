@@ -6,17 +6,18 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Client, Query } from 'pg';
+import { Client, Pool, Query } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import QueryStream from 'pg-query-stream';
 import { countAndSum, StreamTally, type Checksum, type StreamRow } from '../checksums';
 import { WorkloadUnavailable, type ChildContext } from '../child-protocol';
-import { copyLines, copySql, copyTables, notifyChannel, numbers, pointSql, streamSql, type WorkloadName } from '../workloads';
+import { copyLines, copySql, copyTables, notifyChannel, numbers, pointSql, pooledPointQueries, pooledPoolSize, streamSql, type WorkloadName } from '../workloads';
 import type { BenchSession, OpenSession, Phase } from './bench-session';
 import { NotificationCounter } from './notification-counter';
 
 /** Opens a pg Client (two for notify: a listener and a sender). */
 export const openSession: OpenSession = async (workload, context) => {
+  if (workload === 'point-pooled') return pooledSession(context);
   const client = await openClient(context);
   if (workload === 'notify') return notifySession(client, await openClient(context));
   const run = runners[workload];
@@ -96,5 +97,21 @@ async function notifySession(listener: Client, sender: Client): Promise<BenchSes
     close: async () => {
       await Promise.all([listener.end(), sender.end()]);
     },
+  };
+}
+
+/** point-pooled: a pg.Pool of `pooledPoolSize`, `pool.query` per point query. */
+async function pooledSession(context: ChildContext): Promise<BenchSession> {
+  const { host, port, user, database } = context;
+  const pool = new Pool({ host, port, user, database, ssl: false, max: pooledPoolSize });
+  return {
+    run: async (size) => {
+      const sum = await pooledPointQueries(size, async (i) => {
+        const { rows } = await pool.query<{ n: number }>(pointSql, [i]);
+        return (rows[0] as { n: number }).n;
+      });
+      return countAndSum(size, sum);
+    },
+    close: () => pool.end(),
   };
 }

@@ -8,8 +8,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
 import { countAndSum, StreamTally, type Checksum, type StreamRow } from '../checksums';
-import { WorkloadUnavailable } from '../child-protocol';
-import { copyLines, copySql, copyTables, notifyChannel, numbers, streamSql, type WorkloadName } from '../workloads';
+import { WorkloadUnavailable, type ChildContext } from '../child-protocol';
+import { copyLines, copySql, copyTables, notifyChannel, numbers, pooledPointQueries, pooledPoolSize, streamSql, type WorkloadName } from '../workloads';
 import type { BenchSession, OpenSession, Phase } from './bench-session';
 import { NotificationCounter } from './notification-counter';
 
@@ -18,6 +18,7 @@ type Sql = postgres.Sql;
 /** Creates a one-connection postgres.js instance and makes it connect. */
 export const openSession: OpenSession = async (workload, context) => {
   const { host, port, user, database } = context;
+  if (workload === 'point-pooled') return pooledSession(context);
   const sql = postgres({ host, port, user, database, max: 1, ssl: false, onnotice: () => undefined });
   await sql`SELECT 1`;
   if (workload === 'notify') return notifySession(sql);
@@ -88,5 +89,21 @@ async function notifySession(sql: Sql): Promise<BenchSession> {
       await listening.unlisten();
       await sql.end({ timeout: 5 });
     },
+  };
+}
+
+/** point-pooled: an instance of `max: pooledPoolSize` connections, tagged-template point queries. */
+async function pooledSession(context: ChildContext): Promise<BenchSession> {
+  const { host, port, user, database } = context;
+  const sql = postgres({ host, port, user, database, max: pooledPoolSize, ssl: false, onnotice: () => undefined });
+  return {
+    run: async (size) => {
+      const sum = await pooledPointQueries(size, async (i) => {
+        const rows = await sql<{ n: number }[]>`SELECT ${i}::int4 + 1 AS n`;
+        return (rows[0] as { n: number }).n;
+      });
+      return countAndSum(size, sum);
+    },
+    close: () => sql.end({ timeout: 5 }),
   };
 }
