@@ -205,7 +205,11 @@ export function numbers(n: number): number[] {
 export async function pooledPointQueries(size: number, query: (i: number) => Promise<number>): Promise<number> {
   let sum = 0;
   const caller = async (first: number): Promise<void> => {
-    for (let i = first; i <= size; i += pooledCallers) sum += await query(i);
+    for (let i = first; i <= size; i += pooledCallers) {
+      // Not `sum += await ...`: that reads `sum` before the await and loses the others' adds.
+      const n = await query(i);
+      sum += n;
+    }
   };
   await Promise.all(Array.from({ length: Math.min(pooledCallers, size) }, (_, k) => caller(k + 1)));
   return sum;
