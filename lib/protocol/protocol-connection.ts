@@ -1,9 +1,11 @@
-import { Observable, Subject, from, type Subscription } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { ConnectionError, PostgresError, ProtocolError, type ErrorFields } from '../errors';
 import { sendCancelRequest, type ReleaseCallback, type SocketAddress, type Transport } from '../transport';
 import { BackendMessageDecoder, terminate, type BackendMessage } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
+import { CancelBarrier } from './cancel-barrier';
 import { ConversationQueue } from './conversation-queue';
+import { PushbackGate } from './pushback-gate';
 
 /** Where a connection is in its life. */
 export type ConnectionState = 'connecting' | 'open' | 'closing' | 'closed' | 'failed';
@@ -63,20 +65,10 @@ export class ProtocolConnection {
   #starting = false;
   readonly #startWrites: Uint8Array[] = [];
   readonly #startReleases: (ReleaseCallback | undefined)[] = [];
-  readonly #cancelAddress: SocketAddress | undefined;
-  readonly #cancelTimeout: number;
-  /** A CancelRequest in flight: later writes wait until it can no longer hit them. */
-  #cancelling: Cancelling | undefined;
-  /**
-   * Written conversations whose subscriber went away and that have not ended yet: when they
-   * are all that is in flight, a CancelRequest stops the one running.
-   */
-  readonly #abandoned = new Set<Conversation>();
+  readonly #cancels: CancelBarrier;
   /** The conversation that received rows in the chunk being decoded (for pushback). */
   #receivingRows: Conversation | undefined;
-  #pushbackWait: Subscription | undefined;
-  /** The conversation whose pending pushback keeps the socket paused. */
-  #pushbackOwner: Conversation | undefined;
+  readonly #pushback: PushbackGate;
   readonly #messages = new Subject<BackendMessage>();
   readonly #notices = new Subject<ErrorFields>();
   readonly #notifications = new Subject<Notification>();
@@ -114,8 +106,21 @@ export class ProtocolConnection {
     },
   ) {
     this.#transport = transport;
-    this.#cancelAddress = options.cancelAddress;
-    this.#cancelTimeout = options.cancelTimeout;
+    this.#pushback = new PushbackGate(transport);
+    const cancelAddress = options.cancelAddress;
+    this.#cancels = new CancelBarrier(
+      {
+        conversations: this.#conversations,
+        cancelRequest: () => {
+          const key = this.#backendKey;
+          if (this.#state !== 'open' || key === undefined || cancelAddress === undefined) return undefined;
+          return sendCancelRequest(cancelAddress, key);
+        },
+        lifted: () => this.#releaseHeld(),
+        timedOut: (error) => this.fail(error),
+      },
+      { timeout: options.cancelTimeout, description: options.description },
+    );
     this.#description = options.description;
     this.#decoder = new BackendMessageDecoder({ maxMessageSize: options.maxMessageSize });
     this.#channel = {
@@ -242,96 +247,14 @@ export class ProtocolConnection {
     if (this.#held.delete(conversation)) return;
     // Written (or already ended, where detaching does nothing): stop delivering.
     conversation.detach?.();
-    // Its consumer is gone, so nobody will settle its pushback: read on, or the replies up to
-    // its ReadyForQuery (and everything behind it) would wait forever.
-    if (this.#pushbackOwner === conversation) this.#pushbackWait?.unsubscribe();
+    this.#pushback.releaseFor(conversation);
     if (conversation.cancelOnAbandon === false || this.#state !== 'open') return;
-    this.#abandoned.add(conversation);
-    this.#cancelAbandonedHead();
-  }
-
-  /**
-   * Cancels the conversation the server is running when every conversation in flight has been
-   * abandoned: whichever of them the server's SIGINT reaches, it hits no live request.
-   * (A request's subscriber leaves only before its ReadyForQuery has been handled, so every
-   * entry of `#abandoned` is in flight.)
-   */
-  #cancelAbandonedHead(): void {
-    const head = this.#conversations.head;
-    if (
-      head !== undefined &&
-      this.#cancelling === undefined &&
-      this.#state === 'open' &&
-      this.#abandoned.size === this.#conversations.length &&
-      this.#abandoned.has(head)
-    ) {
-      this.#cancel(head);
-    }
-  }
-
-  /**
-   * Sends a CancelRequest for the conversation the server is running. It must be confirmed
-   * (the server closed the cancel socket) and the conversation must end within the cancel
-   * timeout; otherwise the connection cannot be trusted to be in sync and fails.
-   */
-  #cancel(conversation: Conversation): void {
-    const key = this.#backendKey;
-    const address = this.#cancelAddress;
-    if (key === undefined || address === undefined) return;
-    const timeout = this.#cancelTimeout;
-    const cancelling: Cancelling = {
-      conversation,
-      ended: false,
-      sent: false,
-      timer: setTimeout(() => {
-        if (this.#cancelling !== cancelling) return;
-        const waitingFor = cancelling.sent
-          ? 'the cancelled request did not end'
-          : 'the server did not confirm the CancelRequest';
-        this.fail(
-          new ConnectionError(`${waitingFor} within ${timeout} ms; the connection is given up [${this.#description}]`, {
-            code: '08006',
-          }),
-        );
-      }, timeout),
-    };
-    this.#cancelling = cancelling;
-    const settle = () => {
-      cancelling.sent = true;
-      this.#afterCancelStep(cancelling);
-    };
-    cancelling.request = sendCancelRequest(address, key).subscribe({ complete: settle, error: settle });
-  }
-
-  /**
-   * Later writes go out once the cancelled conversation has ended AND the server has closed
-   * the cancel socket: the postmaster signals the backend (twice: the process and its process
-   * group) before that close, so no SIGINT of this cancel can arrive during a later statement.
-   * A signal that reaches an idle backend is discarded by the server.
-   */
-  #afterCancelStep(cancelling: Cancelling): void {
-    if (this.#cancelling !== cancelling || !cancelling.ended || !cancelling.sent) return;
-    clearTimeout(cancelling.timer);
-    this.#cancelling = undefined;
-    // Abandoned requests still in flight are cancelled before anything held is written, or
-    // the held requests would run after them with nobody waiting for their results.
-    this.#cancelAbandonedHead();
-    if (this.#cancelling === undefined) this.#releaseHeld();
-  }
-
-  /** The connection ended: no cancel is waited for any more. */
-  #stopCancelling(): void {
-    const cancelling = this.#cancelling;
-    this.#cancelling = undefined;
-    this.#abandoned.clear();
-    if (cancelling === undefined) return;
-    clearTimeout(cancelling.timer);
-    cancelling.request?.unsubscribe();
+    this.#cancels.abandoned(conversation);
   }
 
   /** Whether a conversation may be written now, given the barriers in force. */
   #mayWrite(conversation: Conversation): boolean {
-    if (this.#cancelling !== undefined) return false;
+    if (this.#cancels.holding) return false;
     if (this.#conversations.length === 0) return true;
     if (conversation.exclusive === true) return false;
     return !this.#conversations.hasExclusive;
@@ -385,14 +308,7 @@ export class ProtocolConnection {
   /** A conversation ended (its ReadyForQuery arrived): move on. */
   #ended(conversation: Conversation): void {
     this.#conversations.shift();
-    if (this.#abandoned.size > 0) this.#abandoned.delete(conversation);
-    const cancelling = this.#cancelling;
-    if (cancelling !== undefined && cancelling.conversation === conversation) {
-      cancelling.ended = true;
-      this.#afterCancelStep(cancelling);
-      return;
-    }
-    if (this.#abandoned.size > 0) this.#cancelAbandonedHead();
+    this.#cancels.ended(conversation);
     if (this.#held.size > 0) this.#releaseHeld();
   }
 
@@ -430,7 +346,7 @@ export class ProtocolConnection {
     this.#releaseHeld();
     this.#state = 'closing';
     // A pending pushback keeps the socket paused; the server's EOF must still be read.
-    this.#pushbackWait?.unsubscribe();
+    this.#pushback.release();
     this.#failHeld(this.unusableError());
     const timeout = options.timeout ?? defaultCloseTimeout;
     this.#closeTimer = setTimeout(() => {
@@ -465,9 +381,9 @@ export class ProtocolConnection {
     this.#state = 'failed';
     this.#failure = error;
     clearTimeout(this.#closeTimer);
-    this.#stopCancelling();
+    this.#cancels.stop();
     this.#transport.destroy();
-    this.#pushbackWait?.unsubscribe();
+    this.#pushback.release();
     for (const conversation of this.#conversations.drain()) conversation.fail(error);
     this.#failHeld(error);
     this.#notices.complete();
@@ -487,30 +403,7 @@ export class ProtocolConnection {
       return;
     }
     const receiver = this.#receivingRows as Conversation | undefined;
-    if (receiver?.pushback !== undefined) this.#applyPushback(receiver);
-  }
-
-  /** Pauses the socket while the receiver's pushback is pending (postgres_async's pushback). */
-  #applyPushback(receiver: Conversation): void {
-    const pending = receiver.pushback?.();
-    if (pending === undefined || pending === null || this.#state === 'failed' || this.#state === 'closed') return;
-    let settled = false;
-    let paused = false;
-    const settle = () => {
-      if (settled) return;
-      settled = true;
-      if (paused) this.#transport.resume();
-      this.#pushbackWait = undefined;
-      this.#pushbackOwner = undefined;
-    };
-    const wait = from(pending).subscribe({ next: settle, error: settle, complete: settle });
-    if (!settled) {
-      paused = true;
-      this.#transport.pause();
-      this.#pushbackWait = wait;
-      this.#pushbackOwner = receiver;
-      wait.add(settle);
-    }
+    if (receiver?.pushback !== undefined && this.#state !== 'failed' && this.#state !== 'closed') this.#pushback.apply(receiver);
   }
 
   readonly #dispatch = (message: BackendMessage): void => {
@@ -574,7 +467,7 @@ export class ProtocolConnection {
   #endOfStream(): void {
     if (this.#state === 'closing' && this.#conversations.length === 1 && this.#conversations.head === terminateConversation) {
       clearTimeout(this.#closeTimer);
-      this.#stopCancelling();
+      this.#cancels.stop();
       this.#conversations.drain();
       this.#state = 'closed';
       this.#transport.destroy();
@@ -593,19 +486,6 @@ export class ProtocolConnection {
         : `server closed the connection unexpectedly${pending > 0 ? ` (${pending} bytes of an unfinished message)` : ''}`;
     this.fail(new ConnectionError(`${message} [${this.#description}]`, { code: '08006', cause: fatal }));
   }
-}
-
-/** A CancelRequest in progress and what must happen before later writes are safe. */
-interface Cancelling {
-  readonly conversation: Conversation;
-  /** The cancelled conversation's ReadyForQuery has arrived. */
-  ended: boolean;
-  /** The server has closed the cancel socket (or it failed). */
-  sent: boolean;
-  /** Fails the connection when the cancel is not over within the cancel timeout. */
-  readonly timer: NodeJS.Timeout;
-  /** The cancel socket, torn down if the connection fails first. */
-  request?: Subscription;
 }
 
 /** Terminate: written last by `close`; it ends when the server's EOF arrives. */
