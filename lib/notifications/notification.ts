@@ -1,13 +1,6 @@
 /**
- * A NOTIFY delivered to a connection that LISTENs on its channel (a NotificationResponse).
- * Structurally the same as the protocol layer's `Notification`, so a `Connection`'s
- * `notificationMessages$` can be used wherever this type is expected.
+ * A NOTIFY delivered to a connection that LISTENs on its channel: the protocol layer's
+ * NotificationResponse, the one definition that notification channels, listeners and pools
+ * share.
  */
-export interface Notification {
-  /** The channel name exactly as the server reports it (case and punctuation kept). */
-  readonly channel: string;
-  /** The payload text; `''` when the NOTIFY had none. */
-  readonly payload: string;
-  /** The process ID of the backend whose transaction sent the NOTIFY (possibly this connection's own). */
-  readonly processId: number;
-}
+export type { Notification } from '../protocol';

@@ -25,9 +25,11 @@ export interface ParameterChange {
 
 /** A NotificationResponse: a NOTIFY on a channel this connection listens to. */
 export interface Notification {
+  /** The channel name exactly as the server reports it (case and punctuation kept). */
   readonly channel: string;
+  /** The payload text; `''` when the NOTIFY had none. */
   readonly payload: string;
-  /** The backend process that sent the NOTIFY. */
+  /** The process ID of the backend whose transaction sent the NOTIFY (possibly this connection's own). */
   readonly processId: number;
 }
 
