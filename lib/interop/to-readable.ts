@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Observable, Subscription } from 'rxjs';
 import { highWaterMarkOption } from './high-water-mark';
+import type { ObjectReadable } from './object-readable';
 import { checkSource, openSource } from './open-source';
 import type { PushbackSource } from './pushback';
 
@@ -16,8 +17,8 @@ export interface ToReadableOptions {
 }
 
 /**
- * Turns a cold source into an object-mode Node `Readable`, for `pipeline` or `for await` over
- * query rows with bounded memory.
+ * Turns a cold source into an object-mode Node `Readable` of its values (typed as an
+ * {@link ObjectReadable}), for `pipeline` or `for await` over query rows with bounded memory.
  *
  * Cold: the source is subscribed on the stream's first `_read` (when something first reads,
  * pipes or listens for `data`); each call of `toReadable` makes one stream and one execution.
@@ -49,10 +50,11 @@ export interface ToReadableOptions {
  *   createWriteStream('big_table.ndjson'),
  * );
  */
-export function toReadable<T>(source: PushbackSource<T> | Observable<T>, options: ToReadableOptions = {}): Readable {
+export function toReadable<T>(source: PushbackSource<T> | Observable<T>, options: ToReadableOptions = {}): ObjectReadable<T> {
   checkSource('toReadable', source);
   const highWaterMark = highWaterMarkOption('toReadable', options.highWaterMark);
-  return new PushbackReadable(source, highWaterMark);
+  // A Readable whose every pushed value is a T: the interface only narrows Node's `any`s.
+  return new PushbackReadable(source, highWaterMark) as ObjectReadable<T>;
 }
 
 /** One execution of a source, pulled by the stream machinery. */

@@ -75,10 +75,9 @@ export type TypeName = keyof typeof TypeOid;
 /**
  * For each built-in array type in {@link TypeOid}, the OID of its element type (`pg_type.typelem`),
  * e.g. `int4Array` (1007) → `int4` (23). Used by {@link TypeRegistry} to build array decoders
- * from element decoders.
+ * from element decoders. Not exported from the package.
  *
  * @example
- * import { arrayElementOids, TypeOid } from 'rxpg';
  * arrayElementOids.get(TypeOid.int4Array); // 23
  */
 export const arrayElementOids: ReadonlyMap<number, number> = new Map<number, number>([

@@ -74,8 +74,8 @@ export interface ArrayDecoderOptions {
  * by something that is not an OID.
  *
  * @example
- * import { TypeRegistry, TypeOid, decodeText } from 'rxpg';
- * const types = new TypeRegistry({ bigint: true, overrides: { [TypeOid.timestamptz]: decodeText } });
+ * import { TypeRegistry, TypeOid } from 'rxpg';
+ * const types = new TypeRegistry({ bigint: true, overrides: { [TypeOid.timestamptz]: (text) => text } });
  * types.decoderFor(TypeOid.int8)('42'); // 42n
  * types.decoderFor(TypeOid.timestamptz)('2024-01-31 00:00:00+00'); // '2024-01-31 00:00:00+00'
  */
