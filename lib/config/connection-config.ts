@@ -16,6 +16,53 @@ export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' |
 export const sslModes: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 
 /**
+ * libpq's `target_session_attrs`: which kind of server a connection must end up on when
+ * several hosts are given (libpq 14's values, with libpq's rules):
+ * - `any` (default): the first server that accepts the login.
+ * - `read-write`: a server whose sessions are writable by default (neither in hot standby nor
+ *   `default_transaction_read_only = on`).
+ * - `read-only`: the opposite of `read-write`.
+ * - `primary`: a server not in hot standby.
+ * - `standby`: a server in hot standby.
+ * - `prefer-standby`: a standby if any host is one; otherwise, in a second pass over every
+ *   host, whichever server accepts the login.
+ */
+export type TargetSessionAttrs = 'any' | 'read-write' | 'read-only' | 'primary' | 'standby' | 'prefer-standby';
+
+/** All target_session_attrs values, in libpq's order. */
+export const targetSessionAttrsValues: readonly TargetSessionAttrs[] = [
+  'any',
+  'read-write',
+  'read-only',
+  'primary',
+  'standby',
+  'prefer-standby',
+];
+
+/**
+ * libpq 16's `load_balance_hosts`: `disable` (default) tries the hosts in the order given;
+ * `random` shuffles the hosts once per connection attempt, and the addresses of each host name.
+ */
+export type LoadBalanceHosts = 'disable' | 'random';
+
+/** All load_balance_hosts values. */
+export const loadBalanceHostsValues: readonly LoadBalanceHosts[] = ['disable', 'random'];
+
+/**
+ * One server to try, after libpq's matching of the `host`, `hostaddr` and `port` lists.
+ */
+export interface HostEntry {
+  /**
+   * The host name, IP address or unix-socket directory; when only a `hostaddr` was given for
+   * this entry, that address (it is then what TLS verifies and `.pgpass` matches, as in libpq).
+   */
+  readonly host: string;
+  /** A numeric IP address to connect to instead of looking `host` up (libpq's `hostaddr`). */
+  readonly hostaddr: string | undefined;
+  readonly port: number;
+}
+
+/**
  * A password, or a function that produces one when the server asks for it (for rotating
  * credentials such as cloud IAM tokens). It is called at most once per connection attempt.
  */
@@ -29,9 +76,27 @@ export type PasswordSource = string | (() => string | Promise<string>);
 export interface ConnectionConfig {
   /** A `postgres://` or `postgresql://` URL, or a libpq keyword/value string. */
   readonly connectionString?: string;
-  /** Host name, IP address, or a unix-socket directory (a path starting with `/`). */
-  readonly host?: string;
-  readonly port?: number;
+  /**
+   * Host name, IP address, or a unix-socket directory (a path starting with `/`). Several hosts
+   * (tried in turn, see `targetSessionAttrs`) as an array or, as in libpq, a comma-separated
+   * string: `['db1', 'db2']` or `'db1,db2'`. An empty element means the default host.
+   */
+  readonly host?: string | readonly string[];
+  /**
+   * The port, or one port per host (`[5432, 5433]`); a single port applies to every host
+   * (libpq's rule). Any other count is a ConfigError.
+   */
+  readonly port?: number | readonly number[];
+  /**
+   * Numeric IP addresses to connect to, one per host, skipping the name lookup (libpq's
+   * `hostaddr`); `host` is then used only for TLS verification and `.pgpass`. When given, its
+   * element count sets the number of hosts, and `host` (if given) must have as many.
+   */
+  readonly hostaddr?: string | readonly string[];
+  /** Which server to accept among the hosts (default `any`); see {@link TargetSessionAttrs}. */
+  readonly targetSessionAttrs?: TargetSessionAttrs;
+  /** `random` shuffles the hosts (and each name's addresses) before trying them; default `disable`. */
+  readonly loadBalanceHosts?: LoadBalanceHosts;
   readonly user?: string;
   readonly password?: PasswordSource;
   readonly database?: string;
@@ -50,7 +115,10 @@ export interface ConnectionConfig {
   readonly sslkey?: string;
   /** Extra Node TLS options merged last (e.g. `servername`, `ciphers`). */
   readonly tls?: TlsConnectionOptions;
-  /** Milliseconds allowed for the whole connection attempt; 0 or absent waits forever. */
+  /**
+   * Milliseconds allowed for each attempt (each address of each host, as libpq's
+   * `connect_timeout`): past it the next address or host is tried. 0 or absent waits forever.
+   */
   readonly connectTimeout?: number;
   /** Path of the password file (default `~/.pgpass`, or PGPASSFILE). */
   readonly passfile?: string;
@@ -85,8 +153,19 @@ export interface ConnectionConfig {
  * the object never prints it.
  */
 export interface ResolvedConnectionConfig {
+  /**
+   * The host of the first entry of {@link hosts}; on a Connection's `config`, the host that
+   * connection is connected to.
+   */
   readonly host: string;
+  /** The port that goes with {@link host}. */
   readonly port: number;
+  /** The numeric address that goes with {@link host}, when `hostaddr` gave one. */
+  readonly hostaddr: string | undefined;
+  /** Every server to try, in the order given (at least one); `connect` shuffles them for `loadBalanceHosts: 'random'`. */
+  readonly hosts: readonly HostEntry[];
+  readonly targetSessionAttrs: TargetSessionAttrs;
+  readonly loadBalanceHosts: LoadBalanceHosts;
   readonly user: string;
   readonly database: string;
   /** Non-enumerable. Resolve the actual value with `resolvePassword`. */

@@ -1,5 +1,13 @@
+import { isIP } from 'node:net';
 import { ConfigError } from '../errors/config-error';
-import { sslModes, type SslMode } from './connection-config';
+import {
+  loadBalanceHostsValues,
+  sslModes,
+  targetSessionAttrsValues,
+  type LoadBalanceHosts,
+  type SslMode,
+  type TargetSessionAttrs,
+} from './connection-config';
 
 /**
  * The settings one source contributes (a connection string, or the PG* environment
@@ -11,8 +19,14 @@ import { sslModes, type SslMode } from './connection-config';
  * source sets `applicationName`.
  */
 export interface ConnectionSettings {
-  readonly host?: string;
-  readonly port?: number;
+  /** One host, or libpq's comma-separated list split into its elements ('' = the default host). */
+  readonly host?: string | readonly string[];
+  /** Numeric addresses, one per host (libpq's `hostaddr`); '' = none for that host. */
+  readonly hostaddr?: string | readonly string[];
+  /** One port for every host, or one per host (`undefined` = the default port). */
+  readonly port?: number | readonly (number | undefined)[];
+  readonly targetSessionAttrs?: TargetSessionAttrs;
+  readonly loadBalanceHosts?: LoadBalanceHosts;
   readonly user?: string;
   /** Non-enumerable. */
   readonly password?: string;
@@ -50,7 +64,7 @@ export function freezeSettings(settings: MutableConnectionSettings): ConnectionS
   for (const key of Object.keys(settings) as (keyof ConnectionSettings)[]) {
     const value = settings[key];
     if (value === undefined || key === 'password') continue;
-    result[key] = key === 'runtimeParameters' ? Object.freeze(value) : value;
+    result[key] = key === 'runtimeParameters' ? Object.freeze(value) : Array.isArray(value) ? Object.freeze([...value]) : value;
   }
   if (settings.password !== undefined) {
     Object.defineProperty(result, 'password', { value: settings.password, enumerable: false });
@@ -85,21 +99,105 @@ export function assertNoNul(value: string, setting: string, what: string): void 
 }
 
 /**
- * Validates a host setting (a name, an IP address or a socket directory): not empty, no NUL
- * byte, and a single host (libpq's comma-separated host lists are not supported).
+ * Validates one host (a name, an IP address or a socket directory): not empty, no NUL byte,
+ * no comma (a comma separates hosts).
  *
  * @throws ConfigError with setting `host`.
  * @example
  * checkHost('localhost', 'PGHOST'); // 'localhost'
- * checkHost('a,b', 'PGHOST');       // throws: multiple hosts are not supported
+ * checkHost('', 'PGHOST');          // throws: the host must not be empty
  */
 export function checkHost(value: string, source: string): string {
   if (value === '') throw new ConfigError(`${source}: the host must not be empty`, { setting: 'host' });
   assertNoNul(value, 'host', `${source}: the host`);
   if (value.includes(',')) {
-    throw new ConfigError(`${source}: multiple hosts are not supported; give a single host`, { setting: 'host' });
+    throw new ConfigError(`${source}: a host must not contain a comma (a comma separates hosts)`, { setting: 'host' });
   }
   return value;
+}
+
+/**
+ * Parses libpq's `host` text: one host, or a comma-separated list of hosts (`db1,db2`), whose
+ * empty elements mean the default host (libpq's rule).
+ *
+ * @throws ConfigError with setting `host` for a NUL byte.
+ * @example
+ * parseHostText('db1,db2', 'PGHOST'); // ['db1', 'db2']
+ * parseHostText('db', 'PGHOST');      // 'db'
+ */
+export function parseHostText(text: string, source: string): string | string[] {
+  assertNoNul(text, 'host', `${source}: the host`);
+  return text.includes(',') ? text.split(',') : checkHost(text, source);
+}
+
+/**
+ * Parses libpq's `hostaddr` text: one numeric IP address per host, comma-separated; an empty
+ * element means "look the host name up" for that host. Names are refused here, before any I/O
+ * (libpq refuses them when it connects).
+ *
+ * @throws ConfigError with setting `hostaddr`; the message names the element's position.
+ * @example
+ * parseHostaddrText('10.0.0.1,::1', 'PGHOSTADDR'); // ['10.0.0.1', '::1']
+ * parseHostaddrText('db', 'PGHOSTADDR');           // throws: not a numeric IP address
+ */
+export function parseHostaddrText(text: string, source: string): string | string[] {
+  const elements = text.split(',');
+  elements.forEach((element, index) => {
+    if (element !== '' && isIP(element) === 0) {
+      const which = elements.length === 1 ? 'hostaddr' : `hostaddr element ${index + 1}`;
+      throw new ConfigError(`${source}: ${which} is not a numeric IPv4 or IPv6 address`, { setting: 'hostaddr' });
+    }
+  });
+  if (elements.length === 1 && elements[0] === '') {
+    throw new ConfigError(`${source}: hostaddr must not be empty`, { setting: 'hostaddr' });
+  }
+  return elements.length === 1 ? elements[0]! : elements;
+}
+
+/**
+ * Parses libpq's `port` text: one port, or a comma-separated list with one port per host,
+ * whose empty elements mean the default port.
+ *
+ * @throws ConfigError with setting `port`.
+ * @example
+ * parsePortListText('5432,5433', 'PGPORT'); // [5432, 5433]
+ * parsePortListText('5433', 'PGPORT');      // 5433
+ */
+export function parsePortListText(text: string, source: string): number | (number | undefined)[] {
+  if (!text.includes(',')) return parsePortText(text, source);
+  return text.split(',').map((element) => (element.trim() === '' ? undefined : parsePortText(element, source)));
+}
+
+/**
+ * Checks a target_session_attrs value against libpq's.
+ *
+ * @throws ConfigError with setting `targetSessionAttrs`; the message lists the valid values.
+ * @example
+ * parseTargetSessionAttrs('read-write', 'PGTARGETSESSIONATTRS'); // 'read-write'
+ */
+export function parseTargetSessionAttrs(value: unknown, source: string): TargetSessionAttrs {
+  if (typeof value !== 'string' || !(targetSessionAttrsValues as readonly string[]).includes(value)) {
+    throw new ConfigError(`${source}: invalid target_session_attrs (expected one of ${targetSessionAttrsValues.join(', ')})`, {
+      setting: 'targetSessionAttrs',
+    });
+  }
+  return value as TargetSessionAttrs;
+}
+
+/**
+ * Checks a load_balance_hosts value (`disable` or `random`).
+ *
+ * @throws ConfigError with setting `loadBalanceHosts`.
+ * @example
+ * parseLoadBalanceHosts('random', 'PGLOADBALANCEHOSTS'); // 'random'
+ */
+export function parseLoadBalanceHosts(value: unknown, source: string): LoadBalanceHosts {
+  if (typeof value !== 'string' || !(loadBalanceHostsValues as readonly string[]).includes(value)) {
+    throw new ConfigError(`${source}: invalid load_balance_hosts (expected one of ${loadBalanceHostsValues.join(', ')})`, {
+      setting: 'loadBalanceHosts',
+    });
+  }
+  return value as LoadBalanceHosts;
 }
 
 const decimalInteger = /^\s*(\d+)\s*$/;

@@ -1,13 +1,16 @@
 import { ConfigError } from '../errors/config-error';
 import {
   assertNoNul,
-  checkHost,
   checkRuntimeParameter,
   freezeSettings,
   parseConnectTimeoutSeconds,
+  parseHostaddrText,
+  parseHostText,
+  parseLoadBalanceHosts,
+  parsePortListText,
   parseStatementCacheSize,
-  parsePortText,
   parseSslMode,
+  parseTargetSessionAttrs,
   type ConnectionSettings,
   type MutableConnectionSettings,
 } from './connection-settings';
@@ -41,11 +44,8 @@ const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = ne
     channel_binding: ['disable', 'prefer'],
     sslnegotiation: ['postgres'],
     sslcertmode: ['allow'],
-    target_session_attrs: ['any'],
-    load_balance_hosts: ['disable'],
     min_protocol_version: ['3.0'],
     max_protocol_version: ['3.0', 'latest'],
-    hostaddr: [],
     service: [],
     servicefile: [],
     requirepeer: [],
@@ -83,7 +83,7 @@ const keepEmpty: ReadonlySet<string> = new Set(['application_name', 'fallback_ap
  * - a libpq keyword/value string: `host=localhost port=5432 dbname=app`, with single-quoted
  *   values (`password='a b\'c'`) and backslash escapes.
  *
- * Keywords: `host`, `port`, `dbname`, `user`, `password`, `passfile`, `options`,
+ * Keywords: `host`, `hostaddr`, `port`, `target_session_attrs`, `load_balance_hosts`, `dbname`, `user`, `password`, `passfile`, `options`,
  * `application_name`, `fallback_application_name`, `sslmode`, `sslrootcert`, `sslcert`,
  * `sslkey`, `connect_timeout` (seconds, converted to milliseconds), `keepalives` (0/1),
  * `client_encoding` (only UTF-8 is accepted), and rxpg's own `statement_cache_size` (prepared
@@ -95,7 +95,10 @@ const keepEmpty: ReadonlySet<string> = new Set(['application_name', 'fallback_ap
  * runtime parameters in the StartupMessage (`?TimeZone=UTC&search_path=app`), so the server
  * validates them. `database` and `_pq_.*` are refused (use `dbname`).
  *
- * Only one host is supported; libpq's multi-host lists are a ConfigError.
+ * Several hosts, as in libpq: `host=a,b port=5432,5433` (one port for all hosts, or one per
+ * host; empty elements mean the default), `hostaddr=` lists, and URLs with several
+ * `host:port` pairs (`postgres://a:5432,b:5433/db`). `target_session_attrs` and
+ * `load_balance_hosts` choose among them (see `ConnectionConfig`).
  *
  * @throws ConfigError for a malformed string, a bad percent-encoding, a port outside
  * 1..65535, an unknown sslmode, a negative or non-integer connect_timeout, a NUL byte, an
@@ -149,10 +152,19 @@ class SettingsBuilder {
     const s = this.settings;
     switch (keyword) {
       case 'host':
-        s.host = checkHost(value, source);
+        s.host = parseHostText(value, source);
+        return;
+      case 'hostaddr':
+        s.hostaddr = parseHostaddrText(value, source);
         return;
       case 'port':
-        s.port = parsePortText(value, source);
+        s.port = parsePortListText(value, source);
+        return;
+      case 'target_session_attrs':
+        s.targetSessionAttrs = parseTargetSessionAttrs(value, source);
+        return;
+      case 'load_balance_hosts':
+        s.loadBalanceHosts = parseLoadBalanceHosts(value, source);
         return;
       case 'dbname':
         assertNoNul(value, 'database', `${source}: the database name`);
@@ -240,7 +252,10 @@ class SettingsBuilder {
 const clearedByEmptyValue: ReadonlyMap<string, keyof MutableConnectionSettings> = new Map(
   Object.entries({
     host: 'host',
+    hostaddr: 'hostaddr',
     port: 'port',
+    target_session_attrs: 'targetSessionAttrs',
+    load_balance_hosts: 'loadBalanceHosts',
     dbname: 'database',
     user: 'user',
     password: 'password',
@@ -293,30 +308,45 @@ function parseUrl(rest: string, builder: SettingsBuilder): void {
     }
   }
 
-  let host: string;
-  let port: string | undefined;
-  if (hostPort.startsWith('[')) {
-    const close = hostPort.indexOf(']');
-    if (close === -1) {
-      throw new ConfigError('malformed IPv6 address in the connection URL (missing "]")', { setting: 'host' });
+  // Several `host[:port]` pairs may be separated by commas. As libpq does, the hosts and the
+  // ports are joined into two comma-separated lists, so that `a:1,b` gives b the default port
+  // (an empty element) and a list of several hosts always sets the ports (PGPORT is then unused).
+  const hosts: string[] = [];
+  const ports: string[] = [];
+  let remaining = hostPort;
+  for (;;) {
+    let host: string;
+    let port = '';
+    if (remaining.startsWith('[')) {
+      const close = remaining.indexOf(']');
+      if (close === -1) {
+        throw new ConfigError('malformed IPv6 address in the connection URL (missing "]")', { setting: 'host' });
+      }
+      host = remaining.slice(1, close);
+      if (host === '') throw new ConfigError('empty IPv6 address in the connection URL', { setting: 'host' });
+      remaining = remaining.slice(close + 1);
+      if (remaining !== '' && !remaining.startsWith(':') && !remaining.startsWith(',')) {
+        throw new ConfigError('unexpected text after the IPv6 address in the connection URL', { setting: 'host' });
+      }
+    } else {
+      const end = firstIndexOf(remaining, [':', ',']);
+      host = remaining.slice(0, end);
+      remaining = remaining.slice(end);
     }
-    host = hostPort.slice(1, close);
-    const tail = hostPort.slice(close + 1);
-    if (tail.startsWith(':')) port = tail.slice(1);
-    else if (tail !== '') {
-      throw new ConfigError('unexpected text after the IPv6 address in the connection URL', { setting: 'host' });
+    if (remaining.startsWith(':')) {
+      const end = firstIndexOf(remaining, [',']);
+      port = remaining.slice(1, end);
+      remaining = remaining.slice(end);
     }
-    if (host === '') throw new ConfigError('empty IPv6 address in the connection URL', { setting: 'host' });
-  } else {
-    if (hostPort.includes(',')) {
-      throw new ConfigError('multiple hosts are not supported; give a single host', { setting: 'host' });
-    }
-    const colon = hostPort.indexOf(':');
-    host = colon === -1 ? hostPort : hostPort.slice(0, colon);
-    if (colon !== -1) port = hostPort.slice(colon + 1);
+    hosts.push(percentDecode(host, 'host', 'host'));
+    ports.push(port);
+    if (!remaining.startsWith(',')) break;
+    remaining = remaining.slice(1);
   }
-  if (host !== '') builder.apply('host', percentDecode(host, 'host', 'host'), urlPart);
-  if (port !== undefined && port !== '') builder.apply('port', port, urlPart);
+  const hostList = hosts.join(',');
+  const portList = ports.join(',');
+  if (hostList !== '') builder.apply('host', hostList, urlPart);
+  if (portList !== '') builder.apply('port', portList, urlPart);
 
   if (after.startsWith('/')) {
     const queryStart = after.indexOf('?');

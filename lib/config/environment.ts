@@ -1,10 +1,13 @@
 import {
   assertNoNul,
-  checkHost,
   freezeSettings,
   parseConnectTimeoutSeconds,
-  parsePortText,
+  parseHostaddrText,
+  parseHostText,
+  parseLoadBalanceHosts,
+  parsePortListText,
   parseSslMode,
+  parseTargetSessionAttrs,
   type ConnectionSettings,
   type MutableConnectionSettings,
 } from './connection-settings';
@@ -12,6 +15,7 @@ import {
 /** The environment variables rxpg reads, as libpq names them. */
 export const environmentVariables = [
   'PGHOST',
+  'PGHOSTADDR',
   'PGPORT',
   'PGUSER',
   'PGPASSWORD',
@@ -24,13 +28,15 @@ export const environmentVariables = [
   'PGSSLKEY',
   'PGCONNECT_TIMEOUT',
   'PGPASSFILE',
+  'PGTARGETSESSIONATTRS',
+  'PGLOADBALANCEHOSTS',
 ] as const;
 
 /**
  * Reads libpq's connection environment variables from `env` (default `process.env`):
- * PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGAPPNAME, PGOPTIONS, PGSSLMODE,
+ * PGHOST, PGHOSTADDR, PGPORT (each may be a comma-separated list, as in libpq), PGUSER, PGPASSWORD, PGDATABASE, PGAPPNAME, PGOPTIONS, PGSSLMODE,
  * PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGCONNECT_TIMEOUT (seconds, converted to milliseconds)
- * and PGPASSFILE. Unset and empty variables are ignored (libpq treats an empty value as the
+ * PGPASSFILE, PGTARGETSESSIONATTRS and PGLOADBALANCEHOSTS. Unset and empty variables are ignored (libpq treats an empty value as the
  * default too). Other libpq variables (PGSERVICE, PGREQUIREAUTH, PGTZ, ...) are not read.
  *
  * The values are validated as in a connection string, and a broken variable is an error even
@@ -54,9 +60,11 @@ export function readEnvironmentSettings(env: NodeJS.ProcessEnv = process.env): C
   };
   const settings: MutableConnectionSettings = {};
   const host = get('PGHOST');
-  if (host !== undefined) settings.host = checkHost(host, 'PGHOST');
+  if (host !== undefined) settings.host = parseHostText(host, 'PGHOST');
+  const hostaddr = get('PGHOSTADDR');
+  if (hostaddr !== undefined) settings.hostaddr = parseHostaddrText(hostaddr, 'PGHOSTADDR');
   const port = get('PGPORT');
-  if (port !== undefined) settings.port = parsePortText(port, 'PGPORT');
+  if (port !== undefined) settings.port = parsePortListText(port, 'PGPORT');
   settings.user = text('PGUSER', 'user', 'the user name');
   settings.password = text('PGPASSWORD', 'password', 'the password');
   settings.database = text('PGDATABASE', 'database', 'the database name');
@@ -70,5 +78,9 @@ export function readEnvironmentSettings(env: NodeJS.ProcessEnv = process.env): C
   const timeout = get('PGCONNECT_TIMEOUT');
   if (timeout !== undefined) settings.connectTimeout = parseConnectTimeoutSeconds(timeout, 'PGCONNECT_TIMEOUT');
   settings.passfile = text('PGPASSFILE', 'passfile', 'the path');
+  const targetSessionAttrs = get('PGTARGETSESSIONATTRS');
+  if (targetSessionAttrs !== undefined) settings.targetSessionAttrs = parseTargetSessionAttrs(targetSessionAttrs, 'PGTARGETSESSIONATTRS');
+  const loadBalanceHosts = get('PGLOADBALANCEHOSTS');
+  if (loadBalanceHosts !== undefined) settings.loadBalanceHosts = parseLoadBalanceHosts(loadBalanceHosts, 'PGLOADBALANCEHOSTS');
   return freezeSettings(settings);
 }

@@ -13,16 +13,18 @@ import {
   checkHost,
   checkPort,
   checkRuntimeParameter,
+  parseHostaddrText,
+  parseHostText,
+  parseLoadBalanceHosts,
   parseSslMode,
+  parseTargetSessionAttrs,
   type ConnectionSettings,
 } from './connection-settings';
 import { parseConnectionString } from './connection-string';
 import { readEnvironmentSettings } from './environment';
+import { defaultHost, defaultPort, resolveHostEntries } from './host-list';
 
-/** libpq's default port. */
-export const defaultPort = 5432;
-/** rxpg's default host (libpq's would be its compiled-in socket directory). */
-export const defaultHost = 'localhost';
+export { defaultHost, defaultPort };
 /** libpq's default sslmode. */
 export const defaultSslMode: SslMode = 'prefer';
 
@@ -87,6 +89,20 @@ export function resolveConnectionConfig(
   const pick = <K extends keyof ConnectionSettings & keyof ConnectionConfig>(key: K) =>
     (explicit[key] ?? fromString[key] ?? fromEnv[key]) as ConnectionSettings[K] & ConnectionConfig[K];
 
+  // Each of host, hostaddr and port comes from its highest source on its own; libpq matches
+  // the lists afterwards.
+  const explicitHost = typeof explicit.host === 'string' ? parseHostText(explicit.host, 'host') : explicit.host;
+  const explicitHostaddr =
+    typeof explicit.hostaddr === 'string' ? parseHostaddrText(explicit.hostaddr, 'hostaddr') : explicit.hostaddr;
+  const hosts = Object.freeze(
+    resolveHostEntries(
+      explicitHost ?? fromString.host ?? fromEnv.host,
+      explicitHostaddr ?? fromString.hostaddr ?? fromEnv.hostaddr,
+      explicit.port ?? fromString.port ?? fromEnv.port,
+    ),
+  );
+  const first = hosts[0]!;
+
   const user = pick('user') ?? osUserName(env);
   const sslrootcert = pick('sslrootcert');
   const sslmode = pick('sslmode') ?? (sslrootcert === 'system' ? 'verify-full' : defaultSslMode);
@@ -106,8 +122,12 @@ export function resolveConnectionConfig(
 
   const gssKrbToken = explicit.gssKrbToken;
   const resolved = {
-    host: pick('host') ?? defaultHost,
-    port: pick('port') ?? defaultPort,
+    host: first.host,
+    port: first.port,
+    hostaddr: first.hostaddr,
+    hosts,
+    targetSessionAttrs: pick('targetSessionAttrs') ?? 'any',
+    loadBalanceHosts: pick('loadBalanceHosts') ?? 'disable',
     user,
     database: pick('database') ?? user,
     applicationName: pick('applicationName') ?? fromString.fallbackApplicationName,
@@ -144,6 +164,9 @@ const connectionConfigFields = Object.keys({
   connectionString: true,
   host: true,
   port: true,
+  hostaddr: true,
+  targetSessionAttrs: true,
+  loadBalanceHosts: true,
   user: true,
   password: true,
   database: true,
@@ -186,6 +209,9 @@ function snapshot(input: ConnectionConfig): ConnectionConfig {
       Object.defineProperty(parametersCopy, name, { value, enumerable: true, writable: true, configurable: true });
     }
     copy.runtimeParameters = parametersCopy;
+  }
+  for (const field of ['host', 'port', 'hostaddr'] as const) {
+    if (Array.isArray(copy[field])) copy[field] = [...(copy[field] as unknown[])];
   }
   return copy as ConnectionConfig;
 }
@@ -254,8 +280,8 @@ function osUserName(env: NodeJS.ProcessEnv): string {
   return name;
 }
 
-const stringFields = ['connectionString', 'host', 'user', 'database', 'applicationName', 'options', 'sslrootcert', 'sslcert', 'sslkey', 'passfile'] as const;
-const nonEmptyFields: ReadonlySet<string> = new Set(['host', 'user', 'database', 'sslrootcert', 'sslcert', 'sslkey', 'passfile']);
+const stringFields = ['connectionString', 'user', 'database', 'applicationName', 'options', 'sslrootcert', 'sslcert', 'sslkey', 'passfile'] as const;
+const nonEmptyFields: ReadonlySet<string> = new Set(['user', 'database', 'sslrootcert', 'sslcert', 'sslkey', 'passfile']);
 
 /** Validates the explicitly given fields' types and values. */
 function checkExplicit(config: ConnectionConfig): void {
@@ -266,9 +292,23 @@ function checkExplicit(config: ConnectionConfig): void {
     if (nonEmptyFields.has(field) && value === '') throw new ConfigError(`${field} must not be empty`, { setting: field });
     if (field !== 'connectionString') assertNoNul(value, field, field);
   }
-  if (config.host !== undefined) checkHost(config.host, 'host');
-  if (config.port !== undefined) checkPort(config.port, 'port');
+  checkListField(config.host, 'host', (value) => {
+    if (typeof value !== 'string') throw new ConfigError('host must be a string or an array of strings', { setting: 'host' });
+    assertNoNul(value, 'host', 'host');
+  }, (value, field) => {
+    if (typeof value !== 'string') throw new ConfigError(`${field} must be a string`, { setting: 'host' });
+    checkHost(value, field);
+  });
+  checkListField(config.hostaddr, 'hostaddr', (value) => {
+    if (typeof value !== 'string') throw new ConfigError('hostaddr must be a string or an array of strings', { setting: 'hostaddr' });
+  }, (value, field) => {
+    if (typeof value !== 'string' || value.includes(',')) throw new ConfigError(`${field} must be a string without commas`, { setting: 'hostaddr' });
+    parseHostaddrText(value, field);
+  });
+  checkListField(config.port, 'port', (value) => checkPort(value, 'port'), (value, field) => checkPort(value, field));
   if (config.sslmode !== undefined) parseSslMode(config.sslmode, 'sslmode');
+  if (config.targetSessionAttrs !== undefined) parseTargetSessionAttrs(config.targetSessionAttrs, 'targetSessionAttrs');
+  if (config.loadBalanceHosts !== undefined) parseLoadBalanceHosts(config.loadBalanceHosts, 'loadBalanceHosts');
 
   const password: unknown = config.password;
   if (password !== undefined) {
@@ -346,4 +386,23 @@ function checkExplicit(config: ConnectionConfig): void {
   ) {
     throw new ConfigError('signal must be an AbortSignal', { setting: 'signal' });
   }
+}
+
+/**
+ * Validates a field that takes one value or a non-empty array of values (`host`, `hostaddr`,
+ * `port`): `checkOne` for a single value, `checkElement` for each element of an array.
+ */
+function checkListField(
+  value: unknown,
+  setting: string,
+  checkOne: (value: unknown) => void,
+  checkElement: (value: unknown, field: string) => void,
+): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value)) {
+    checkOne(value);
+    return;
+  }
+  if (value.length === 0) throw new ConfigError(`${setting} must not be an empty array`, { setting });
+  value.forEach((element: unknown, index) => checkElement(element, `${setting}[${index}]`));
 }

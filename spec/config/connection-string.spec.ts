@@ -139,7 +139,7 @@ describe('parseConnectionString: URLs', () => {
     const settings = parseConnectionString(
       'postgres://h?gssencmode=prefer&channel_binding=prefer&target_session_attrs=any&keepalives_idle=30&sslsni=1&client_encoding=UTF8',
     );
-    expect(settings).toEqual({ host: 'h' });
+    expect(settings).toEqual({ host: 'h', targetSessionAttrs: 'any' });
   });
 
   it('treats an empty query value as "not set", and a later one clears an earlier one', () => {
@@ -229,8 +229,10 @@ describe('parseConnectionString: errors never reveal the password', () => {
     ['password in the port position', `postgres://host:${secret}/db`, 'port'],
     ['unterminated IPv6 literal', `postgres://u:${secret}@[::1/db`, 'host'],
     ['text after an IPv6 literal', `postgres://u:${secret}@[::1]x/db`, 'host'],
-    ['multiple hosts', `postgres://u:${secret}@h1,h2/db`, 'host'],
-    ['multiple hosts in the query', `postgres://u:${secret}@/db?host=a,b`, 'host'],
+    ['a bad port among several hosts', `postgres://u:${secret}@h1:1,h2:x/db`, 'port'],
+    ['a name as hostaddr', `postgres://u:${secret}@/db?hostaddr=db`, 'hostaddr'],
+    ['an unknown target_session_attrs', `postgres://u:${secret}@h/db?target_session_attrs=master`, 'targetSessionAttrs'],
+    ['an unknown load_balance_hosts', `postgres://u:${secret}@h/db?load_balance_hosts=round-robin`, 'loadBalanceHosts'],
     ['bad percent-encoding in the password', `postgres://u:${secret}%zz@host/db`, 'password'],
     ['truncated percent-encoding in the password', `postgres://u:${secret}%2@host/db`, 'password'],
     ['invalid UTF-8 in the password', `postgres://u:${secret}%C3@host/db`, 'password'],

@@ -43,7 +43,7 @@ describe('readEnvironmentSettings', () => {
 
   it('lists the variables it reads', () => {
     expect(environmentVariables).toContain('PGCONNECT_TIMEOUT');
-    expect(environmentVariables).toHaveLength(13);
+    expect(environmentVariables).toHaveLength(16);
   });
 
   it('ignores unset and empty variables and unrelated ones', () => {
@@ -80,7 +80,11 @@ describe('readEnvironmentSettings', () => {
     ['PGSSLMODE', 'REQUIRE', 'sslmode'],
     ['PGCONNECT_TIMEOUT', '-1', 'connectTimeout'],
     ['PGCONNECT_TIMEOUT', 'ten', 'connectTimeout'],
-    ['PGHOST', 'a,b', 'host'],
+    ['PGHOSTADDR', 'db.example.com', 'hostaddr'],
+    ['PGPORT', '5432,x', 'port'],
+    ['PGTARGETSESSIONATTRS', 'master', 'targetSessionAttrs'],
+    ['PGTARGETSESSIONATTRS', 'READ-WRITE', 'targetSessionAttrs'],
+    ['PGLOADBALANCEHOSTS', 'on', 'loadBalanceHosts'],
     ['PGHOST', 'a\0b', 'host'],
     ['PGUSER', 'a\0b', 'user'],
     ['PGDATABASE', 'a\0b', 'database'],
