@@ -1,17 +1,6 @@
-import {
-  Observable,
-  Subscription,
-  defer,
-  exhaustMap,
-  ignoreElements,
-  interval,
-  share,
-  startWith,
-  tap,
-  throwError,
-  timeout,
-} from 'rxjs';
+import { Observable, Subscription, defer, share, startWith, tap } from 'rxjs';
 import { connect } from './connect';
+import { heartbeat } from './heartbeat';
 import type { Connection } from './connection';
 import { resolveConnectionConfig, type ConnectionConfig } from '../config';
 import { ConnectionError } from '../errors';
@@ -286,26 +275,4 @@ function onConnection(connection: Connection, settings: ListenerSettings, handle
     }),
   );
   return subscriptions;
-}
-
-/**
- * Every `period` ms an empty query that must complete within `period` ms; errors when one
- * does not (or fails), never emits.
- */
-function heartbeat(connection: Connection, period: number): Observable<never> {
-  return interval(period).pipe(
-    exhaustMap(() =>
-      connection.simpleQuery('').pipe(
-        ignoreElements(),
-        timeout({
-          first: period,
-          with: () =>
-            throwError(
-              () => new ConnectionError(`listen: heartbeat not answered within ${period} ms (half-open connection?)`, { code: '08006' }),
-            ),
-        }),
-      ),
-    ),
-    ignoreElements(),
-  );
 }

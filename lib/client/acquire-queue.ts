@@ -1,0 +1,47 @@
+/** One request waiting for a pooled connection. */
+export interface AcquireWaiter<T> {
+  /** Called with the connection handed to this waiter; it is then out of the queue. */
+  grant(value: T): void;
+  /** Called when the waiter cannot be served (acquire timeout, pool ended); it is then out of the queue. */
+  fail(error: unknown): void;
+}
+
+/**
+ * The requests waiting for a connection, served strictly first come, first served. A waiter
+ * that gives up (unsubscribes, times out) leaves at once, in constant time, wherever it
+ * stands: a Set keeps insertion order and deletes without shifting.
+ */
+export class AcquireQueue<T> {
+  readonly #waiters = new Set<AcquireWaiter<T>>();
+
+  /** How many are waiting. */
+  get size(): number {
+    return this.#waiters.size;
+  }
+
+  /** Puts `waiter` at the back of the queue. */
+  push(waiter: AcquireWaiter<T>): void {
+    this.#waiters.add(waiter);
+  }
+
+  /** Takes `waiter` out of the queue; false when it was no longer in it. */
+  delete(waiter: AcquireWaiter<T>): boolean {
+    return this.#waiters.delete(waiter);
+  }
+
+  /** Takes the longest-waiting waiter out of the queue, if any. */
+  shift(): AcquireWaiter<T> | undefined {
+    for (const waiter of this.#waiters) {
+      this.#waiters.delete(waiter);
+      return waiter;
+    }
+    return undefined;
+  }
+
+  /** Empties the queue and returns the waiters in order (to fail them all). */
+  drain(): AcquireWaiter<T>[] {
+    const all = [...this.#waiters];
+    this.#waiters.clear();
+    return all;
+  }
+}

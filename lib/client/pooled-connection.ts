@@ -1,0 +1,35 @@
+import type { Subscription } from 'rxjs';
+import type { Connection } from './connection';
+
+/**
+ * A pool's record of one of its connections: where it is in the pool (`idle`, `busy` with a
+ * user, `returning` while it is brought back to a clean state), when it expires, and the
+ * timers and subscriptions the pool holds for it.
+ */
+export class PooledConnection {
+  state: 'idle' | 'busy' | 'returning' = 'busy';
+  /** Reaps the connection when it stays idle too long or outlives its lifetime. */
+  idleTimer: NodeJS.Timeout | undefined;
+  /** The sync check and ROLLBACK that bring a returned connection back to a clean state. */
+  restoring: Subscription | undefined;
+  /** Watches `closed$`, so that a connection dying while idle is dropped at once. */
+  watch: Subscription | undefined;
+  /** How to take the connection away from its current user (when the pool ends). */
+  revoke: ((error: unknown) => void) | undefined;
+
+  constructor(
+    readonly connection: Connection,
+    /** `Date.now()` after which the connection is replaced (at its next release, or while idle). */
+    readonly expiresAt: number,
+  ) {}
+
+  /** Whether the connection can still serve requests. */
+  get usable(): boolean {
+    return this.connection.state === 'open';
+  }
+
+  /** Whether it has outlived its lifetime. */
+  expired(now = Date.now()): boolean {
+    return now >= this.expiresAt;
+  }
+}

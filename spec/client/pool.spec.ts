@@ -1,0 +1,281 @@
+// The pool against a real server: every request kind, withConnection, fair FIFO waiting,
+// leaving the queue, acquireTimeout, failed connections replaced, a transaction left open
+// rolled back (PoolMisuseError), connect failures, and option validation.
+import { Subject, concat, firstValueFrom, lastValueFrom, of, toArray } from 'rxjs';
+import { ConfigError, ConnectionError, PostgresError } from '../../lib';
+// Imported from their modules until the barrels export them (lib/index.ts).
+import { createPool, type Pool } from '../../lib/client/pool';
+import type { PoolOptions } from '../../lib/client/pool-options';
+import { AcquireTimeoutError } from '../../lib/errors/acquire-timeout-error';
+import { PoolMisuseError } from '../../lib/errors/pool-misuse-error';
+import { errorOf, eventually } from '../helpers/connections';
+import { superuserConfig, superuserPsql } from '../helpers/test-servers';
+
+const pools: Pool[] = [];
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((pool) => pool.end({ timeout: 100 })));
+});
+
+const tag = () => Math.random().toString(36).slice(2, 10);
+
+/** A pool on the primary with its own application_name, so that its backends can be counted. */
+function pool(options: PoolOptions = {}, applicationName = `pool-${tag()}`): Pool {
+  const created = createPool({ ...superuserConfig(), applicationName }, options);
+  pools.push(created);
+  return created;
+}
+
+const all = <T>(source: import('rxjs').Observable<T>) => lastValueFrom(source.pipe(toArray()));
+const backendsOf = async (applicationName: string) =>
+  Number(await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = '${applicationName}'`));
+const pidOf = async (p: Pool) => (await firstValueFrom(p.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))).pid;
+
+describe('createPool', () => {
+  it('is lazy: nothing connects before the first request', async () => {
+    const applicationName = `lazy-${tag()}`;
+    const p = pool({ min: 2 }, applicationName);
+    p.query('SELECT 1'); // never subscribed: cold
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(p.stats).toEqual({ total: 0, idle: 0, busy: 0, waiting: 0, connecting: 0, max: 10 });
+    expect(await backendsOf(applicationName)).toBe(0);
+  });
+
+  it.each<[string, PoolOptions]>([
+    ['max 0', { max: 0 }],
+    ['fractional max', { max: 1.5 }],
+    ['min above max', { max: 2, min: 3 }],
+    ['negative min', { min: -1 }],
+    ['idleTimeout 0', { idleTimeout: 0 }],
+    ['NaN maxLifetime', { maxLifetime: Number.NaN }],
+    ['acquireTimeout beyond setTimeout', { acquireTimeout: 2 ** 31 }],
+    ['negative connectRetry delay', { connectRetry: { initialDelay: -1 } }],
+  ])('refuses %s with a RangeError naming the option, before any I/O', (_name, options) => {
+    const key = Object.keys(options)[0]!;
+    expect(() => createPool(superuserConfig(), options)).toThrow(RangeError);
+    expect(() => createPool(superuserConfig(), options)).toThrow(key);
+  });
+
+  it('refuses options that are not an object, and invalid connection settings', () => {
+    expect(() => createPool(superuserConfig(), null as unknown as PoolOptions)).toThrow(TypeError);
+    expect(() => createPool('postgres://h/db?sslmode=bogus')).toThrow(ConfigError);
+  });
+
+  it('accepts Infinity for the durations (no limit)', async () => {
+    const p = pool({ idleTimeout: Infinity, maxLifetime: Infinity, acquireTimeout: Infinity });
+    expect(await firstValueFrom(p.query('SELECT 1 AS one'))).toEqual({ one: 1 });
+  });
+});
+
+describe('pool requests', () => {
+  it('runs every request kind on pooled connections and returns them', async () => {
+    const p = pool({ max: 2 });
+    const table = `pool_kinds_${tag()}`;
+    await lastValueFrom(p.execute(`CREATE TABLE ${table} (id int, name text)`));
+    try {
+      expect(await all(p.query<{ n: number }>('SELECT generate_series(1, $1::int) AS n', [3]))).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+      expect(await lastValueFrom(p.execute(`INSERT INTO ${table} VALUES ($1, $2)`, [1, 'Ada']))).toEqual({ command: 'INSERT 0 1', rowCount: 1 });
+      const [result] = await all(p.simpleQuery(`SELECT count(*) AS c FROM ${table}`));
+      expect(result?.rows).toEqual([['1']]);
+      expect(await lastValueFrom(p.copyIn(`COPY ${table} FROM STDIN`, ['2\tGrace\n', '3\tEdsger\n']))).toMatchObject({ rowCount: 2 });
+      expect(await lastValueFrom(p.copyInRows({ table, columns: ['id', 'name'] }, [[4, null]]))).toMatchObject({ rowCount: 1 });
+      const csv = Buffer.concat(await all(p.copyOut(`COPY (SELECT * FROM ${table} ORDER BY id) TO STDOUT (FORMAT csv)`))).toString();
+      expect(csv).toBe('1,Ada\n2,Grace\n3,Edsger\n4,\n');
+      expect(await all(p.copyOutRows(`COPY (SELECT * FROM ${table} WHERE id > 2 ORDER BY id) TO STDOUT`))).toEqual([['3', 'Edsger'], ['4', null]]);
+      await lastValueFrom(p.notify(`pool_kinds_${tag()}`, 'x'), { defaultValue: undefined });
+      expect(p.stats).toMatchObject({ busy: 0, waiting: 0 });
+      expect(p.stats.total).toBeGreaterThanOrEqual(1);
+      expect(p.stats.total).toBeLessThanOrEqual(2);
+    } finally {
+      await lastValueFrom(p.execute(`DROP TABLE ${table}`));
+    }
+  });
+
+  it('passes a statement error through and keeps the connection', async () => {
+    const p = pool({ max: 1 });
+    const pid = await pidOf(p);
+    const error = await errorOf(lastValueFrom(p.query('SELECT 1/0')));
+    expect(error).toBeInstanceOf(PostgresError);
+    expect((error as PostgresError).code).toBe('22012');
+    expect(await pidOf(p)).toBe(pid);
+  });
+
+  it('gives waiters the connection in the order they asked (fair FIFO)', async () => {
+    const p = pool({ max: 1 });
+    const gate = new Subject<never>();
+    const held = p.withConnection(() => gate).subscribe({ error: () => undefined });
+    await eventually(() => p.stats.busy === 1);
+    const order: number[] = [];
+    const done = Promise.all(
+      [0, 1, 2, 3, 4].map((i) => lastValueFrom(p.query<{ i: number }>('SELECT $1::int AS i', [i])).then((row) => order.push(row.i))),
+    );
+    expect(p.stats.waiting).toBe(5);
+    gate.complete();
+    await done;
+    held.unsubscribe();
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('takes a waiter that unsubscribes out of the queue at once; its statement is never sent', async () => {
+    const p = pool({ max: 1 });
+    const table = `pool_leave_${tag()}`;
+    await lastValueFrom(p.execute(`CREATE TABLE ${table} (id int)`));
+    try {
+      const gate = new Subject<never>();
+      p.withConnection(() => gate).subscribe({ error: () => undefined });
+      await eventually(() => p.stats.busy === 1);
+      const first = lastValueFrom(p.execute(`INSERT INTO ${table} VALUES (1)`));
+      const leaving = p.execute(`INSERT INTO ${table} VALUES (2)`).subscribe();
+      const third = lastValueFrom(p.execute(`INSERT INTO ${table} VALUES (3)`));
+      expect(p.stats.waiting).toBe(3);
+      leaving.unsubscribe();
+      expect(p.stats.waiting).toBe(2);
+      gate.complete();
+      await Promise.all([first, third]);
+      expect(await all(p.query<{ id: number }>(`SELECT id FROM ${table} ORDER BY id`))).toEqual([{ id: 1 }, { id: 3 }]);
+    } finally {
+      await lastValueFrom(p.execute(`DROP TABLE ${table}`));
+    }
+  });
+
+  it('fails a request that waits past acquireTimeout with an AcquireTimeoutError naming the pool state', async () => {
+    const p = pool({ max: 1, acquireTimeout: 150 });
+    const gate = new Subject<never>();
+    p.withConnection(() => gate).subscribe({ error: () => undefined });
+    await eventually(() => p.stats.busy === 1);
+    const started = Date.now();
+    const error = await errorOf(lastValueFrom(p.query('SELECT 1')));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(error).toBeInstanceOf(AcquireTimeoutError);
+    expect(error.message).toContain('acquireTimeout 150 ms');
+    expect(error.message).toContain('total 1 (idle 0, busy 1), waiting 1, connecting 0, max 1');
+    expect((error as AcquireTimeoutError).state).toMatchObject({ total: 1, busy: 1, waiting: 1, max: 1 });
+    expect((error as AcquireTimeoutError).timeout).toBe(150);
+    expect(p.stats.waiting).toBe(0);
+    gate.complete();
+    expect(await firstValueFrom(p.query('SELECT 2 AS two'))).toEqual({ two: 2 });
+  });
+
+  it('drops a connection whose backend was terminated while idle; the next request gets a new one', async () => {
+    const applicationName = `pool-term-${tag()}`;
+    const p = pool({ max: 1 }, applicationName);
+    const pid = await pidOf(p);
+    await superuserPsql(`SELECT pg_terminate_backend(${pid})`);
+    await eventually(() => p.stats.total === 0);
+    const next = await pidOf(p);
+    expect(next).not.toBe(pid);
+    expect(await backendsOf(applicationName)).toBe(1);
+  });
+
+  it('fails the request running on a terminated backend with a ConnectionError, and serves the next', async () => {
+    const p = pool({ max: 1 });
+    const pid = await pidOf(p);
+    const running = errorOf(lastValueFrom(p.query('SELECT pg_sleep(5)')));
+    await eventually(async () => (await superuserPsql(`SELECT state FROM pg_stat_activity WHERE pid = ${pid}`)) === 'active');
+    await superuserPsql(`SELECT pg_terminate_backend(${pid})`);
+    expect(await running).toBeInstanceOf(ConnectionError);
+    expect(await pidOf(p)).not.toBe(pid);
+  });
+
+  it('fails queued requests at once when connecting cannot succeed (no such database)', async () => {
+    const p = createPool({ ...superuserConfig(), database: `missing_${tag()}` }, { acquireTimeout: 10_000 });
+    pools.push(p);
+    const started = Date.now();
+    const error = await errorOf(lastValueFrom(p.query('SELECT 1')));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).code).toBe('3D000');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('keeps waiting while the server cannot be reached, and names the connect error when acquireTimeout passes', async () => {
+    const p = createPool({ ...superuserConfig(), host: '127.0.0.1', port: 1 }, { acquireTimeout: 300, connectRetry: { initialDelay: 20, maxDelay: 50 } });
+    pools.push(p);
+    const error = await errorOf(lastValueFrom(p.query('SELECT 1')));
+    expect(error).toBeInstanceOf(AcquireTimeoutError);
+    expect(error.message).toContain('connecting fails');
+    expect((error as AcquireTimeoutError).cause).toBeInstanceOf(ConnectionError);
+  });
+});
+
+describe('pool.withConnection', () => {
+  it('holds one connection for the whole work (session state is shared) and returns it', async () => {
+    const p = pool({ max: 3 });
+    const rows = await all(
+      p.withConnection((connection) =>
+        concat(
+          connection.execute('CREATE TEMP TABLE pool_temp (n int)'),
+          connection.execute('INSERT INTO pool_temp VALUES (7)'),
+          connection.query<{ n: number }>('SELECT n FROM pool_temp'),
+          connection.execute('DROP TABLE pool_temp'),
+        ),
+      ),
+    );
+    expect(rows.at(2)).toEqual({ n: 7 });
+    // Back once the pool has checked that nothing the work started is still running.
+    await eventually(() => p.stats.idle === 1);
+    expect(p.stats).toMatchObject({ total: 1, idle: 1, busy: 0 });
+  });
+
+  it('returns the connection when the work errors, or throws', async () => {
+    const p = pool({ max: 1 });
+    expect(await errorOf(lastValueFrom(p.withConnection((c) => c.query('SELECT nope'))))).toBeInstanceOf(PostgresError);
+    const thrown = new Error('work threw');
+    expect(await errorOf(lastValueFrom(p.withConnection(() => { throw thrown; })))).toBe(thrown);
+    await eventually(() => p.stats.idle === 1);
+    expect(await firstValueFrom(p.withConnection((c) => of(c.transactionStatus)))).toBe('idle');
+  });
+
+  it('after an unsubscribe inside a transaction, cancels the running statement, rolls back, and hands out an idle connection', async () => {
+    const p = pool({ max: 1 });
+    const table = `pool_unsub_${tag()}`;
+    await lastValueFrom(p.execute(`CREATE TABLE ${table} (id int)`));
+    try {
+      const subscription = p
+        .withConnection((c) => concat(c.execute('BEGIN'), c.execute(`INSERT INTO ${table} VALUES (1)`), c.query('SELECT pg_sleep(10)')))
+        .subscribe({ error: () => undefined });
+      await eventually(async () => (await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND state = 'active'`)) === '1');
+      subscription.unsubscribe();
+      const started = Date.now();
+      expect(await firstValueFrom(p.withConnection((c) => of(c.transactionStatus)))).toBe('idle');
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(await all(p.query(`SELECT * FROM ${table}`))).toEqual([]);
+    } finally {
+      await lastValueFrom(p.execute(`DROP TABLE ${table}`));
+    }
+  });
+
+  it('errors with a PoolMisuseError when the work leaves a transaction open, and rolls it back', async () => {
+    const p = pool({ max: 1 });
+    const error = await errorOf(lastValueFrom(p.withConnection((c) => c.execute('BEGIN'))));
+    expect(error).toBeInstanceOf(PoolMisuseError);
+    expect(await firstValueFrom(p.withConnection((c) => of(c.transactionStatus)))).toBe('idle');
+  });
+});
+
+describe('a transaction left open by a pooled request', () => {
+  it("pool.query('BEGIN') errors with a PoolMisuseError; the transaction is rolled back and the next user is idle", async () => {
+    const p = pool({ max: 1 });
+    const table = `pool_begin_${tag()}`;
+    await lastValueFrom(p.execute(`CREATE TABLE ${table} (id int)`));
+    try {
+      const error = await errorOf(lastValueFrom(p.query('BEGIN')));
+      expect(error).toBeInstanceOf(PoolMisuseError);
+      expect(error.message).toContain('open transaction');
+      expect(error.message).toContain('pool.transaction');
+      expect((error as PoolMisuseError).sql).toBe('BEGIN');
+      const textError = await errorOf(lastValueFrom(p.simpleQuery(`BEGIN; INSERT INTO ${table} VALUES (1)`)));
+      expect(textError).toBeInstanceOf(PoolMisuseError);
+      expect(await firstValueFrom(p.withConnection((c) => of(c.transactionStatus)))).toBe('idle');
+      expect(await all(p.query(`SELECT * FROM ${table}`))).toEqual([]);
+      expect(p.stats.total).toBe(1);
+    } finally {
+      await lastValueFrom(p.execute(`DROP TABLE ${table}`));
+    }
+  });
+
+  it('a failed transaction left by simpleQuery keeps its own error and is rolled back too', async () => {
+    const p = pool({ max: 1 });
+    const error = await errorOf(lastValueFrom(p.simpleQuery('BEGIN; SELECT 1/0')));
+    expect(error).toBeInstanceOf(PostgresError);
+    expect(await firstValueFrom(p.withConnection((c) => of(c.transactionStatus)))).toBe('idle');
+  });
+});
