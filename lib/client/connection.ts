@@ -33,6 +33,9 @@ import { encodeParameters } from './encode-parameters';
 import { NoRowsRequest, RowsRequest } from './extended-query-request';
 import { LaunchedRequest } from './launched-request';
 import { RowBuilderCache } from './row-builder';
+import { allValues, firstValue, lastValue, type PromiseExecuteOptions, type PromiseQueryOptions } from './promise-conveniences';
+import { TransactionGuard, runTransaction, type Transaction } from './transaction';
+import type { TransactionOptions } from './transaction-options';
 
 /**
  * An open connection to PostgreSQL, as emitted by `connect`. Requests made on it are cold
@@ -47,6 +50,7 @@ export class Connection implements AsyncDisposable {
   readonly #statements: StatementCache;
   readonly #rowBuilders: RowBuilderCache;
   #channels: NotificationChannels | undefined;
+  readonly #transactions = new TransactionGuard();
 
   /**
    * How this connection decodes column values, by type OID. Per connection: overriding a
@@ -193,6 +197,90 @@ export class Connection implements AsyncDisposable {
     return new Observable<CommandResult>((subscriber) =>
       new NoRowsRequest(this.#protocol, subscriber, sql, options.onComplete).start(this.#statements, sql, params, options.timeout),
     );
+  }
+
+  /**
+   * Runs `work` in a transaction: `BEGIN` (with `options`: `isolation` 'read committed' |
+   * 'repeatable read' | 'serializable', `readOnly`, `deferrable`) on subscribe; once the server
+   * has answered it, `work(tx)` is called and its values are passed through as they come; when
+   * it completes, `COMMIT`, then completion. `tx` has this connection's request methods (and
+   * `all` / `first` / `run`), running inside the transaction, and `tx.transaction(...)` nests
+   * a SAVEPOINT with the same rules. Cold: each subscription is a new transaction, so RxJS
+   * `retry` re-runs the whole of it.
+   *
+   * - The work errors: `ROLLBACK`, then the subscriber gets the work's own error (also when
+   *   the ROLLBACK fails, which happens only when the connection is lost: see `failure`).
+   * - The subscriber unsubscribes: the work is unsubscribed first (its running statements are
+   *   abandoned and cancelled; the ROLLBACK is written only once that cancel can no longer hit
+   *   it), then `ROLLBACK` is sent without waiting for it. Requests made on the connection
+   *   afterwards run after the ROLLBACK (FIFO), although `transactionStatus` reads
+   *   `in transaction` until its reply arrives.
+   * - COMMIT answered with the tag `ROLLBACK` (a statement had failed, and the work went on
+   *   without it) is a TransactionRolledBackError, never a success. A failed COMMIT (a
+   *   deferred constraint, a serialization failure) is the server's PostgresError.
+   * - Serialization failures and deadlocks arrive with their SQLSTATE as `code` (40001,
+   *   40P01), as a PostgresError or as the TransactionRolledBackError of a COMMIT after one.
+   *
+   * BEGIN, COMMIT and ROLLBACK always reach the server: unsubscribing while they run does not
+   * cancel them. A request subscribed through `tx` before the work completes runs before the
+   * COMMIT (FIFO), even when the work's Observable completed without waiting for it.
+   *
+   * Requests made directly on the connection while a transaction runs are inside it: a
+   * connection shared by independent callers needs a pool.
+   *
+   * Errors (before anything is sent): TypeError for invalid `options` (an unknown key, an
+   * isolation level not in the list, a non-boolean flag) or a `work` that is not a function;
+   * TransactionStateError (code 25001) when the connection is already in a transaction
+   * (`transactionStatus` is not `idle`, or another `transaction(...)` of it has not ended).
+   * Then: the work's error; TransactionRolledBackError; the server's PostgresError;
+   * ConnectionError.
+   *
+   * @example
+   * connection.transaction((tx) =>
+   *   concat(
+   *     tx.execute('UPDATE accounts SET balance = balance - $1 WHERE id = $2', [100, 1]),
+   *     tx.execute('UPDATE accounts SET balance = balance + $1 WHERE id = $2', [100, 2]),
+   *   ), { isolation: 'serializable' },
+   * ).pipe(retry({ count: 3, delay: (error) => (error.code === '40001' ? timer(10) : throwError(() => error)) }));
+   */
+  transaction<T>(work: (tx: Transaction) => ObservableInput<T>, options?: TransactionOptions): Observable<T> {
+    return runTransaction(this, this.#transactions, work, options);
+  }
+
+  /**
+   * Runs a statement (`query`) and resolves with all its rows. Rejects with `query`'s errors;
+   * with `signal`, aborting unsubscribes (a running statement is cancelled) and rejects with
+   * the signal's reason.
+   *
+   * @example
+   * const users = await connection.all<{ id: number }>('SELECT id FROM users WHERE team = $1', ['core']);
+   */
+  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<T[]> {
+    return allValues(this.query<T>(sql, params, options), options?.signal);
+  }
+
+  /**
+   * Runs a statement (`query`) and resolves with its first row, or undefined when it returned
+   * none. The statement runs to its end (it is not cancelled after the first row; later rows
+   * are read and dropped), so its errors still reject. `signal` as in `all`.
+   *
+   * @example
+   * const user = await connection.first<{ name: string }>('SELECT name FROM users WHERE id = $1', [7]);
+   */
+  first<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<T | undefined> {
+    return firstValue(this.query<T>(sql, params, options), options?.signal);
+  }
+
+  /**
+   * Runs a statement without rows (`execute`) and resolves with its {@link CommandResult}.
+   * Rejects with `execute`'s errors (a QueryShapeError when it returned rows). `signal` as in
+   * `all`.
+   *
+   * @example
+   * const { rowCount } = await connection.run('DELETE FROM sessions WHERE expires < now()');
+   */
+  run(sql: string, params?: readonly unknown[], options?: PromiseExecuteOptions): Promise<CommandResult> {
+    return lastValue(this.execute(sql, params, options), options?.signal);
   }
 
   /** The request of one subscription: `create` makes its conversation (see LaunchedRequest). */

@@ -1,0 +1,548 @@
+import { Observable, from, type ObservableInput, type Subscriber, type Subscription } from 'rxjs';
+import { PostgresError, TransactionRolledBackError, TransactionStateError } from '../errors';
+import type { ResultSet } from '../protocol';
+import type { CopyTextRow } from '../types';
+import type { Connection } from './connection';
+import type { CopyChunk } from './copy-source';
+import { allValues, firstValue, lastValue, type PromiseExecuteOptions, type PromiseQueryOptions } from './promise-conveniences';
+import type { CommandResult, Pushback, QueryOptions } from './query-options';
+import { beginStatementFor, hasTransactionModes, type TransactionOptions } from './transaction-options';
+
+/**
+ * What a connection knows about its own `transaction(...)`s beyond `transactionStatus`, which
+ * changes only when a reply arrives: whether one is running (from its BEGIN until its COMMIT
+ * or ROLLBACK is queued — a second BEGIN in between would merely warn and mix the statements
+ * of both), and how many COMMIT / ROLLBACK statements are queued but not yet answered (the
+ * status still says `in transaction` then, yet a BEGIN queued now runs after them).
+ */
+export class TransactionGuard {
+  #open = false;
+  #ending = 0;
+
+  /** Why a transaction cannot begin now, or undefined when it can. */
+  refusal(status: string): string | undefined {
+    if (this.#open) return 'another transaction(...) on this connection has not ended';
+    if (status !== 'idle' && this.#ending === 0) return `its transactionStatus is '${status}'`;
+    return undefined;
+  }
+
+  /** A transaction begins. */
+  claim(): void {
+    this.#open = true;
+  }
+
+  /** The transaction ended without a COMMIT or ROLLBACK (its BEGIN failed). */
+  release(): void {
+    this.#open = false;
+  }
+
+  /** Its COMMIT or ROLLBACK is queued; call the returned function when it is answered. */
+  ending(): () => void {
+    this.#open = false;
+    this.#ending++;
+    let answered = false;
+    return () => {
+      if (answered) return;
+      answered = true;
+      this.#ending--;
+    };
+  }
+}
+
+/**
+ * Runs `work` inside a transaction on `connection` (see `Connection.transaction`, which
+ * documents the behaviour). Cold: nothing is sent before subscribe.
+ */
+export function runTransaction<T>(
+  connection: Connection,
+  guard: TransactionGuard,
+  work: (tx: Transaction) => ObservableInput<T>,
+  options: TransactionOptions | undefined,
+): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    let begin: string;
+    try {
+      begin = beginStatementFor(options);
+    } catch (error) {
+      subscriber.error(error);
+      return undefined;
+    }
+    if (typeof work !== 'function') {
+      subscriber.error(new TypeError(`transaction work must be a function (tx) => ObservableInput, got ${typeof work}`));
+      return undefined;
+    }
+    const refusal = guard.refusal(connection.transactionStatus);
+    if (refusal !== undefined) {
+      subscriber.error(new TransactionStateError(`cannot begin a transaction: ${refusal}; nothing was sent`, '25001'));
+      return undefined;
+    }
+    guard.claim();
+    const scope = new TransactionScope(undefined);
+    const run = new TransactionRun(
+      connection,
+      scope,
+      { begin, commit: 'COMMIT', rollback: 'ROLLBACK', savepoint: undefined },
+      work,
+      subscriber,
+      guard,
+    );
+    run.start(new Transaction(connection, scope));
+    return () => run.leave();
+  });
+}
+
+/**
+ * The state of one transaction or savepoint: whether it has ended (its COMMIT, RELEASE or
+ * ROLLBACK is queued, or its subscriber left), and the first statement error seen through it.
+ */
+class TransactionScope {
+  readonly parent: TransactionScope | undefined;
+  /** The depth-first counter for savepoint names, shared by a whole transaction. */
+  readonly #savepoints: { next: number };
+  #ended = false;
+  /** The first PostgresError of a request made through this scope's `tx`: why it failed. */
+  failure: PostgresError | undefined;
+  /** Savepoints of this scope that have not queued their RELEASE or ROLLBACK TO yet. */
+  openChildren = 0;
+
+  constructor(parent: TransactionScope | undefined) {
+    this.parent = parent;
+    this.#savepoints = parent === undefined ? { next: 1 } : parent.#savepoints;
+  }
+
+  get ended(): boolean {
+    return this.#ended || (this.parent?.ended ?? false);
+  }
+
+  end(): void {
+    this.#ended = true;
+  }
+
+  nextSavepointName(): string {
+    return `rxpg_sp_${this.#savepoints.next++}`;
+  }
+
+  record(error: unknown): void {
+    if (this.failure === undefined && error instanceof PostgresError) this.failure = error;
+  }
+}
+
+/** The statements that open and close one scope. */
+interface Boundaries {
+  readonly begin: string;
+  readonly commit: string;
+  readonly rollback: string;
+  /** The savepoint's name; undefined for the transaction itself. */
+  readonly savepoint: string | undefined;
+}
+
+/** What a BEGIN / COMMIT / ROLLBACK / SAVEPOINT statement reports back. */
+interface ControlObserver {
+  readonly result?: (result: ResultSet) => void;
+  readonly complete: () => void;
+  readonly error: (error: unknown) => void;
+}
+
+type Phase = 'begin' | 'work' | 'commit' | 'rollback' | 'ended';
+
+/**
+ * One subscription of a transaction or savepoint: BEGIN, the work, then COMMIT or ROLLBACK.
+ * The BEGIN, COMMIT and ROLLBACK requests are never unsubscribed: each must reach the server
+ * for the session to end up outside the scope, and what follows them on the connection is
+ * queued behind them (FIFO), so nothing can run in a half-ended transaction.
+ */
+class TransactionRun<T> {
+  readonly #connection: Connection;
+  readonly #scope: TransactionScope;
+  readonly #boundaries: Boundaries;
+  readonly #work: (tx: Transaction) => ObservableInput<T>;
+  readonly #subscriber: Subscriber<T>;
+  /** The connection's guard, for the transaction itself (not for a savepoint). */
+  readonly #guard: TransactionGuard | undefined;
+  #phase: Phase = 'begin';
+  #workSubscription: Subscription | undefined;
+  /** The subscriber left while the work was being subscribed (it emitted synchronously). */
+  #leftWhileSubscribingWork = false;
+  #subscribingWork = false;
+  #closed = false;
+
+  constructor(
+    connection: Connection,
+    scope: TransactionScope,
+    boundaries: Boundaries,
+    work: (tx: Transaction) => ObservableInput<T>,
+    subscriber: Subscriber<T>,
+    guard?: TransactionGuard,
+  ) {
+    this.#connection = connection;
+    this.#scope = scope;
+    this.#boundaries = boundaries;
+    this.#work = work;
+    this.#subscriber = subscriber;
+    this.#guard = guard;
+  }
+
+  start(tx: Transaction): void {
+    if (this.#scope.parent !== undefined) this.#scope.parent.openChildren++;
+    this.#control(this.#boundaries.begin, {
+      complete: () => {
+        if (this.#phase !== 'begin') return;
+        this.#phase = 'work';
+        this.#runWork(tx);
+      },
+      error: (error) => {
+        if (this.#phase !== 'begin') return;
+        this.#guard?.release();
+        this.#finish();
+        this.#subscriber.error(error);
+      },
+    });
+  }
+
+  /** The subscriber unsubscribed: stop the work first (its statements are abandoned), then roll back. */
+  leave(): void {
+    const phase = this.#phase;
+    if (phase !== 'begin' && phase !== 'work') return; // COMMIT / ROLLBACK are on their way.
+    this.#finish();
+    if (phase === 'work') {
+      if (this.#subscribingWork) {
+        this.#leftWhileSubscribingWork = true;
+        return;
+      }
+      this.#workSubscription?.unsubscribe();
+    }
+    this.#forgetRollback();
+  }
+
+  #runWork(tx: Transaction): void {
+    let source: Observable<T>;
+    try {
+      source = from(this.#work(tx));
+    } catch (error) {
+      this.#workFailed(error);
+      return;
+    }
+    this.#subscribingWork = true;
+    const subscription = source.subscribe({
+      next: (value) => this.#subscriber.next(value),
+      error: (error: unknown) => this.#workFailed(error),
+      complete: () => this.#workCompleted(),
+    });
+    this.#subscribingWork = false;
+    if (this.#leftWhileSubscribingWork) {
+      subscription.unsubscribe();
+      this.#forgetRollback();
+      return;
+    }
+    if (this.#phase === 'work') this.#workSubscription = subscription;
+  }
+
+  /** The work failed: roll back, then deliver its error (whatever the ROLLBACK's outcome). */
+  #workFailed(error: unknown): void {
+    if (this.#phase !== 'work') return;
+    this.#phase = 'rollback';
+    this.#closeScope();
+    this.#afterChildren(() => this.#rollBack(error));
+  }
+
+  #rollBack(error: unknown): void {
+    this.#ending(this.#boundaries.rollback, {
+      complete: () => this.#fail(error),
+      error: () => this.#fail(error),
+    });
+  }
+
+  /** The work completed: COMMIT (or RELEASE the savepoint), and check that it did. */
+  #workCompleted(): void {
+    if (this.#phase !== 'work') return;
+    this.#phase = 'commit';
+    this.#closeScope();
+    this.#afterChildren(() => this.#commit());
+  }
+
+  /**
+   * Runs `next` once the savepoints of this scope have queued their ROLLBACK TO. Operators such
+   * as `take` complete their subscriber (here: the work's end) before they unsubscribe their
+   * source (a savepoint in the work), so its ROLLBACK TO would be queued after our COMMIT, and
+   * the savepoint's statements committed. The unsubscribe follows in the same synchronous step,
+   * so a microtask later it has happened.
+   */
+  #afterChildren(next: () => void): void {
+    if (this.#scope.openChildren === 0) next();
+    else queueMicrotask(next);
+  }
+
+  #commit(): void {
+    let tag: string | undefined;
+    this.#ending(this.#boundaries.commit, {
+      result: (result) => (tag = result.command),
+      complete: () => {
+        if (tag === 'ROLLBACK') {
+          // COMMIT in a failed transaction "succeeds" with this tag: nothing was committed.
+          this.#fail(
+            new TransactionRolledBackError(
+              `COMMIT was answered with ROLLBACK: the transaction had failed${describeFailure(this.#scope.failure)}; nothing was committed`,
+              { failure: this.#scope.failure },
+            ),
+          );
+          return;
+        }
+        this.#finish();
+        this.#subscriber.complete();
+      },
+      error: (error) => {
+        const savepoint = this.#boundaries.savepoint;
+        if (savepoint === undefined) {
+          // A failed COMMIT (deferred constraint, serialization failure) has ended the transaction.
+          this.#fail(error);
+          return;
+        }
+        // A RELEASE that failed leaves the savepoint, and the transaction failed: roll back to it.
+        const failedTransaction = error instanceof PostgresError && error.code === '25P02';
+        const outcome = failedTransaction
+          ? new TransactionRolledBackError(
+              `savepoint ${savepoint} could not be released because the transaction had failed${describeFailure(this.#scope.failure)}; rolled back to the savepoint`,
+              { failure: this.#scope.failure ?? error },
+            )
+          : error;
+        this.#control(this.#boundaries.rollback, { complete: () => this.#fail(outcome), error: () => this.#fail(outcome) });
+      },
+    });
+  }
+
+  #fail(error: unknown): void {
+    this.#finish();
+    this.#subscriber.error(error);
+  }
+
+  #finish(): void {
+    this.#phase = 'ended';
+    this.#closeScope();
+  }
+
+  /** The scope ends: no request through its tx from now on, and its parent need not wait for it. */
+  #closeScope(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#scope.end();
+    if (this.#scope.parent !== undefined) this.#scope.parent.openChildren--;
+  }
+
+  /** ROLLBACK for a subscriber that left: nobody waits for it, and its failure is the connection's. */
+  #forgetRollback(): void {
+    this.#ending(this.#boundaries.rollback, { complete: () => undefined, error: () => undefined });
+  }
+
+  /** Runs the COMMIT / ROLLBACK that ends the scope, telling the connection's guard. */
+  #ending(sql: string, observer: ControlObserver): void {
+    const answered = this.#guard?.ending();
+    if (answered === undefined) {
+      this.#control(sql, observer);
+      return;
+    }
+    this.#control(sql, {
+      result: observer.result,
+      complete: () => {
+        answered();
+        observer.complete();
+      },
+      error: (error) => {
+        answered();
+        observer.error(error);
+      },
+    });
+  }
+
+  /** Runs a BEGIN / COMMIT / ROLLBACK / SAVEPOINT statement; never unsubscribed (see the class). */
+  #control(sql: string, observer: ControlObserver): void {
+    this.#connection.simpleQuery(sql).subscribe({
+      next: (result) => observer.result?.(result),
+      complete: () => observer.complete(),
+      error: (error: unknown) => observer.error(error),
+    });
+  }
+}
+
+function describeFailure(failure: PostgresError | undefined): string {
+  return failure === undefined ? '' : ` (${failure.code ?? 'no SQLSTATE'}: ${failure.message})`;
+}
+
+/**
+ * What a transaction's work gets: the request methods of its connection, running inside the
+ * transaction, and `transaction` for a nested savepoint. Each method is cold and behaves as the
+ * Connection method of the same name (pipelining, cancellation, errors), with one addition:
+ * once the transaction (or savepoint) has ended — its COMMIT, RELEASE or ROLLBACK is queued, or
+ * its subscriber left — a request made through `tx` errors with a TransactionStateError (code
+ * 25000) at subscribe and sends nothing, rather than running outside the transaction.
+ *
+ * Requests subscribed through `tx` before the work completes are queued before the COMMIT
+ * (requests run FIFO), so a request still running when the work completes (e.g. one subscribed
+ * on the side) finishes inside the transaction and its results still arrive; the COMMIT waits
+ * for it on the server.
+ *
+ * @example
+ * connection.transaction((tx) =>
+ *   concat(
+ *     tx.execute('UPDATE accounts SET balance = balance - $1 WHERE id = $2', [100, from]),
+ *     tx.execute('UPDATE accounts SET balance = balance + $1 WHERE id = $2', [100, to]),
+ *   ),
+ * );
+ */
+export class Transaction {
+  readonly #connection: Connection;
+  readonly #scope: TransactionScope;
+
+  /** @internal Made by `transaction(...)`. */
+  constructor(connection: Connection, scope: TransactionScope) {
+    this.#connection = connection;
+    this.#scope = scope;
+  }
+
+  /** True once this transaction or savepoint (or an enclosing one) has ended: requests then error. */
+  get ended(): boolean {
+    return this.#scope.ended;
+  }
+
+  /** `Connection.query`, inside the transaction. */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<T> {
+    return this.#inside(() => this.#connection.query<T>(sql, params, options));
+  }
+
+  /** `Connection.execute`, inside the transaction. */
+  execute(sql: string, params?: readonly unknown[], options?: Omit<QueryOptions, 'rowMode' | 'onFields'>): Observable<CommandResult> {
+    return this.#inside(() => this.#connection.execute(sql, params, options));
+  }
+
+  /** `Connection.simpleQuery`, inside the transaction. */
+  simpleQuery(sql: string): Observable<ResultSet> {
+    return this.#inside(() => this.#connection.simpleQuery(sql));
+  }
+
+  /** `Connection.copyIn`, inside the transaction. */
+  copyIn(
+    sql: string,
+    source: ObservableInput<CopyChunk>,
+    options?: { readonly params?: readonly unknown[]; readonly maxBufferedBytes?: number },
+  ): Observable<CommandResult> {
+    return this.#inside(() => this.#connection.copyIn(sql, source, options));
+  }
+
+  /** `Connection.copyInRows`, inside the transaction. */
+  copyInRows(
+    target: { readonly table: string; readonly schema?: string; readonly columns: readonly string[] },
+    rows: ObservableInput<readonly unknown[]>,
+    options?: { readonly maxBufferedBytes?: number },
+  ): Observable<CommandResult> {
+    return this.#inside(() => this.#connection.copyInRows(target, rows, options));
+  }
+
+  /** `Connection.copyOut`, inside the transaction. */
+  copyOut(sql: string, params?: readonly unknown[], options?: { readonly pushback?: Pushback }): Observable<Buffer> {
+    return this.#inside(() => this.#connection.copyOut(sql, params, options));
+  }
+
+  /** `Connection.copyOutRows`, inside the transaction. */
+  copyOutRows(sql: string, params?: readonly unknown[], options?: { readonly pushback?: Pushback }): Observable<CopyTextRow> {
+    return this.#inside(() => this.#connection.copyOutRows(sql, params, options));
+  }
+
+  /** `Connection.notify`, inside the transaction: delivered when the transaction commits, never if it rolls back. */
+  notify(channel: string, payload?: string): Observable<void> {
+    return this.#inside(() => this.#connection.notify(channel, payload));
+  }
+
+  /** `Connection.all`, inside the transaction. */
+  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<T[]> {
+    return allValues(this.query<T>(sql, params, options), options?.signal);
+  }
+
+  /** `Connection.first`, inside the transaction. */
+  first<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<T | undefined> {
+    return firstValue(this.query<T>(sql, params, options), options?.signal);
+  }
+
+  /** `Connection.run`, inside the transaction. */
+  run(sql: string, params?: readonly unknown[], options?: PromiseExecuteOptions): Promise<CommandResult> {
+    return lastValue(this.execute(sql, params, options), options?.signal);
+  }
+
+  /**
+   * Runs `work` inside a savepoint of this transaction, with the rules of
+   * `Connection.transaction`: `SAVEPOINT rxpg_sp_N` on subscribe; the work's values passed
+   * through; `RELEASE SAVEPOINT` when it completes; `ROLLBACK TO SAVEPOINT` then `RELEASE
+   * SAVEPOINT` when it errors (the subscriber gets the work's error, and the enclosing
+   * transaction goes on as before the savepoint) or when the subscriber unsubscribes (the
+   * work is unsubscribed first). A savepoint that cannot be released because the transaction
+   * had failed is rolled back to and errors with a TransactionRolledBackError. Cold, so
+   * `retry` re-runs only the savepoint.
+   *
+   * Errors: as `Connection.transaction`; a TypeError when `options` sets an isolation level,
+   * readOnly or deferrable (a savepoint cannot change them); a TransactionStateError when this
+   * transaction has ended.
+   *
+   * @example
+   * tx.transaction((inner) => inner.execute('INSERT INTO audit VALUES ($1)', [entry]))
+   *   .pipe(catchError(() => EMPTY)); // an audit failure does not fail the transfer
+   */
+  transaction<T>(work: (tx: Transaction) => ObservableInput<T>, options?: TransactionOptions): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      try {
+        if (hasTransactionModes(options)) {
+          throw new TypeError('a nested transaction (a savepoint) cannot set isolation, readOnly or deferrable: set them on the outer transaction');
+        }
+      } catch (error) {
+        subscriber.error(error);
+        return undefined;
+      }
+      if (typeof work !== 'function') {
+        subscriber.error(new TypeError(`transaction work must be a function (tx) => ObservableInput, got ${typeof work}`));
+        return undefined;
+      }
+      if (this.#scope.ended) {
+        subscriber.error(endedError('a nested transaction'));
+        return undefined;
+      }
+      const scope = new TransactionScope(this.#scope);
+      const name = scope.nextSavepointName();
+      const run = new TransactionRun(
+        this.#connection,
+        scope,
+        {
+          begin: `SAVEPOINT ${name}`,
+          commit: `RELEASE SAVEPOINT ${name}`,
+          rollback: `ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`,
+          savepoint: name,
+        },
+        work,
+        subscriber,
+      );
+      run.start(new Transaction(this.#connection, scope));
+      return () => run.leave();
+    });
+  }
+
+  /** `request()` subscribed while the scope is open; its statement errors are remembered. */
+  #inside<R>(request: () => Observable<R>): Observable<R> {
+    return new Observable<R>((subscriber) => {
+      if (this.#scope.ended) {
+        subscriber.error(endedError('a request'));
+        return undefined;
+      }
+      return request().subscribe({
+        next: (value) => subscriber.next(value),
+        error: (error: unknown) => {
+          this.#scope.record(error);
+          subscriber.error(error);
+        },
+        complete: () => subscriber.complete(),
+      });
+    });
+  }
+}
+
+function endedError(what: string): TransactionStateError {
+  return new TransactionStateError(
+    `${what} was made through a transaction's tx after that transaction had ended; it would run outside of it, so nothing was sent`,
+    '25000',
+  );
+}
