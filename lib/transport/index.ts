@@ -1,6 +1,6 @@
 export { Transport } from './transport';
 export type { ReleaseCallback } from './transport';
-export { openSocket } from './open-socket';
+export { isUnreachable, openSocket } from './open-socket';
 export { isTlsHandshakeFailure, negotiateTls } from './negotiate-tls';
 export type { NegotiatedSocket, TlsRequest } from './negotiate-tls';
 export { socketAddress, describeSocketAddress } from './socket-path';
