@@ -28,7 +28,7 @@ function pool(options: PoolOptions = {}, applicationName = `pool-${tag()}`): Poo
 const all = <T>(source: import('rxjs').Observable<T>) => lastValueFrom(source.pipe(toArray()));
 const backendsOf = async (applicationName: string) =>
   Number(await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = '${applicationName}'`));
-const pidOf = async (p: Pool) => (await firstValueFrom(p.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))).pid;
+const pidOf = async (p: Pool) => (await lastValueFrom(p.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))).pid;
 
 describe('createPool', () => {
   it('is lazy: nothing connects before the first request', async () => {
