@@ -23,6 +23,12 @@ export interface ThrowawayClusterOptions {
   readonly settings?: Readonly<Record<string, string | number | boolean>>;
   /** How long the server may take to accept connections; default 30 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * Make this cluster a streaming hot standby of `primary`: its data directory comes from
+   * `pg_basebackup -R` (fast checkpoint, WAL streamed) instead of initdb, so it follows the
+   * primary from the start. `tls` and `authRoles` do not apply (the primary's files are copied).
+   */
+  readonly standbyOf?: ThrowawayCluster;
 }
 
 /** The settings of a running throwaway cluster; the optional parts of {@link ClusterSettings} are all set. */
@@ -87,10 +93,18 @@ export async function startThrowawayCluster(options: ThrowawayClusterOptions = {
 
   let server: PostmasterProcess | undefined;
   try {
-    const certificates = options.tls ? await generateTestCertificates(join(baseDir, 'tls')) : undefined;
-    const roles = options.authRoles ? authRoles(certificates !== undefined) : undefined;
+    const fresh = options.standbyOf === undefined;
+    const certificates = options.tls && fresh ? await generateTestCertificates(join(baseDir, 'tls')) : undefined;
+    const roles = options.authRoles && fresh ? authRoles(certificates !== undefined) : undefined;
     if (osUser !== undefined) await runCommand('chown', ['-R', `${osUser}:`, baseDir, socketDir]);
-    await runCommand(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '-N'], { osUser, cwd: baseDir });
+    const primary = options.standbyOf;
+    if (primary === undefined) {
+      await runCommand(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '-N'], { osUser, cwd: baseDir });
+    } else {
+      // initdb's pg_hba.conf lets local and 127.0.0.1 replication connections in (trust).
+      const backupArgs = ['-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '-h', primary.socketDir, '-p', String(primary.port), '-U', 'postgres', '-w'];
+      await runCommand(join(binDir, 'pg_basebackup'), backupArgs, { osUser, cwd: baseDir });
+    }
     if (roles) await writeFile(join(dataDir, 'pg_hba.conf'), authRolesHbaConf(roles));
 
     const settings = { ...serverSettings(socketDir, certificates), ...options.settings };
