@@ -102,7 +102,7 @@ class TransactionScope {
   #ended = false;
   /** The first PostgresError of a request made through this scope's `tx`: why it failed. */
   failure: PostgresError | undefined;
-  /** Savepoints of this scope that have not queued their RELEASE or ROLLBACK TO yet. */
+  /** Savepoints of this scope that have not queued their RELEASE or ROLLBACK TO (or failed to begin) yet. */
   openChildren = 0;
 
   constructor(parent: TransactionScope | undefined) {
@@ -164,7 +164,8 @@ class TransactionRun<T> {
   /** The subscriber left while the work was being subscribed (it emitted synchronously). */
   #leftWhileSubscribingWork = false;
   #subscribingWork = false;
-  #closed = false;
+  /** Whether the parent scope no longer waits for this one (see `openChildren`). */
+  #leftParent = false;
 
   constructor(
     connection: Connection,
@@ -193,6 +194,7 @@ class TransactionRun<T> {
       error: (error) => {
         if (this.#phase !== 'begin') return;
         this.#guard?.release();
+        this.#leaveParent();
         this.#finish();
         this.#subscriber.error(error);
       },
@@ -241,7 +243,7 @@ class TransactionRun<T> {
   #workFailed(error: unknown): void {
     if (this.#phase !== 'work') return;
     this.#phase = 'rollback';
-    this.#closeScope();
+    this.#scope.end();
     this.#afterChildren(() => this.#rollBack(error));
   }
 
@@ -256,7 +258,7 @@ class TransactionRun<T> {
   #workCompleted(): void {
     if (this.#phase !== 'work') return;
     this.#phase = 'commit';
-    this.#closeScope();
+    this.#scope.end();
     this.#afterChildren(() => this.#commit());
   }
 
@@ -317,14 +319,13 @@ class TransactionRun<T> {
 
   #finish(): void {
     this.#phase = 'ended';
-    this.#closeScope();
+    this.#scope.end();
   }
 
-  /** The scope ends: no request through its tx from now on, and its parent need not wait for it. */
-  #closeScope(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#scope.end();
+  /** This savepoint's RELEASE or ROLLBACK TO is queued (or it never began): its parent may end. */
+  #leaveParent(): void {
+    if (this.#leftParent) return;
+    this.#leftParent = true;
     if (this.#scope.parent !== undefined) this.#scope.parent.openChildren--;
   }
 
@@ -338,6 +339,7 @@ class TransactionRun<T> {
     const answered = this.#guard?.ending();
     if (answered === undefined) {
       this.#control(sql, observer);
+      this.#leaveParent();
       return;
     }
     this.#control(sql, {

@@ -478,6 +478,26 @@ describe('transaction: nested savepoints', () => {
     expect(connection.transactionStatus).toBe('idle');
   });
 
+  it('orders the ends of nested scopes left by take: innermost ROLLBACK TO, then RELEASE, then COMMIT', async () => {
+    const tags: string[] = [];
+    connection.messages$.subscribe((message) => {
+      if (message.name === 'CommandComplete' && !message.tag.startsWith('INSERT')) tags.push(message.tag);
+    });
+    const values = await lastValueFrom(
+      connection
+        .transaction((tx) =>
+          concat(
+            insert(tx, 1),
+            tx.transaction((a) => concat(insert(a, 2), a.transaction((b) => concat(insert(b, 3), of('b'), NEVER)).pipe(take(2)))),
+          ),
+        )
+        .pipe(toArray()),
+    );
+    expect(values.filter((value) => typeof value === 'string')).toEqual(['b']);
+    expect(await ids()).toEqual([1, 2]);
+    expect(tags).toEqual(['BEGIN', 'SAVEPOINT', 'SAVEPOINT', 'ROLLBACK', 'RELEASE', 'RELEASE', 'COMMIT', 'SELECT 2']);
+  });
+
   it('errors with TransactionRolledBackError when the inner work swallows a failure (RELEASE refused), and the outer can go on', async () => {
     const outcome: unknown[] = [];
     await lastValueFrom(
