@@ -29,4 +29,57 @@ export type { ConnectionConfig, ResolvedConnectionConfig, SslMode, PasswordSourc
 export type { ConnectionState, Notification, ParameterChange, ResultSet, ResultField, TransactionStatus } from './protocol';
 export type { BackendMessage } from './wire';
 export { toAsyncIterable, toReadable } from './interop';
-export type { PushbackSource, ToAsyncIterableOptions, ToReadableOptions } from './interop';
+export type { ObjectReadable, PushbackSource, ToAsyncIterableOptions, ToReadableOptions } from './interop';
+export { Transaction } from './client';
+export type { IsolationLevel, TransactionOptions, AbortableOptions, PromiseExecuteOptions, PromiseQueryOptions } from './client';
+export { TransactionRolledBackError, TransactionStateError } from './errors';
+// Types that appear in public signatures (parameters, results, option fields).
+export type { CopyChunk } from './client/copy-source';
+export type { CopyTextRow, TypeRegistryOptions, ArrayDecoderOptions } from './types';
+export type { HostEntry, LoadBalanceHosts, TargetSessionAttrs } from './config';
+export type { ConnectionErrorOptions, PostgresErrorContext } from './errors';
+export type { ReconnectOptions } from './notifications';
+export type {
+  AuthenticationCleartextPassword,
+  AuthenticationGSS,
+  AuthenticationGSSContinue,
+  AuthenticationKerberosV5,
+  AuthenticationMD5Password,
+  AuthenticationOk,
+  AuthenticationSASL,
+  AuthenticationSASLContinue,
+  AuthenticationSASLFinal,
+  AuthenticationSCMCredential,
+  AuthenticationSSPI,
+  BackendKeyData,
+  BackendMessageName,
+  BackendMessageOf,
+  BindComplete,
+  CloseComplete,
+  CommandComplete,
+  CopyBothResponse,
+  CopyData,
+  CopyDone,
+  CopyInResponse,
+  CopyOutResponse,
+  DataRow,
+  EmptyQueryResponse,
+  ErrorResponse,
+  FieldDescription,
+  FormatCode,
+  FunctionCallResponse,
+  NegotiateProtocolVersion,
+  NoData,
+  NoticeResponse,
+  NotificationResponse,
+  ParameterDescription,
+  ParameterStatus,
+  ParseComplete,
+  PortalSuspended,
+  ReadyForQuery,
+  RowDescription,
+} from './wire';
+export { createPool, Pool } from './client';
+export type { PoolOptions, PoolEndOptions, PoolStats, PoolChannelEvent } from './client';
+export { PoolMisuseError, AcquireTimeoutError } from './errors';
+export type { AcquireTimeoutState } from './errors';

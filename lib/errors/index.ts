@@ -10,3 +10,8 @@ export { ConfigError } from './config-error';
 export { TimeoutError } from './timeout-error';
 export { QueryShapeError } from './query-shape-error';
 export { CopyAbortedError } from './copy-aborted-error';
+export { TransactionRolledBackError } from './transaction-rolled-back-error';
+export { TransactionStateError } from './transaction-state-error';
+export { PoolMisuseError } from './pool-misuse-error';
+export { AcquireTimeoutError } from './acquire-timeout-error';
+export type { AcquireTimeoutState } from './acquire-timeout-error';
