@@ -27,7 +27,10 @@ import { PoolListener, type PoolChannelEvent } from './pool-listener';
 import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './pool-options';
 import { describePoolStats, samePoolStats, type PoolStats } from './pool-stats';
 import { PooledConnection } from './pooled-connection';
+import { allValues, firstValue, lastValue, type PromiseExecuteOptions, type PromiseQueryOptions } from './promise-conveniences';
 import type { CommandResult, Pushback, QueryOptions } from './query-options';
+import type { Transaction } from './transaction';
+import type { TransactionOptions } from './transaction-options';
 
 /** Options of {@link Pool.end}. */
 export interface PoolEndOptions {
@@ -252,6 +255,66 @@ export class Pool implements AsyncDisposable {
    */
   withConnection<T>(work: (connection: Connection) => ObservableInput<T>): Observable<T> {
     return this.#hold((connection) => from(work(connection)), true);
+  }
+
+  /**
+   * Runs `work` in a transaction on one pooled connection, held for the whole transaction:
+   * `connection.transaction(work, options)` (BEGIN with `isolation` / `readOnly` /
+   * `deferrable`, COMMIT when the work completes, ROLLBACK when it errors or is unsubscribed,
+   * `tx.transaction(...)` for a SAVEPOINT, a COMMIT turned into ROLLBACK is a
+   * TransactionRolledBackError). Cold: RxJS `retry` runs the whole transaction again, on
+   * whichever connection is free then — the way to retry serialization failures (40001) and
+   * deadlocks (40P01). The connection goes back once the COMMIT or ROLLBACK has completed
+   * (after an unsubscribe, once the ROLLBACK has).
+   *
+   * Errors: those of `connection.transaction`; AcquireTimeoutError; ConnectionError once the
+   * pool has ended.
+   *
+   * @example
+   * pool.transaction((tx) =>
+   *   concat(
+   *     tx.execute('UPDATE accounts SET balance = balance - $1 WHERE id = $2', [100, 1]),
+   *     tx.execute('UPDATE accounts SET balance = balance + $1 WHERE id = $2', [100, 2]),
+   *   ), { isolation: 'serializable' },
+   * ).pipe(retry({ count: 5, delay: (error) => (error.code === '40001' ? timer(10) : throwError(() => error)) }));
+   */
+  transaction<T>(work: (tx: Transaction) => ObservableInput<T>, options?: TransactionOptions): Observable<T> {
+    // When the transaction completes or errors its COMMIT or ROLLBACK has ended, and nothing
+    // of it can still run (tx refuses requests once it ends): no sync check is needed then.
+    return this.#hold((connection) => connection.transaction(work, options), false);
+  }
+
+  /**
+   * `pool.query` resolving with all rows: `await pool.all('SELECT ...', [params])`. Rejects
+   * with `query`'s errors (and the pool's: AcquireTimeoutError, PoolMisuseError,
+   * ConnectionError); `signal` aborts (unsubscribes) and rejects with its reason.
+   *
+   * @example
+   * const users = await pool.all<{ id: number }>('SELECT id FROM users WHERE team = $1', ['core']);
+   */
+  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<T[]> {
+    return allValues(this.query<T>(sql, params, options), options?.signal);
+  }
+
+  /**
+   * `pool.query` resolving with the first row, or undefined when there is none. The statement
+   * runs to its end (later rows are read and dropped), so the connection goes straight back.
+   *
+   * @example
+   * const user = await pool.first<{ name: string }>('SELECT name FROM users WHERE id = $1', [7]);
+   */
+  first<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<T | undefined> {
+    return firstValue(this.query<T>(sql, params, options), options?.signal);
+  }
+
+  /**
+   * `pool.execute` resolving with its {@link CommandResult}.
+   *
+   * @example
+   * const { rowCount } = await pool.run('DELETE FROM sessions WHERE expires < now()');
+   */
+  run(sql: string, params?: readonly unknown[], options?: PromiseExecuteOptions): Promise<CommandResult> {
+    return lastValue(this.execute(sql, params, options), options?.signal);
   }
 
   /**

@@ -1,7 +1,7 @@
 // The pool against a real server: every request kind, withConnection, fair FIFO waiting,
 // leaving the queue, acquireTimeout, failed connections replaced, a transaction left open
 // rolled back (PoolMisuseError), connect failures, and option validation.
-import { Subject, concat, firstValueFrom, lastValueFrom, of, toArray } from 'rxjs';
+import { Subject, concat, firstValueFrom, lastValueFrom, of, retry, toArray } from 'rxjs';
 import { ConfigError, ConnectionError, PostgresError } from '../../lib';
 // Imported from their modules until the barrels export them (lib/index.ts).
 import { createPool, type Pool } from '../../lib/client/pool';
@@ -277,5 +277,78 @@ describe('a transaction left open by a pooled request', () => {
     const error = await errorOf(lastValueFrom(p.simpleQuery('BEGIN; SELECT 1/0')));
     expect(error).toBeInstanceOf(PostgresError);
     expect(await firstValueFrom(p.withConnection((c) => of(c.transactionStatus)))).toBe('idle');
+  });
+});
+
+describe('pool.transaction and the Promise conveniences', () => {
+  const table = `pool_tx_${tag()}`;
+  beforeAll(async () => {
+    await superuserPsql(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+  });
+  afterAll(async () => {
+    await superuserPsql(`DROP TABLE ${table}`);
+  });
+
+  it('commits on complete, on one connection held for the whole transaction', async () => {
+    const p = pool({ max: 2 });
+    const pids = await all(
+      p.transaction((tx) =>
+        concat(
+          tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'),
+          tx.execute(`INSERT INTO ${table} VALUES (1)`),
+          tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'),
+        ),
+      ),
+    );
+    expect(pids[0]).toEqual(pids[2]);
+    expect(await p.all(`SELECT id FROM ${table} WHERE id = 1`)).toEqual([{ id: 1 }]);
+    expect(p.stats).toMatchObject({ busy: 0, idle: p.stats.total });
+  });
+
+  it('rolls back on error (the work error reaches the subscriber) and on unsubscribe mid-statement', async () => {
+    const p = pool({ max: 1 });
+    const failure = await errorOf(lastValueFrom(p.transaction((tx) => concat(tx.execute(`INSERT INTO ${table} VALUES (2)`), tx.query('SELECT 1/0')))));
+    expect((failure as PostgresError).code).toBe('22012');
+    const subscription = p
+      .transaction((tx) => concat(tx.execute(`INSERT INTO ${table} VALUES (3)`), tx.query('SELECT pg_sleep(10)')))
+      .subscribe({ error: () => undefined });
+    await eventually(async () => (await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND state = 'active'`)) === '1');
+    subscription.unsubscribe();
+    expect(await firstValueFrom(p.withConnection((c) => of(c.transactionStatus)))).toBe('idle');
+    expect(await p.all(`SELECT id FROM ${table} WHERE id IN (2, 3)`)).toEqual([]);
+  });
+
+  it('is cold: retry runs the whole transaction again after a serialization failure (40001)', async () => {
+    const p = pool({ max: 2 });
+    let attempts = 0;
+    await lastValueFrom(
+      p
+        .transaction(
+          (tx) =>
+            concat(
+              tx.execute(`INSERT INTO ${table} VALUES (4)`),
+              ++attempts === 1 ? tx.execute(`DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$`) : tx.execute('SELECT 1 WHERE false'),
+            ),
+          { isolation: 'serializable' },
+        )
+        .pipe(retry({ count: 2 })),
+    );
+    expect(attempts).toBe(2);
+    expect(await p.all(`SELECT id FROM ${table} WHERE id = 4`)).toEqual([{ id: 4 }]);
+  });
+
+  it('all, first and run resolve with rows, the first row (or undefined) and the command result', async () => {
+    const p = pool({ max: 1 });
+    expect(await p.all<{ n: number }>('SELECT generate_series(1, 3) AS n')).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(await p.first<{ n: number }>('SELECT generate_series(5, 9) AS n')).toEqual({ n: 5 });
+    // first() reads the rest instead of cancelling: the connection goes straight back.
+    expect(p.stats).toMatchObject({ total: 1, idle: 1 });
+    expect(await p.first('SELECT 1 WHERE false')).toBeUndefined();
+    expect(await p.run(`DELETE FROM ${table} WHERE id = 1000`)).toEqual({ command: 'DELETE 0', rowCount: 0 });
+    await expect(p.all('SELECT 1/0')).rejects.toBeInstanceOf(PostgresError);
+    await expect(p.run('BEGIN')).rejects.toBeInstanceOf(PoolMisuseError);
+    const aborted = new AbortController();
+    aborted.abort();
+    await expect(p.all('SELECT 1', [], { signal: aborted.signal })).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
