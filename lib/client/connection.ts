@@ -34,7 +34,8 @@ import { NoRowsRequest, RowsRequest } from './extended-query-request';
 import { LaunchedRequest } from './launched-request';
 import { RowBuilderCache } from './row-builder';
 import { allValues, firstValue, lastValue, type PromiseExecuteOptions, type PromiseQueryOptions } from './promise-conveniences';
-import { TransactionGuard, runTransaction, type Transaction } from './transaction';
+import { runTransaction, type Transaction } from './transaction';
+import { TransactionGuard } from './transaction-guard';
 import type { TransactionOptions } from './transaction-options';
 
 /**
