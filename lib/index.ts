@@ -81,5 +81,5 @@ export type {
 } from './wire';
 export { createPool, Pool } from './client';
 export type { PoolOptions, PoolEndOptions, PoolStats, PoolChannelEvent } from './client';
-export { PoolMisuseError, AcquireTimeoutError } from './errors';
-export type { AcquireTimeoutState } from './errors';
+export { PoolMisuseError, AcquireTimeoutError, ConnectionAttemptsError } from './errors';
+export type { AcquireTimeoutState, ConnectionAttempt } from './errors';

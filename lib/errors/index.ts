@@ -15,3 +15,5 @@ export { TransactionStateError } from './transaction-state-error';
 export { PoolMisuseError } from './pool-misuse-error';
 export { AcquireTimeoutError } from './acquire-timeout-error';
 export type { AcquireTimeoutState } from './acquire-timeout-error';
+export { ConnectionAttemptsError } from './connection-attempts-error';
+export type { ConnectionAttempt } from './connection-attempts-error';
