@@ -137,6 +137,16 @@ describe('pool requests', () => {
     }
   });
 
+  it('after an unsubscribe mid-request, waits until the connection is in sync and rolls back what the request left open', async () => {
+    const p = pool({ max: 1 });
+    // transactionStatus still says 'idle' when this is abandoned: its only ReadyForQuery comes at the end.
+    const subscription = p.simpleQuery('BEGIN; SELECT pg_sleep(10)').subscribe({ error: () => undefined });
+    await eventually(async () => (await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE query = 'BEGIN; SELECT pg_sleep(10)' AND state = 'active'`)) === '1');
+    subscription.unsubscribe();
+    expect(await p.first('SELECT 1 AS one')).toEqual({ one: 1 });
+    expect(await firstValueFrom(p.withConnection((c) => of(c.transactionStatus)))).toBe('idle');
+  });
+
   it('fails a request that waits past acquireTimeout with an AcquireTimeoutError naming the pool state', async () => {
     const p = pool({ max: 1, acquireTimeout: 150 });
     const gate = new Subject<never>();
