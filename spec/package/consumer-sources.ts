@@ -18,8 +18,24 @@ export const expectedConsumerOutput = { rows: [{ one: 1 }], streamed: [1, 2, 3],
 
 const imports = `import { connect, PostgresError, toReadable, type ConnectionConfig, type CopyChunk, type CopyTextRow, type ObjectReadable } from 'rxpg';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 // @ts-expect-error the package exports only its barrel, not its files
 import type { Connection as DeepConnection } from 'rxpg/dist/client/connection';
+
+// Type checks only (never called): what toReadable's stream gives out is typed.
+export async function typedStream(stream: ObjectReadable<{ n: number }>): Promise<number[]> {
+  stream.on('data', (row) => {
+    // @ts-expect-error a data event's value is the row type
+    void row.missing;
+  });
+  stream.on('error', (error) => void error.message);
+  stream.once('end', () => undefined);
+  const first: { n: number } | null = stream.read();
+  const all: { n: number }[] = await stream.toArray();
+  await pipeline(stream, new Writable({ objectMode: true, write: (_row, _encoding, done) => done() }));
+  return [first?.n ?? 0, ...all.map((row) => row.n)];
+}
 `;
 
 const body = `const config = JSON.parse(process.env['${consumerConfigVariable}'] ?? '') as ConnectionConfig;
