@@ -2,10 +2,7 @@
 // refilled, maxLifetime replacing connections (never mid-request), end() with running and
 // waiting work, and stats / stats$.
 import { Subject, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { ConnectionError } from '../../lib';
-import { createPool, type Pool } from '../../lib/client/pool';
-import type { PoolOptions } from '../../lib/client/pool-options';
-import type { PoolStats } from '../../lib/client/pool-stats';
+import { ConnectionError, createPool, type Pool, type PoolOptions, type PoolStats } from '../../lib';
 import { errorOf, eventually } from '../helpers/connections';
 import { superuserConfig, superuserPsql } from '../helpers/test-servers';
 

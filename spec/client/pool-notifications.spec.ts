@@ -2,10 +2,7 @@
 // outside `max`, LISTEN / UNLISTEN by reference count, reconnection with `listening` +
 // `reconnect: true`, and the end of the pool completing the subscriptions.
 import { lastValueFrom } from 'rxjs';
-import { ConnectionError, type Notification } from '../../lib';
-import { createPool, type Pool } from '../../lib/client/pool';
-import type { PoolChannelEvent } from '../../lib/client/pool-listener';
-import type { PoolOptions } from '../../lib/client/pool-options';
+import { ConnectionError, createPool, type Notification, type Pool, type PoolChannelEvent, type PoolOptions } from '../../lib';
 import { errorOf, eventually } from '../helpers/connections';
 import { Recorder } from '../helpers/recorder';
 import { superuserConfig, superuserPsql } from '../helpers/test-servers';

@@ -3,7 +3,7 @@
 // transaction pooling needs: concurrent parameterised queries and transactions all get their
 // own answers.
 import { concat, lastValueFrom, toArray } from 'rxjs';
-import { createPool, type Pool } from '../../lib/client/pool';
+import { createPool, type Pool } from '../../lib';
 import { pgBouncerConfig } from '../helpers/test-servers';
 
 const pools: Pool[] = [];

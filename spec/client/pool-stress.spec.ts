@@ -4,8 +4,7 @@
 // answer delivered must be right, no connection may be handed out inside a transaction, and
 // afterwards the server has exactly the pool's connections, and none once it has ended.
 import { Observable, concat, lastValueFrom, of, repeat, take, toArray } from 'rxjs';
-import { createPool, type Pool } from '../../lib/client/pool';
-import { PoolMisuseError } from '../../lib/errors/pool-misuse-error';
+import { PoolMisuseError, createPool, type Pool } from '../../lib';
 import { eventually } from '../helpers/connections';
 import { superuserConfig, superuserPsql } from '../helpers/test-servers';
 

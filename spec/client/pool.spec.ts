@@ -2,12 +2,16 @@
 // leaving the queue, acquireTimeout, failed connections replaced, a transaction left open
 // rolled back (PoolMisuseError), connect failures, and option validation.
 import { Subject, concat, firstValueFrom, lastValueFrom, of, retry, toArray } from 'rxjs';
-import { ConfigError, ConnectionError, PostgresError } from '../../lib';
-// Imported from their modules until the barrels export them (lib/index.ts).
-import { createPool, type Pool } from '../../lib/client/pool';
-import type { PoolOptions } from '../../lib/client/pool-options';
-import { AcquireTimeoutError } from '../../lib/errors/acquire-timeout-error';
-import { PoolMisuseError } from '../../lib/errors/pool-misuse-error';
+import {
+  AcquireTimeoutError,
+  ConfigError,
+  ConnectionError,
+  PoolMisuseError,
+  PostgresError,
+  createPool,
+  type Pool,
+  type PoolOptions,
+} from '../../lib';
 import { errorOf, eventually } from '../helpers/connections';
 import { superuserConfig, superuserPsql } from '../helpers/test-servers';
 
