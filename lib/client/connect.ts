@@ -181,7 +181,7 @@ function attemptAddress(config: ResolvedConnectionConfig, address: HostAddress, 
     let handedOver = false;
     let checked$ = establish(config, address).pipe(
       switchMap((protocol) => {
-        connection = new Connection(protocol, config);
+        connection = Connection.open(protocol, config);
         return sessionMismatch(connection, target);
       }),
     );

@@ -59,8 +59,14 @@ export class Connection implements AsyncDisposable {
    */
   readonly types: TypeRegistry;
 
-  /** @internal Use `connect`. */
-  constructor(protocol: ProtocolConnection, config: ResolvedConnectionConfig) {
+  /** @internal Made by `connect`, which is how users get a Connection. */
+  static open(protocol: ProtocolConnection, config: ResolvedConnectionConfig): Connection {
+    return new Connection(protocol, config);
+  }
+
+  // Private so that the published declarations (which drop @internal members) do not offer a
+  // public constructor that would fail at run time.
+  private constructor(protocol: ProtocolConnection, config: ResolvedConnectionConfig) {
     this.#protocol = protocol;
     this.#config = config;
     this.types = new TypeRegistry({ bigint: config.bigint });

@@ -46,7 +46,7 @@ export function runTransaction<T>(
       subscriber,
       guard,
     );
-    run.start(new Transaction(connection, scope));
+    run.start(Transaction.within(connection, scope));
     return () => run.leave();
   });
 }
@@ -354,8 +354,14 @@ export class Transaction {
   readonly #connection: Connection;
   readonly #scope: TransactionScope;
 
-  /** @internal Made by `transaction(...)`. */
-  constructor(connection: Connection, scope: TransactionScope) {
+  /** @internal Made by `transaction(...)`, which is how users get a Transaction. */
+  static within(connection: Connection, scope: TransactionScope): Transaction {
+    return new Transaction(connection, scope);
+  }
+
+  // Private so that the published declarations (which drop @internal members) do not offer a
+  // public constructor that would fail at run time.
+  private constructor(connection: Connection, scope: TransactionScope) {
     this.#connection = connection;
     this.#scope = scope;
   }
@@ -478,7 +484,7 @@ export class Transaction {
         work,
         subscriber,
       );
-      run.start(new Transaction(this.#connection, scope));
+      run.start(Transaction.within(this.#connection, scope));
       return () => run.leave();
     });
   }
