@@ -4,6 +4,8 @@ export interface AcquireWaiter<T> {
   grant(value: T): void;
   /** Called when the waiter cannot be served (acquire timeout, pool ended); it is then out of the queue. */
   fail(error: unknown): void;
+  /** Whether the waiter may share a connection with others (a pipelined single statement). */
+  readonly shareable?: boolean;
 }
 
 /**
@@ -27,6 +29,12 @@ export class AcquireQueue<T> {
   /** Takes `waiter` out of the queue; false when it was no longer in it. */
   delete(waiter: AcquireWaiter<T>): boolean {
     return this.#waiters.delete(waiter);
+  }
+
+  /** The longest-waiting waiter, left in the queue. */
+  peek(): AcquireWaiter<T> | undefined {
+    for (const waiter of this.#waiters) return waiter;
+    return undefined;
   }
 
   /** Takes the longest-waiting waiter out of the queue, if any. */

@@ -23,6 +23,7 @@ import { AcquireQueue, type AcquireWaiter } from './acquire-queue';
 import { connect } from './connect';
 import type { Connection } from './connection';
 import type { CopyChunk } from './copy-source';
+import { opensTransaction } from './opens-transaction';
 import { PoolListener, type PoolChannelEvent } from './pool-listener';
 import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './pool-options';
 import { describePoolStats, samePoolStats, type PoolStats } from './pool-stats';
@@ -150,7 +151,7 @@ export class Pool implements AsyncDisposable {
    * pool.query<{ name: string }>('SELECT name FROM users WHERE id = $1', [42]).subscribe((user) => console.log(user.name));
    */
   query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Observable<T> {
-    return this.#request((connection) => connection.query<T>(sql, params, options), sql);
+    return this.#request((connection) => connection.query<T>(sql, params, options), sql, this.#mayPipeline(sql, options.pushback));
   }
 
   /**
@@ -160,7 +161,7 @@ export class Pool implements AsyncDisposable {
    * pool.execute('UPDATE users SET seen = now() WHERE id = $1', [42]).subscribe(({ rowCount }) => console.log(rowCount));
    */
   execute(sql: string, params: readonly unknown[] = [], options: Omit<QueryOptions, 'rowMode' | 'onFields'> = {}): Observable<CommandResult> {
-    return this.#request((connection) => connection.execute(sql, params, options), sql);
+    return this.#request((connection) => connection.execute(sql, params, options), sql, this.#mayPipeline(sql, undefined));
   }
 
   /**
@@ -373,8 +374,17 @@ export class Pool implements AsyncDisposable {
   // ---- requests ----
 
   /** Runs one request on a pooled connection; `sql` names it in a PoolMisuseError. */
-  #request<T>(run: (connection: Connection) => Observable<T>, sql?: string): Observable<T> {
-    return this.#hold(run, false, sql);
+  #request<T>(run: (connection: Connection) => Observable<T>, sql?: string, shareable = false): Observable<T> {
+    return this.#hold(run, false, sql, shareable);
+  }
+
+  /**
+   * Whether a single statement may be pipelined on a connection busy with others (option
+   * `pipeline`): not one that could open a transaction (the others would run inside it), nor a
+   * stream with pushback (a paused socket would hold them up).
+   */
+  #mayPipeline(sql: string, pushback: Pushback | undefined): boolean {
+    return this.#options.pipeline > 1 && pushback === undefined && typeof sql === 'string' && !opensTransaction(sql);
   }
 
   /**
@@ -383,7 +393,7 @@ export class Pool implements AsyncDisposable {
    * before reuse; a single request has ended (its ReadyForQuery handled) when it completes or
    * errors, so only an unsubscribe needs that check.
    */
-  #hold<T>(run: (connection: Connection) => Observable<T>, unsure: boolean, sql?: string): Observable<T> {
+  #hold<T>(run: (connection: Connection) => Observable<T>, unsure: boolean, sql?: string, shareable = false): Observable<T> {
     return new Observable<T>((subscriber) => {
       let held: PooledConnection | undefined;
       let work: Subscription | undefined;
@@ -391,16 +401,19 @@ export class Pool implements AsyncDisposable {
         const pooled = held;
         if (pooled === undefined) return;
         held = undefined;
+        pooled.revokers.delete(revoke);
         this.#release(pooled, mode === 'abandoned' || unsure);
       };
+      const revoke = (error: unknown) => {
+        work?.unsubscribe();
+        release('abandoned');
+        subscriber.error(error);
+      };
       const leave = this.#acquire({
+        shareable,
         grant: (pooled) => {
           held = pooled;
-          pooled.revoke = (error) => {
-            work?.unsubscribe();
-            release('abandoned');
-            subscriber.error(error);
-          };
+          pooled.revokers.add(revoke);
           let source: Observable<T>;
           try {
             source = run(pooled.connection);
@@ -449,14 +462,21 @@ export class Pool implements AsyncDisposable {
     if (this.#waiters.size === 0) {
       const pooled = this.#takeIdle();
       if (pooled !== undefined) {
-        this.#lend(pooled);
+        this.#lend(pooled, waiter.shareable === true);
         this.#emitStats();
         waiter.grant(pooled);
+        return noop;
+      }
+      const shared = waiter.shareable === true ? this.#sharedConnection() : undefined;
+      if (shared !== undefined) {
+        shared.leases += 1;
+        waiter.grant(shared);
         return noop;
       }
     }
     let timer: NodeJS.Timeout | undefined;
     const queued: AcquireWaiter<PooledConnection> = {
+      shareable: waiter.shareable,
       grant: (pooled) => {
         clearTimeout(timer);
         waiter.grant(pooled);
@@ -498,11 +518,30 @@ export class Pool implements AsyncDisposable {
     }
   }
 
-  #lend(pooled: PooledConnection): void {
+  #lend(pooled: PooledConnection, shareable: boolean): void {
     clearTimeout(pooled.idleTimer);
     pooled.idleTimer = undefined;
     pooled.state = 'busy';
+    pooled.leases = 1;
+    pooled.shared = shareable;
     this.#busy.add(pooled);
+  }
+
+  /**
+   * A busy connection on which one more single statement may be pipelined (option
+   * `pipeline`), the least loaded; only once `max` connections are open, since a connection
+   * of its own (one being opened included) answers sooner.
+   */
+  #sharedConnection(): PooledConnection | undefined {
+    const limit = this.#options.pipeline;
+    if (limit <= 1 || this.#idle.length + this.#busy.size < this.#options.max) return undefined;
+    const now = Date.now();
+    let best: PooledConnection | undefined;
+    for (const pooled of this.#busy) {
+      if (pooled.state !== 'busy' || !pooled.shared || pooled.leases >= limit || !pooled.usable || pooled.expired(now)) continue;
+      if (best === undefined || pooled.leases < best.leases) best = pooled;
+    }
+    return best;
   }
 
   /**
@@ -510,8 +549,17 @@ export class Pool implements AsyncDisposable {
    * still in flight (`unsure`), or that is inside a transaction, is brought back to a clean
    * state first; otherwise it goes straight to the next waiter or the idle list.
    */
-  #release(pooled: PooledConnection, unsure: boolean): void {
-    pooled.revoke = undefined;
+  #release(pooled: PooledConnection, leftUnsure: boolean): void {
+    if (leftUnsure) pooled.unsure = true;
+    pooled.leases -= 1;
+    if (pooled.leases > 0) {
+      // Still in use by pipelined statements; a waiting one may take the room.
+      this.#dispatch();
+      return;
+    }
+    const unsure = pooled.unsure;
+    pooled.unsure = false;
+    pooled.shared = false;
     if (!pooled.usable) {
       this.#drop(pooled);
       return;
@@ -580,12 +628,21 @@ export class Pool implements AsyncDisposable {
     if (this.#dispatching) return;
     this.#dispatching = true;
     try {
-      while (this.#waiters.size > 0) {
+      for (;;) {
+        const waiter = this.#waiters.peek();
+        if (waiter === undefined) break;
         const pooled = this.#takeIdle();
-        if (pooled === undefined) break;
-        const waiter = this.#waiters.shift()!;
-        this.#lend(pooled);
-        waiter.grant(pooled);
+        if (pooled !== undefined) {
+          this.#waiters.shift();
+          this.#lend(pooled, waiter.shareable === true);
+          waiter.grant(pooled);
+          continue;
+        }
+        const shared = waiter.shareable === true ? this.#sharedConnection() : undefined;
+        if (shared === undefined) break;
+        this.#waiters.shift();
+        shared.leases += 1;
+        waiter.grant(shared);
       }
     } finally {
       this.#dispatching = false;
@@ -622,7 +679,7 @@ export class Pool implements AsyncDisposable {
     pooled.idleTimer = undefined;
     pooled.watch?.unsubscribe();
     pooled.restoring?.unsubscribe();
-    pooled.revoke = undefined;
+    pooled.revokers.clear();
     const closing = pooled.connection.close(closeTimeout === undefined ? {} : { timeout: closeTimeout });
     this.#closing.add(closing);
     void closing.then(() => this.#closing.delete(closing));
@@ -761,8 +818,8 @@ export class Pool implements AsyncDisposable {
         this.#drained = undefined;
       }
       for (const pooled of [...this.#busy]) {
-        const revoke = pooled.revoke;
-        revoke?.(new ConnectionError(`pool: the pool ended and this work was still running after ${timeoutMs} ms; it was cancelled`, { code: '57014' }));
+        const error = new ConnectionError(`pool: the pool ended and this work was still running after ${timeoutMs} ms; it was cancelled`, { code: '57014' });
+        for (const revoke of [...pooled.revokers]) revoke(error);
         this.#drop(pooled, forcedCloseTimeout);
       }
       await listenerEnded;

@@ -14,8 +14,14 @@ export class PooledConnection {
   restoring: Subscription | undefined;
   /** Watches `closed$`, so that a connection dying while idle is dropped at once. */
   watch: Subscription | undefined;
-  /** How to take the connection away from its current user (when the pool ends). */
-  revoke: ((error: unknown) => void) | undefined;
+  /** How to take the connection away from each of its current users (when the pool ends). */
+  readonly revokers = new Set<(error: unknown) => void>();
+  /** How many users hold it: 1, or more while single statements are pipelined on it (option `pipeline`). */
+  leases = 0;
+  /** Whether more single statements may be pipelined on it: every current user is one. */
+  shared = false;
+  /** Whether a user since it was lent left requests possibly still running (an unsubscribe). */
+  unsure = false;
 
   constructor(
     readonly connection: Connection,

@@ -210,6 +210,73 @@ describe('pool requests', () => {
   });
 });
 
+describe('pool option pipeline', () => {
+  const running = (marker: string) =>
+    superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%${marker}%' AND state = 'active' AND pid <> pg_backend_pid()`).then(Number);
+
+  it('pipelines single statements on busy connections at max, each with its own answer and its own failure', async () => {
+    const p = pool({ max: 2, pipeline: 8 });
+    const marker = `pipelined_${tag()}`;
+    const slow = [0, 1].map(() => lastValueFrom(p.query(`SELECT pg_sleep(0.3) AS ${marker}`)));
+    await eventually(async () => (await running(marker)) === 2);
+    const started = Date.now();
+    // Room for 2 × 7 more: 13 go to the connections at once, the 14th is the failing one, the rest wait.
+    const answers = Array.from({ length: 16 }, (_, i) => p.first<{ n: number }>('SELECT $1::int AS n', [i]));
+    const failing = p.all('SELECT 1/0');
+    expect(p.stats).toMatchObject({ total: 2, busy: 2, waiting: 3 });
+    expect((await Promise.all(answers)).map((row) => row?.n)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    await expect(failing).rejects.toMatchObject({ code: '22012' });
+    await Promise.all(slow);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await eventually(() => p.stats.idle === 2);
+  });
+
+  it('without it (the default), a statement waits for a free connection', async () => {
+    const p = pool({ max: 1 });
+    const marker = `unpipelined_${tag()}`;
+    const slow = lastValueFrom(p.query(`SELECT pg_sleep(0.1) AS ${marker}`));
+    await eventually(async () => (await running(marker)) === 1);
+    const next = p.first('SELECT 1 AS one');
+    expect(p.stats.waiting).toBe(1);
+    await slow;
+    expect(await next).toEqual({ one: 1 });
+  });
+
+  it('never pipelines a statement that could open a transaction, nor anything behind one, nor a query with pushback', async () => {
+    const p = pool({ max: 1, pipeline: 8 });
+    await p.first('SELECT 1');
+    const begin = errorOf(lastValueFrom(p.query('  begin')));
+    const behind = p.first<{ inTx: boolean }>("SELECT now() <> clock_timestamp() AND current_setting('transaction_isolation') IS NOT NULL AS \"inTx\"");
+    expect(p.stats.waiting).toBe(1); // not pipelined behind the BEGIN
+    expect(await begin).toBeInstanceOf(PoolMisuseError);
+    await behind;
+    expect(await firstValueFrom(p.withConnection((c) => of(c.transactionStatus)))).toBe('idle');
+    const marker = `pushback_${tag()}`;
+    const slow = lastValueFrom(p.query(`SELECT pg_sleep(0.1) AS ${marker}`));
+    await eventually(async () => (await running(marker)) === 1);
+    const withPushback = lastValueFrom(p.query('SELECT 1 AS one', [], { pushback: () => undefined }));
+    const startsTransaction = lastValueFrom(p.execute('START TRANSACTION')).catch((error: unknown) => error);
+    expect(p.stats.waiting).toBe(2);
+    await slow;
+    expect(await withPushback).toEqual({ one: 1 });
+    expect(await startsTransaction).toBeInstanceOf(PoolMisuseError);
+  });
+
+  it('an unsubscribed pipelined statement does not disturb the others; the connection comes back in sync', async () => {
+    const p = pool({ max: 1, pipeline: 8 });
+    const marker = `pipeline_unsub_${tag()}`;
+    const slow = lastValueFrom(p.query<{ n: number }>(`SELECT 1 AS n, pg_sleep(0.2) AS ${marker}`));
+    await eventually(async () => (await running(marker)) === 1);
+    const dropped = p.query('SELECT pg_sleep(0.1)').subscribe();
+    const kept = p.first<{ n: number }>('SELECT 2 AS n');
+    dropped.unsubscribe();
+    expect(await slow).toMatchObject({ n: 1 });
+    expect(await kept).toEqual({ n: 2 });
+    await eventually(() => p.stats.idle === 1);
+    expect(await p.first('SELECT 3 AS n')).toEqual({ n: 3 });
+  });
+});
+
 describe('pool.withConnection', () => {
   it('holds one connection for the whole work (session state is shared) and returns it', async () => {
     const p = pool({ max: 3 });
