@@ -77,8 +77,9 @@ const maxTimerDelay = 2_147_483_647;
  * Applies the defaults and checks every option, without I/O.
  *
  * Errors: TypeError for options that are not an object; RangeError naming the option for
- * `max` not an integer ≥ 1, `min` not an integer from 0 to `max`, a duration that is not a
- * number > 0 (at most 2147483647, or `Infinity`), and bad `connectRetry` values.
+ * `max` not an integer ≥ 1, `min` not an integer from 0 to `max`, `pipeline` not an integer
+ * ≥ 1, a duration that is not a number > 0 (at most 2147483647, or `Infinity`; the listener's
+ * too), and bad `connectRetry` / `listener.reconnect` values.
  *
  * @example
  * resolvePoolOptions({ max: 5 }).idleTimeout; // 30000
@@ -100,6 +101,15 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
   }
   const listener = options.listener ?? {};
   if (typeof listener !== 'object' || listener === null) throw new TypeError('createPool: listener must be an object');
+  if (listener.heartbeatInterval !== undefined) duration('listener.heartbeatInterval', listener.heartbeatInterval);
+  if (listener.connectTimeout !== undefined) duration('listener.connectTimeout', listener.connectTimeout);
+  if (listener.reconnect !== undefined) {
+    try {
+      reconnectPolicy(listener.reconnect);
+    } catch (error) {
+      throw new RangeError(`createPool: listener.reconnect: ${(error as Error).message}`);
+    }
+  }
   let connectRetry: ReconnectPolicy;
   try {
     connectRetry = reconnectPolicy({ ...defaultPoolOptions.connectRetry, ...options.connectRetry });
