@@ -64,7 +64,7 @@ export class Connection implements AsyncDisposable {
     return new Connection(protocol, config);
   }
 
-  // Private so that the published declarations (which drop @internal members) do not offer a
+  // Private so that the published declarations (which drop internal members) do not offer a
   // public constructor that would fail at run time.
   private constructor(protocol: ProtocolConnection, config: ResolvedConnectionConfig) {
     this.#protocol = protocol;

@@ -67,7 +67,7 @@ const forcedCloseTimeout = 2_000;
  * await pool.end();
  */
 export function createPool(config: ConnectionConfig | string, options: PoolOptions = {}): Pool {
-  return new Pool(config, options);
+  return Pool.create(config, options);
 }
 
 /**
@@ -110,8 +110,14 @@ export class Pool implements AsyncDisposable {
   /** Called when the last busy connection is back, while `end` waits for running work. */
   #drained: (() => void) | undefined;
 
-  /** @internal Use `createPool`. */
-  constructor(config: ConnectionConfig | string, options: PoolOptions = {}) {
+  /** @internal Made by `createPool`, which is how users get a Pool. */
+  static create(config: ConnectionConfig | string, options: PoolOptions = {}): Pool {
+    return new Pool(config, options);
+  }
+
+  // Private so that the published declarations (which drop internal members) do not offer a
+  // public constructor.
+  private constructor(config: ConnectionConfig | string, options: PoolOptions = {}) {
     resolveConnectionConfig(config);
     this.#options = resolvePoolOptions(options);
     this.#config = config;

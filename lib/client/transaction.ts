@@ -359,7 +359,7 @@ export class Transaction {
     return new Transaction(connection, scope);
   }
 
-  // Private so that the published declarations (which drop @internal members) do not offer a
+  // Private so that the published declarations (which drop internal members) do not offer a
   // public constructor that would fail at run time.
   private constructor(connection: Connection, scope: TransactionScope) {
     this.#connection = connection;

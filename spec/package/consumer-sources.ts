@@ -16,7 +16,7 @@ export const consumerConfigVariable = 'RXPG_CONSUMER_CONFIG';
 /** What each consumer prints when everything worked. */
 export const expectedConsumerOutput = { rows: [{ one: 1 }], streamed: [1, 2, 3], code: '22012' };
 
-const imports = `import { connect, PostgresError, toReadable, type ConnectionConfig, type CopyChunk, type CopyTextRow, type ObjectReadable } from 'rxpg';
+const imports = `import { connect, Connection, Pool, PostgresError, toReadable, Transaction, type ConnectionConfig, type CopyChunk, type CopyTextRow, type ObjectReadable } from 'rxpg';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -35,6 +35,16 @@ export async function typedStream(stream: ObjectReadable<{ n: number }>): Promis
   const all: { n: number }[] = await stream.toArray();
   await pipeline(stream, new Writable({ objectMode: true, write: (_row, _encoding, done) => done() }));
   return [first?.n ?? 0, ...all.map((row) => row.n)];
+}
+
+// Type checks only: classes that only the package makes offer no constructor to call.
+export function noPublicConstructors(): void {
+  // @ts-expect-error Connection comes from connect()
+  void new Connection();
+  // @ts-expect-error Transaction comes from transaction()
+  void new Transaction();
+  // @ts-expect-error Pool comes from createPool()
+  void new Pool();
 }
 `;
 
