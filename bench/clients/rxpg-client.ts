@@ -4,10 +4,10 @@
  * the `toAsyncIterable` bridge for bounded buffering, `copyIn` and `channelEvents`.
  */
 import { firstValueFrom, lastValueFrom, toArray, type Observable, type ObservableInput, type Subscription } from 'rxjs';
-import { connect, toAsyncIterable, type Connection, type RawRow } from '../../lib';
+import { connect, createPool, toAsyncIterable, type Connection, type RawRow } from '../../lib';
 import { countAndSum, RawStreamTally, StreamTally, type Checksum, type StreamRow } from '../checksums';
 import { WorkloadUnavailable, type ChildContext } from '../child-protocol';
-import { copyLines, copySql, copyTables, notifyChannel, numbers, pointSql, streamSql, type WorkloadName } from '../workloads';
+import { copyLines, copySql, copyTables, notifyChannel, numbers, pointSql, pooledPointQueries, pooledPoolSize, streamSql, type WorkloadName } from '../workloads';
 import type { BenchSession, OpenSession, Phase } from './bench-session';
 import { NotificationCounter } from './notification-counter';
 
@@ -19,6 +19,7 @@ type CopyIn = (
 
 /** Opens an rxpg connection (two for notify: a listener and a sender). */
 export const openSession: OpenSession = async (workload, context) => {
+  if (workload === 'point-pooled') return pooledSession(context);
   const connection = await openConnection(context);
   if (workload === 'notify') return notifySession(connection, await openConnection(context));
   const run = runners[workload];
@@ -123,5 +124,21 @@ async function notifySession(listener: Connection, sender: Connection): Promise<
       subscription?.unsubscribe();
       await Promise.all([listener.close(), sender.close()]);
     },
+  };
+}
+
+/**
+ * point-pooled: a pool of `pooledPoolSize`, `pool.first` per point query. `pipeline` lets a
+ * connection take up to 10 point queries at once, as postgres.js's pool does by default.
+ */
+async function pooledSession(context: ChildContext): Promise<BenchSession> {
+  const { host, port, user, database } = context;
+  const pool = createPool({ host, port, user, database, sslmode: 'disable' }, { max: pooledPoolSize, pipeline: 10 });
+  return {
+    run: async (size) => {
+      const sum = await pooledPointQueries(size, async (i) => ((await pool.first<{ n: number }>(pointSql, [i])) as { n: number }).n);
+      return countAndSum(size, sum);
+    },
+    close: () => pool.end(),
   };
 }
