@@ -39,46 +39,8 @@ export type { CopyTextRow, TypeRegistryOptions, ArrayDecoderOptions } from './ty
 export type { HostEntry, LoadBalanceHosts, TargetSessionAttrs } from './config';
 export type { ConnectionErrorOptions, PostgresErrorContext } from './errors';
 export type { ReconnectOptions } from './notifications';
-export type {
-  AuthenticationCleartextPassword,
-  AuthenticationGSS,
-  AuthenticationGSSContinue,
-  AuthenticationKerberosV5,
-  AuthenticationMD5Password,
-  AuthenticationOk,
-  AuthenticationSASL,
-  AuthenticationSASLContinue,
-  AuthenticationSASLFinal,
-  AuthenticationSCMCredential,
-  AuthenticationSSPI,
-  BackendKeyData,
-  BackendMessageName,
-  BackendMessageOf,
-  BindComplete,
-  CloseComplete,
-  CommandComplete,
-  CopyBothResponse,
-  CopyData,
-  CopyDone,
-  CopyInResponse,
-  CopyOutResponse,
-  DataRow,
-  EmptyQueryResponse,
-  ErrorResponse,
-  FieldDescription,
-  FormatCode,
-  FunctionCallResponse,
-  NegotiateProtocolVersion,
-  NoData,
-  NoticeResponse,
-  NotificationResponse,
-  ParameterDescription,
-  ParameterStatus,
-  ParseComplete,
-  PortalSuspended,
-  ReadyForQuery,
-  RowDescription,
-} from './wire';
+// Every backend message type, as users meet them on `messages$` and in `onFields`.
+export type * from './wire/backend-message';
 export { createPool, Pool } from './client';
 export type { PoolOptions, PoolEndOptions, PoolStats, PoolChannelEvent } from './client';
 export { PoolMisuseError, AcquireTimeoutError, ConnectionAttemptsError } from './errors';
