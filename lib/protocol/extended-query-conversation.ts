@@ -4,6 +4,7 @@ import { ParameterError } from '../types';
 import { bind, checkNoNul, copyFail, describe, execute, parse, sync, type BackendMessage, type BindParameter, type FieldDescription } from '../wire';
 import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
 import type { CachedStatement, StatementCache } from './statement-cache';
+import { hasPlannedColumns } from './statement-keywords';
 
 /**
  * How a request uses the statement cache, decided when it is written: `unnamed` (no cache)
@@ -31,9 +32,6 @@ const noFields: readonly FieldDescription[] = Object.freeze([]);
  * "cached plan must not change result type", after DDL).
  */
 const staleStatementCodes = new Set(['26000', '0A000']);
-
-/** The first keywords of the statements whose prepared columns the server keeps fixed. */
-const plannedStatementKeywords = new Set(['select', 'with', 'insert', 'update', 'delete', 'merge', 'values', 'table']);
 
 /** Receives what an extended-protocol query produces, in order. */
 export interface QuerySink {
@@ -336,58 +334,4 @@ function fieldCountMismatch(values: number, columns: number): ProtocolError {
       ? `DataRow with ${values} values before any RowDescription in reply to an extended query`
       : `DataRow with ${values} values for a RowDescription of ${columns} columns`,
   );
-}
-
-/**
- * Whether the server keeps a prepared statement's columns fixed: only for planned statements
- * (it refuses a changed result with 0A000). Any other statement, or text whose first keyword
- * is not recognised (a parenthesised SELECT too), has its portal described on every execution.
- */
-function hasPlannedColumns(sql: string): boolean {
-  const start = firstKeywordAt(sql);
-  const keyword = /^[a-z]+/i.exec(sql.slice(start, start + 7));
-  return keyword !== null && plannedStatementKeywords.has(keyword[0].toLowerCase());
-}
-
-/**
- * Whether SQL text is a COPY statement: its first keyword, after whitespace and comments, is
- * COPY. Such a statement runs exclusively (see Conversation.exclusive).
- */
-export function startsWithCopy(sql: string): boolean {
-  // The common case, decided by the first character: a letter other than c, e.g. SELECT.
-  const first = sql.charCodeAt(0) | 0x20;
-  if (first >= 0x61 && first <= 0x7a && first !== 0x63) return false;
-  const i = firstKeywordAt(sql);
-  return /^copy\b/i.test(sql.slice(i, i + 5));
-}
-
-/** Where the first keyword of SQL text starts, after whitespace and (nested) comments. */
-function firstKeywordAt(sql: string): number {
-  let i = 0;
-  const n = sql.length;
-  for (;;) {
-    while (i < n && /\s/.test(sql[i])) i++;
-    if (sql.startsWith('--', i)) {
-      const end = sql.indexOf('\n', i);
-      if (end < 0) return n;
-      i = end + 1;
-      continue;
-    }
-    if (sql.startsWith('/*', i)) {
-      let depth = 1;
-      i += 2;
-      while (i < n && depth > 0) {
-        if (sql.startsWith('/*', i)) {
-          depth++;
-          i += 2;
-        } else if (sql.startsWith('*/', i)) {
-          depth--;
-          i += 2;
-        } else i++;
-      }
-      continue;
-    }
-    break;
-  }
-  return i;
 }
