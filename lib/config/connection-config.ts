@@ -59,6 +59,7 @@ export interface HostEntry {
   readonly host: string;
   /** A numeric IP address to connect to instead of looking `host` up (libpq's `hostaddr`). */
   readonly hostaddr: string | undefined;
+  /** The TCP port, or the number in the unix socket's file name (`.s.PGSQL.<port>`). */
   readonly port: number;
 }
 
@@ -97,8 +98,14 @@ export interface ConnectionConfig {
   readonly targetSessionAttrs?: TargetSessionAttrs;
   /** `random` shuffles the hosts (and each name's addresses) before trying them; default `disable`. */
   readonly loadBalanceHosts?: LoadBalanceHosts;
+  /** The role to log in as (default PGUSER, then the operating-system user name). */
   readonly user?: string;
+  /**
+   * The password, or a function that produces one, used only if the server asks for it
+   * (default PGPASSWORD, then the password file).
+   */
   readonly password?: PasswordSource;
+  /** The database to connect to (default PGDATABASE, then the user name). */
   readonly database?: string;
   /** Sent as the `application_name` startup parameter. */
   readonly applicationName?: string;
@@ -106,6 +113,7 @@ export interface ConnectionConfig {
   readonly options?: string;
   /** Further runtime parameters for the StartupMessage (e.g. `{ TimeZone: 'UTC' }`). */
   readonly runtimeParameters?: Readonly<Record<string, string>>;
+  /** Whether and how to use TLS (default `prefer`; `verify-full` with `sslrootcert=system`); see {@link SslMode}. */
   readonly sslmode?: SslMode;
   /** Path of the CA certificate(s) for `verify-ca` / `verify-full` (and `require`, see SslMode). */
   readonly sslrootcert?: string;
@@ -164,31 +172,50 @@ export interface ResolvedConnectionConfig {
   readonly hostaddr: string | undefined;
   /** Every server to try, in the order given (at least one); `connect` shuffles them for `loadBalanceHosts: 'random'`. */
   readonly hosts: readonly HostEntry[];
+  /** Which server to accept among the hosts; see {@link TargetSessionAttrs}. */
   readonly targetSessionAttrs: TargetSessionAttrs;
+  /** Whether the hosts are tried in the order given or shuffled; see {@link LoadBalanceHosts}. */
   readonly loadBalanceHosts: LoadBalanceHosts;
+  /** The role the connection logs in as. */
   readonly user: string;
+  /** The database the connection is to. */
   readonly database: string;
   /** Non-enumerable. Resolve the actual value with `resolvePassword`. */
   readonly password: PasswordSource | undefined;
+  /** The `application_name` startup parameter, if any. */
   readonly applicationName: string | undefined;
+  /** Command-line options for the backend (libpq's `options`), if any. */
   readonly options: string | undefined;
+  /** Further runtime parameters sent in the StartupMessage (empty when none). */
   readonly runtimeParameters: Readonly<Record<string, string>>;
+  /** Whether and how TLS is used; see {@link SslMode}. */
   readonly sslmode: SslMode;
+  /** Path of the CA certificate(s) that verify the server, if any. */
   readonly sslrootcert: string | undefined;
+  /** Path of the client certificate, if any. */
   readonly sslcert: string | undefined;
+  /** Path of the client certificate's private key, if any. */
   readonly sslkey: string | undefined;
+  /** Extra Node TLS options, merged last, if any. */
   readonly tls: TlsConnectionOptions | undefined;
   /** Milliseconds; 0 means no limit. */
   readonly connectTimeout: number;
+  /** Path of the password file, from the config, URL or PGPASSFILE; undefined means `~/.pgpass`. */
   readonly passfile: string | undefined;
+  /** The token sent as-is when the server asks for GSS authentication, if any. */
   readonly gssKrbToken: Uint8Array | undefined;
+  /** Largest backend message accepted, in bytes; a larger one fails the connection. */
   readonly maxMessageSize: number;
+  /** Whether TCP keepalive is on. */
   readonly keepAlive: boolean;
+  /** The signal that aborts the connection attempt, if any. */
   readonly signal: AbortSignal | undefined;
+  /** Whether int8 columns decode to `bigint` (otherwise to string). */
   readonly bigint: boolean;
+  /** How many prepared statements each connection keeps; 0 when the cache is off. */
   readonly statementCacheSize: number;
   /**
-   * Milliseconds (positive, finite; default {@link defaultCancelTimeout}) that a cancellation
+   * Milliseconds (positive, finite; default 5000) that a cancellation
    * may take to settle: a CancelRequest's confirmation (the server closing the cancel socket)
    * and bringing the conversation back in sync after an unsubscribe or a request's `timeout`.
    * Past it the connection fails with a ConnectionError. Only the config object sets it.

@@ -17,7 +17,7 @@ export interface ConnectionLike {
 }
 
 /**
- * What {@link NotificationChannels.channelEvents} emits: `listening` once, when this
+ * What {@link Connection.channelEvents} emits: `listening` once, when this
  * subscription's LISTEN has completed, then one `notification` per NOTIFY on the channel.
  */
 export type ChannelEvent =

@@ -12,8 +12,8 @@ const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\
  * schema splitting applies — so it can be spliced into SQL text such as `LISTEN ${quoted}`.
  *
  * Length is not checked here: the server cuts every identifier to 63 bytes, consistently for
- * table and column names, so a long one still works there. Channel names are different (see
- * {@link validateChannelName}).
+ * table and column names, so a long one still works there. Channel names are different: LISTEN
+ * cuts a long one while `pg_notify()` rejects it, so rxpg refuses channel names over 63 bytes.
  *
  * Errors (TypeError): not a string, empty (PostgreSQL has no zero-length identifier), a NUL
  * character (it cannot travel in the protocol's C strings), or a lone UTF-16 surrogate (it has

@@ -107,7 +107,7 @@ export class TypeRegistry {
   }
 
   /**
-   * The decoder for values of the type `oid`: the one set for it, or {@link decodeText} (the
+   * The decoder for values of the type `oid`: the one set for it, or the text decoder (the
    * text unchanged) for an OID without one.
    *
    * Errors: none.
