@@ -2,11 +2,17 @@ import { TimeoutError } from './timeout-error';
 
 /** The pool's counters when an {@link AcquireTimeoutError} was raised. */
 export interface AcquireTimeoutState {
+  /** Open connections for requests: `idle` + `busy` (the notification listener is not counted). */
   readonly total: number;
+  /** Open connections waiting for a request. */
   readonly idle: number;
+  /** Connections lent to a request, or being returned (a ROLLBACK of a transaction left open, a sync check after an unsubscribe). */
   readonly busy: number;
+  /** Requests queued for a connection. */
   readonly waiting: number;
+  /** Connection attempts in flight. */
   readonly connecting: number;
+  /** The pool's `max` option. */
   readonly max: number;
 }
 
@@ -27,6 +33,7 @@ export class AcquireTimeoutError extends TimeoutError {
     if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause, enumerable: false, writable: true, configurable: true });
   }
 
+  /** `'AcquireTimeoutError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'AcquireTimeoutError';
   }

@@ -13,6 +13,7 @@ export class AuthenticationError extends ConnectionError {
     super(message, { code: options.code ?? '28000', cause: options.cause });
   }
 
+  /** `'AuthenticationError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'AuthenticationError';
   }

@@ -11,6 +11,7 @@ export class ConfigError extends Error {
     this.setting = options.setting;
   }
 
+  /** `'ConfigError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'ConfigError';
   }

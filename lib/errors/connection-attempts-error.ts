@@ -4,6 +4,7 @@ import { ConnectionError } from './connection-error';
 export interface ConnectionAttempt {
   /** The host as configured (a name, an IP address or a socket directory). */
   readonly host: string;
+  /** The port tried (for a socket directory, the number in the socket's file name). */
   readonly port: number;
   /** The IP address or socket path tried, when the host was resolved to one. */
   readonly address: string | undefined;
@@ -31,6 +32,7 @@ export interface ConnectionAttempt {
  * });
  */
 export class ConnectionAttemptsError extends ConnectionError {
+  /** Every attempt, in the order made, with its host, address and error (frozen). */
   readonly attempts: readonly ConnectionAttempt[];
 
   constructor(attempts: readonly ConnectionAttempt[]) {
@@ -47,6 +49,7 @@ export class ConnectionAttemptsError extends ConnectionError {
     return this.attempts.map((attempt) => attempt.error);
   }
 
+  /** `'ConnectionAttemptsError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'ConnectionAttemptsError';
   }

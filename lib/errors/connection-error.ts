@@ -24,6 +24,7 @@ export class ConnectionError extends Error {
     this.code = options.code ?? '08006';
   }
 
+  /** `'ConnectionError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'ConnectionError';
   }

@@ -14,6 +14,7 @@ export class CopyAbortedError extends Error {
     this.serverError = options.serverError;
   }
 
+  /** `'CopyAbortedError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'CopyAbortedError';
   }

@@ -13,6 +13,7 @@ export class PoolMisuseError extends Error {
     Object.defineProperty(this, 'sql', { value: sql, enumerable: false });
   }
 
+  /** `'PoolMisuseError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'PoolMisuseError';
   }

@@ -10,6 +10,7 @@ export class ProtocolError extends ConnectionError {
     super(message, { code: '08P01', cause: options.cause });
   }
 
+  /** `'ProtocolError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'ProtocolError';
   }

@@ -12,6 +12,7 @@ export class QueryShapeError extends Error {
     Object.defineProperty(this, 'sql', { value: sql, enumerable: false });
   }
 
+  /** `'QueryShapeError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'QueryShapeError';
   }

@@ -12,6 +12,7 @@ export class TimeoutError extends Error {
     this.timeout = timeout;
   }
 
+  /** `'TimeoutError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'TimeoutError';
   }

@@ -22,6 +22,7 @@ export class TransactionRolledBackError extends Error {
     this.code = rollbackCodeOf(options.failure);
   }
 
+  /** `'TransactionRolledBackError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'TransactionRolledBackError';
   }

@@ -18,6 +18,7 @@ export class TransactionStateError extends Error {
     this.code = code;
   }
 
+  /** `'TransactionStateError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'TransactionStateError';
   }

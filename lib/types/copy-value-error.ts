@@ -32,6 +32,7 @@ export class CopyValueError extends ParameterError {
     this.column = column;
   }
 
+  /** `'CopyValueError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'CopyValueError';
   }

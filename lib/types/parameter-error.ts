@@ -29,6 +29,7 @@ export class ParameterError extends TypeError {
     this.position = position;
   }
 
+  /** `'ParameterError'`, the name that stack traces and `util.inspect` show (on the prototype, so not enumerable). */
   override get name(): string {
     return 'ParameterError';
   }
