@@ -33,14 +33,19 @@ export interface ListenOptions {
  * `processId` is the backend's process ID.
  */
 export interface ListenerConnected {
+  /** The event's discriminant. */
   readonly type: 'connected';
+  /** False for the listener's first connection, true after a loss (notifications meanwhile were lost). */
   readonly reconnect: boolean;
+  /** The backend's process ID (undefined if the server sent no BackendKeyData). */
   readonly processId: number | undefined;
 }
 
 /** A NOTIFY on one of the listener's channels. */
 export interface ListenerNotification {
+  /** The event's discriminant. */
   readonly type: 'notification';
+  /** The NOTIFY's channel, payload and sender's process ID. */
   readonly notification: Notification;
 }
 
@@ -50,9 +55,13 @@ export interface ListenerNotification {
  * the loss itself). The listener hears nothing until the next `connected`.
  */
 export interface ListenerDisconnected {
+  /** The event's discriminant. */
   readonly type: 'disconnected';
+  /** Why: the error that ended the connection or failed the attempt. */
   readonly error: unknown;
+  /** Failures since the last `connected`, counting from 1 (the loss itself). */
   readonly attempt: number;
+  /** Milliseconds until the next attempt. */
   readonly retryDelay: number;
 }
 

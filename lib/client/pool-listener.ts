@@ -35,9 +35,28 @@ import type { ListenOptions } from './listener';
  *   again with backoff, and nothing is heard until the next `listening`.
  */
 export type PoolChannelEvent =
-  | { readonly type: 'listening'; readonly channel: string; readonly reconnect: boolean }
-  | { readonly type: 'notification'; readonly notification: Notification }
-  | { readonly type: 'disconnected'; readonly channel: string; readonly error: unknown };
+  | {
+      /** The event's discriminant. */
+      readonly type: 'listening';
+      /** The channel now listened to. */
+      readonly channel: string;
+      /** False the first time, true after a loss of the listener's connection. */
+      readonly reconnect: boolean;
+    }
+  | {
+      /** The event's discriminant. */
+      readonly type: 'notification';
+      /** The NOTIFY's channel, payload and sender's process ID. */
+      readonly notification: Notification;
+    }
+  | {
+      /** The event's discriminant. */
+      readonly type: 'disconnected';
+      /** The channel no longer listened to until the next `listening`. */
+      readonly channel: string;
+      /** The error that ended the listener's connection or failed an attempt. */
+      readonly error: unknown;
+    };
 
 /** One state of the listener's connection. */
 type ListenerSession =

@@ -21,8 +21,18 @@ export interface ConnectionLike {
  * subscription's LISTEN has completed, then one `notification` per NOTIFY on the channel.
  */
 export type ChannelEvent =
-  | { readonly type: 'listening'; readonly channel: string }
-  | { readonly type: 'notification'; readonly notification: Notification };
+  | {
+      /** The event's discriminant. */
+      readonly type: 'listening';
+      /** The channel whose LISTEN has completed. */
+      readonly channel: string;
+    }
+  | {
+      /** The event's discriminant. */
+      readonly type: 'notification';
+      /** The NOTIFY's channel, payload and sender's process ID. */
+      readonly notification: Notification;
+    };
 
 /** The per-channel state: one Subject, shared by every subscriber of the channel. */
 class ChannelEntry {
