@@ -19,7 +19,9 @@ export type TransactionStatus = 'idle' | 'in transaction' | 'failed transaction'
 
 /** A runtime parameter the server reported with ParameterStatus. */
 export interface ParameterChange {
+  /** The parameter's name, e.g. `TimeZone` or `in_hot_standby`. */
   readonly name: string;
+  /** Its new value, as text. */
   readonly value: string;
 }
 

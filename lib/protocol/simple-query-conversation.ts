@@ -4,6 +4,7 @@ import type { Conversation, ConversationChannel } from './conversation';
 
 /** A column of a result set, from RowDescription. */
 export interface ResultField {
+  /** The column's name (its alias, or `?column?` for an unnamed expression). */
   readonly name: string;
   /** The OID of the column's type. */
   readonly dataTypeId: number;
@@ -11,12 +12,15 @@ export interface ResultField {
   readonly tableId: number;
   /** The column's attribute number in that table, or 0. */
   readonly columnId: number;
+  /** The type's size in bytes (`pg_type.typlen`); negative for variable-length types. */
   readonly dataTypeSize: number;
+  /** The type modifier (`pg_attribute.atttypmod`, e.g. a varchar's length + 4); -1 when none. */
   readonly dataTypeModifier: number;
 }
 
 /** One statement's result from a simple Query: its columns, text rows and command tag. */
 export interface ResultSet {
+  /** The statement's columns, in order; empty for a statement that returns no rows. */
   readonly fields: readonly ResultField[];
   /** Text values as the server sent them, `null` for NULL. */
   readonly rows: readonly (readonly (string | null)[])[];

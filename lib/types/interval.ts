@@ -11,12 +11,19 @@
  * const timeout: Interval = { years: 0, months: 0, days: 0, hours: 0, minutes: 5, seconds: 0, milliseconds: 0 };
  */
 export interface Interval {
+  /** Whole years of the month part (the server keeps years and months as one count of months). */
   readonly years: number;
+  /** The months left over after `years` (same sign as `years`). */
   readonly months: number;
+  /** Days, independent of the month and time parts. */
   readonly days: number;
+  /** Hours of the time part (not capped at 24). */
   readonly hours: number;
+  /** Minutes of the time part, 0 to 59 in magnitude. */
   readonly minutes: number;
+  /** Whole seconds of the time part, 0 to 59 in magnitude. */
   readonly seconds: number;
+  /** Milliseconds of the time part, with microseconds as a fraction (`0.5` is 500 µs). */
   readonly milliseconds: number;
 }
 
