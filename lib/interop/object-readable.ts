@@ -18,10 +18,16 @@ export interface ObjectReadable<T> extends Readable {
   read(size?: number): T | null;
   /** Reads every value into an array: the whole result in memory, so for small results only. */
   toArray(options?: Parameters<Readable['toArray']>[0]): Promise<T[]>;
+  /** Calls `listener` with each value; attaching it switches the stream to flowing mode. */
   on(event: 'data', listener: (value: T) => void): this;
+  /** Calls `listener` with the error that destroyed the stream (the source's error). */
   on(event: 'error', listener: (error: Error) => void): this;
+  /** Any other Readable event (`end`, `close`, `readable`, ...), as on Node's Readable. */
   on(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** Calls `listener` with the next value only; it too switches the stream to flowing mode. */
   once(event: 'data', listener: (value: T) => void): this;
+  /** Calls `listener` once with the error that destroyed the stream. */
   once(event: 'error', listener: (error: Error) => void): this;
+  /** Any other Readable event, once, as on Node's Readable. */
   once(event: string | symbol, listener: (...args: any[]) => void): this;
 }
