@@ -8,21 +8,25 @@ export type FormatCode = 0 | 1;
 
 /** The authentication succeeded (`R`, code 0). */
 export interface AuthenticationOk {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'AuthenticationOk';
 }
 
 /** The server asks for Kerberos V5 authentication (`R`, code 2), which no supported server uses any more. */
 export interface AuthenticationKerberosV5 {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'AuthenticationKerberosV5';
 }
 
 /** The server asks for the password in clear text (`R`, code 3). */
 export interface AuthenticationCleartextPassword {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'AuthenticationCleartextPassword';
 }
 
 /** The server asks for an MD5-hashed password (`R`, code 5). */
 export interface AuthenticationMD5Password {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'AuthenticationMD5Password';
   /** The 4-byte salt: a buffer of its own, safe to keep. */
   readonly salt: Buffer;
@@ -30,16 +34,19 @@ export interface AuthenticationMD5Password {
 
 /** The server asks for an SCM credential message (`R`, code 6). */
 export interface AuthenticationSCMCredential {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'AuthenticationSCMCredential';
 }
 
 /** The server asks for GSSAPI authentication (`R`, code 7). */
 export interface AuthenticationGSS {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'AuthenticationGSS';
 }
 
 /** A step of a GSSAPI or SSPI exchange (`R`, code 8). */
 export interface AuthenticationGSSContinue {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'AuthenticationGSSContinue';
   /** The GSSAPI or SSPI data: a buffer of its own, safe to keep. */
   readonly data: Buffer;
@@ -47,11 +54,13 @@ export interface AuthenticationGSSContinue {
 
 /** The server asks for SSPI authentication (`R`, code 9). */
 export interface AuthenticationSSPI {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'AuthenticationSSPI';
 }
 
 /** The server asks for SASL authentication and lists its mechanisms (`R`, code 10). */
 export interface AuthenticationSASL {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'AuthenticationSASL';
   /** The mechanisms, in the server's order of preference (e.g. `SCRAM-SHA-256`). */
   readonly mechanisms: string[];
@@ -59,6 +68,7 @@ export interface AuthenticationSASL {
 
 /** A SASL challenge (`R`, code 11). */
 export interface AuthenticationSASLContinue {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'AuthenticationSASLContinue';
   /** The mechanism's data, decoded as UTF-8 (SCRAM messages are ASCII). */
   readonly data: string;
@@ -66,6 +76,7 @@ export interface AuthenticationSASLContinue {
 
 /** The SASL outcome with the server's final data (`R`, code 12). */
 export interface AuthenticationSASLFinal {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'AuthenticationSASLFinal';
   /** The mechanism's additional data, decoded as UTF-8 (for SCRAM, the server signature). */
   readonly data: string;
@@ -73,6 +84,7 @@ export interface AuthenticationSASLFinal {
 
 /** The key needed to send a CancelRequest for this session (`K`). */
 export interface BackendKeyData {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'BackendKeyData';
   /** The backend's process ID; any int32 (poolers such as PgBouncer send random values). */
   readonly processId: number;
@@ -82,16 +94,19 @@ export interface BackendKeyData {
 
 /** A Bind succeeded (`2`). */
 export interface BindComplete {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'BindComplete';
 }
 
 /** A Close succeeded (`3`). */
 export interface CloseComplete {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'CloseComplete';
 }
 
 /** A statement finished (`C`). */
 export interface CommandComplete {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'CommandComplete';
   /** The command tag, e.g. `SELECT 3`, `INSERT 0 1`, `CREATE TABLE`. */
   readonly tag: string;
@@ -99,6 +114,7 @@ export interface CommandComplete {
 
 /** A piece of COPY data (`d`). */
 export interface CopyData {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'CopyData';
   /** The data: a buffer of its own, never a view into a socket chunk, safe to keep. */
   readonly chunk: Buffer;
@@ -106,11 +122,13 @@ export interface CopyData {
 
 /** The end of a COPY OUT stream (`c`). */
 export interface CopyDone {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'CopyDone';
 }
 
 /** The server is ready for COPY FROM STDIN data (`G`). */
 export interface CopyInResponse {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'CopyInResponse';
   /** True for the binary COPY format, false for text or CSV. */
   readonly binary: boolean;
@@ -120,6 +138,7 @@ export interface CopyInResponse {
 
 /** The server is about to send COPY TO STDOUT data (`H`). */
 export interface CopyOutResponse {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'CopyOutResponse';
   /** True for the binary COPY format, false for text or CSV. */
   readonly binary: boolean;
@@ -129,6 +148,7 @@ export interface CopyOutResponse {
 
 /** A COPY in both directions begins (`W`; streaming replication only). */
 export interface CopyBothResponse {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'CopyBothResponse';
   /** True for the binary COPY format. */
   readonly binary: boolean;
@@ -138,6 +158,7 @@ export interface CopyBothResponse {
 
 /** One row of a result (`D`). */
 export interface DataRow {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'DataRow';
   /**
    * The column values as text (decoded as UTF-8), `null` for SQL NULL. rxpg only asks for text
@@ -148,11 +169,13 @@ export interface DataRow {
 
 /** The query string was empty (`I`). */
 export interface EmptyQueryResponse {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'EmptyQueryResponse';
 }
 
 /** The server reports an error (`E`). */
 export interface ErrorResponse {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'ErrorResponse';
   /** Every field the server sent, including the non-localized severity (`V`). */
   readonly fields: ErrorFields;
@@ -160,6 +183,7 @@ export interface ErrorResponse {
 
 /** The result of a FunctionCall (`V`). */
 export interface FunctionCallResponse {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'FunctionCallResponse';
   /** The function's result (a buffer of its own), or `null` for SQL NULL. */
   readonly result: Buffer | null;
@@ -170,6 +194,7 @@ export interface FunctionCallResponse {
  * options (`v`). It is sent, if at all, before any Authentication message.
  */
 export interface NegotiateProtocolVersion {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'NegotiateProtocolVersion';
   /** The newest minor protocol version the server supports for the requested major version. */
   readonly newestMinorVersion: number;
@@ -179,11 +204,13 @@ export interface NegotiateProtocolVersion {
 
 /** The statement or portal described returns no rows (`n`). */
 export interface NoData {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'NoData';
 }
 
 /** The server reports a warning or other notice (`N`). */
 export interface NoticeResponse {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'NoticeResponse';
   /** Every field the server sent, including the non-localized severity (`V`). */
   readonly fields: ErrorFields;
@@ -191,15 +218,19 @@ export interface NoticeResponse {
 
 /** A NOTIFY on a channel this session listens to (`A`). */
 export interface NotificationResponse {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'NotificationResponse';
   /** The process ID of the notifying backend. */
   readonly processId: number;
+  /** The channel name exactly as the server reports it. */
   readonly channel: string;
+  /** The payload text; `''` when the NOTIFY had none. */
   readonly payload: string;
 }
 
 /** The parameter types of a described statement (`t`). */
 export interface ParameterDescription {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'ParameterDescription';
   /** One type OID per parameter. */
   readonly dataTypeIds: number[];
@@ -207,18 +238,23 @@ export interface ParameterDescription {
 
 /** A run-time parameter's current value (`S`), at startup and whenever a reported one changes. */
 export interface ParameterStatus {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'ParameterStatus';
+  /** The parameter's name, e.g. `TimeZone`. */
   readonly parameterName: string;
+  /** Its current value, as text. */
   readonly parameterValue: string;
 }
 
 /** A Parse succeeded (`1`). */
 export interface ParseComplete {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'ParseComplete';
 }
 
 /** An Execute stopped at its row limit; the portal can be executed again (`s`). */
 export interface PortalSuspended {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'PortalSuspended';
 }
 
@@ -227,7 +263,9 @@ export interface PortalSuspended {
  * `T` (in a transaction block) or `E` (in a failed transaction block).
  */
 export interface ReadyForQuery {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'ReadyForQuery';
+  /** `I` idle, `T` in a transaction block, `E` in a failed transaction block. */
   readonly transactionStatus: 'I' | 'T' | 'E';
 }
 
@@ -251,7 +289,9 @@ export interface FieldDescription {
 
 /** The columns of the rows that follow (`T`). */
 export interface RowDescription {
+  /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'RowDescription';
+  /** One description per column, in order. */
   readonly fields: FieldDescription[];
 }
 
@@ -304,10 +344,22 @@ export type BackendMessage =
 export type BackendMessageName = BackendMessage['name'];
 
 /** The message type with the given name, e.g. `BackendMessageOf<'DataRow'>`. */
-export type BackendMessageOf<Name extends BackendMessageName> = Extract<BackendMessage, { readonly name: Name }>;
+export type BackendMessageOf<Name extends BackendMessageName> = Extract<
+  BackendMessage,
+  {
+    /** The name to match. */
+    readonly name: Name;
+  }
+>;
 
 /** The Authentication* messages (type byte `R`). */
-export type AuthenticationMessage = Extract<BackendMessage, { readonly name: `Authentication${string}` }>;
+export type AuthenticationMessage = Extract<
+  BackendMessage,
+  {
+    /** Every name that starts with `Authentication`. */
+    readonly name: `Authentication${string}`;
+  }
+>;
 
 /**
  * The messages a server may send at any time, outside any request/response cycle
