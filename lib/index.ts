@@ -3,6 +3,10 @@ export type {
   CommandResult,
   Pushback,
   QueryOptions,
+  ObjectQueryOptions,
+  ArrayQueryOptions,
+  RawQueryOptions,
+  QueryRow,
   RawRow,
   RowMode,
   ListenOptions,
@@ -36,7 +40,7 @@ export { TransactionRolledBackError, TransactionStateError } from './errors';
 // Types that appear in public signatures (parameters, results, option fields).
 export type { CopyChunk } from './client/copy-source';
 export type { CopyTextRow, TypeRegistryOptions, ArrayDecoderOptions } from './types';
-export type { HostEntry, LoadBalanceHosts, TargetSessionAttrs } from './config';
+export type { ChannelBinding, HostEntry, LoadBalanceHosts, TargetSessionAttrs } from './config';
 export type { ConnectionErrorOptions, PostgresErrorContext } from './errors';
 export type { ReconnectOptions } from './notifications';
 // Every backend message type, as users meet them on `messages$` and in `onFields`.

@@ -28,11 +28,11 @@ import {
 import type { BackendMessage } from '../wire';
 import { copySourceFrom, isPullSource, type CopyChunk } from './copy-source';
 import { guardPushback } from './guard-pushback';
-import type { CommandResult, Pushback, QueryOptions } from './query-options';
+import type { ArrayQueryOptions, CommandResult, ObjectQueryOptions, Pushback, QueryOptions, RawQueryOptions } from './query-options';
 import { encodeParameters } from './encode-parameters';
 import { NoRowsRequest, RowsRequest } from './extended-query-request';
 import { LaunchedRequest } from './launched-request';
-import { RowBuilderCache } from './row-builder';
+import { RowBuilderCache, type QueryRow, type RawRow } from './row-builder';
 import { allValues, firstValue, lastValue, type PromiseExecuteOptions, type PromiseQueryOptions } from './promise-conveniences';
 import { runTransaction, type Transaction } from './transaction';
 import { TransactionGuard } from './transaction-guard';
@@ -161,9 +161,9 @@ export class Connection implements AsyncDisposable {
    * part of the SQL text. Requests made while others are in flight are written at once
    * (pipelined), each with its own Sync: a failing statement fails only its own Observable.
    *
-   * Rows are objects keyed by column name with decoded values (see `types`), value arrays with
-   * `rowMode: 'array'`, or postgres_async's raw shape with `rowMode: 'raw'`. The type
-   * parameter is not checked. Parameters: strings, `null`, numbers, bigint, booleans, Date,
+   * Rows are objects keyed by column name with decoded values (see `types`), typed by `T`
+   * (not checked against the result); with `rowMode: 'array'` arrays of decoded values, and
+   * with `rowMode: 'raw'` postgres_async's {@link RawRow} (the other signatures). Parameters: strings, `null`, numbers, bigint, booleans, Date,
    * Buffer/Uint8Array (bytea), arrays, plain objects (JSON); `undefined` is an error.
    *
    * Unsubscribing before the end: a request not written yet is dropped; a running one has its
@@ -182,8 +182,38 @@ export class Connection implements AsyncDisposable {
    * connection.query<{ id: number; name: string }>('SELECT id, name FROM users WHERE id = $1', [42])
    *   .subscribe((user) => console.log(user.name));
    */
-  query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Observable<T> {
-    return new Observable<T>((subscriber) =>
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
+  /**
+   * `query` with `rowMode: 'array'`: each row is an array of decoded values in column order,
+   * typed by `T` (an array or tuple type, not checked against the result). Otherwise as the
+   * default `query`.
+   *
+   * @example
+   * connection.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' })
+   *   .subscribe(([id, name]) => console.log(id, name));
+   */
+  query<T extends readonly unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: ArrayQueryOptions): Observable<T>;
+  /**
+   * `query` with `rowMode: 'raw'`: each row is a {@link RawRow} (the column names, shared by
+   * every row, and the text values as the server sent them; nothing is decoded). Otherwise as
+   * the default `query`.
+   *
+   * @example
+   * connection.query('SELECT id, name FROM users', [], { rowMode: 'raw' })
+   *   .subscribe(({ columnNames, values }) => console.log(columnNames, values));
+   */
+  query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
+  /**
+   * `query` with a row mode known only at run time (a {@link QueryOptions} value): each row
+   * is a {@link QueryRow}. Otherwise as the default `query`.
+   *
+   * @example
+   * const options: QueryOptions = { rowMode: wantArrays ? 'array' : 'object' };
+   * connection.query('SELECT id, name FROM users', [], options).subscribe((row) => console.log(row));
+   */
+  query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
+  query(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Observable<unknown> {
+    return new Observable<unknown>((subscriber) =>
       new RowsRequest(this.#protocol, subscriber, this.#rowBuilders, options).start(this.#statements, sql, params, options.timeout),
     );
   }
@@ -262,8 +292,30 @@ export class Connection implements AsyncDisposable {
    * @example
    * const users = await connection.all<{ id: number }>('SELECT id FROM users WHERE team = $1', ['core']);
    */
-  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<T[]> {
-    return allValues(this.query<T>(sql, params, options), options?.signal);
+  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions<ObjectQueryOptions>): Promise<T[]>;
+  /**
+   * `all` with `rowMode: 'array'`: resolves with the rows as arrays of decoded values.
+   *
+   * @example
+   * const pairs = await connection.all<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' });
+   */
+  all<T extends readonly unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<ArrayQueryOptions>): Promise<T[]>;
+  /**
+   * `all` with `rowMode: 'raw'`: resolves with the rows as {@link RawRow}s.
+   *
+   * @example
+   * const rows = await connection.all('SELECT id, name FROM users', [], { rowMode: 'raw' });
+   */
+  all<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<RawQueryOptions>): Promise<T[]>;
+  /**
+   * `all` with a row mode known only at run time: resolves with {@link QueryRow}s.
+   *
+   * @example
+   * const rows = await connection.all('SELECT id, name FROM users', [], options);
+   */
+  all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow[]>;
+  all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown[]> {
+    return allValues(this.query(sql, params, options), options?.signal);
   }
 
   /**
@@ -274,8 +326,34 @@ export class Connection implements AsyncDisposable {
    * @example
    * const user = await connection.first<{ name: string }>('SELECT name FROM users WHERE id = $1', [7]);
    */
-  first<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<T | undefined> {
-    return firstValue(this.query<T>(sql, params, options), options?.signal);
+  first<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions<ObjectQueryOptions>): Promise<T | undefined>;
+  /**
+   * `first` with `rowMode: 'array'`: resolves with the first row as an array of decoded values.
+   *
+   * @example
+   * const [count] = (await connection.first<[bigint]>('SELECT count(*) FROM users', [], { rowMode: 'array' })) ?? [0n];
+   */
+  first<T extends readonly unknown[] = unknown[]>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<ArrayQueryOptions>,
+  ): Promise<T | undefined>;
+  /**
+   * `first` with `rowMode: 'raw'`: resolves with the first row as a {@link RawRow}.
+   *
+   * @example
+   * const row = await connection.first('SELECT name FROM users WHERE id = $1', [7], { rowMode: 'raw' });
+   */
+  first<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<RawQueryOptions>): Promise<T | undefined>;
+  /**
+   * `first` with a row mode known only at run time: resolves with a {@link QueryRow}.
+   *
+   * @example
+   * const row = await connection.first('SELECT name FROM users WHERE id = $1', [7], options);
+   */
+  first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow | undefined>;
+  first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown> {
+    return firstValue(this.query(sql, params, options), options?.signal);
   }
 
   /**

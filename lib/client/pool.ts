@@ -28,7 +28,8 @@ import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from '
 import { describePoolStats, samePoolStats, type PoolStats } from './pool-stats';
 import { PooledConnection } from './pooled-connection';
 import { allValues, firstValue, lastValue, type PromiseExecuteOptions, type PromiseQueryOptions } from './promise-conveniences';
-import type { CommandResult, Pushback, QueryOptions } from './query-options';
+import type { ArrayQueryOptions, CommandResult, ObjectQueryOptions, Pushback, QueryOptions, RawQueryOptions } from './query-options';
+import type { QueryRow, RawRow } from './row-builder';
 import type { Transaction } from './transaction';
 import type { TransactionOptions } from './transaction-options';
 
@@ -155,8 +156,32 @@ export class Pool implements AsyncDisposable {
    * @example
    * pool.query<{ name: string }>('SELECT name FROM users WHERE id = $1', [42]).subscribe((user) => console.log(user.name));
    */
-  query<T = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Observable<T> {
-    return this.#request((connection) => connection.query<T>(sql, params, options), sql, this.#mayPipeline(sql, options.pushback));
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
+  /**
+   * `query` with `rowMode: 'array'`: each row is an array of decoded values in column order,
+   * typed by `T` (an array or tuple type, not checked against the result).
+   *
+   * @example
+   * pool.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' }).subscribe(([id, name]) => console.log(id, name));
+   */
+  query<T extends readonly unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: ArrayQueryOptions): Observable<T>;
+  /**
+   * `query` with `rowMode: 'raw'`: each row is a {@link RawRow} (text values, nothing decoded).
+   *
+   * @example
+   * pool.query('SELECT id, name FROM users', [], { rowMode: 'raw' }).subscribe(({ values }) => console.log(values));
+   */
+  query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
+  /**
+   * `query` with a row mode known only at run time (a {@link QueryOptions} value): each row
+   * is a {@link QueryRow}.
+   *
+   * @example
+   * pool.query('SELECT id, name FROM users', [], options).subscribe((row) => console.log(row));
+   */
+  query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
+  query(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Observable<unknown> {
+    return this.#request((connection) => connection.query(sql, params, options), sql, this.#mayPipeline(sql, options.pushback));
   }
 
   /**
@@ -298,8 +323,30 @@ export class Pool implements AsyncDisposable {
    * @example
    * const users = await pool.all<{ id: number }>('SELECT id FROM users WHERE team = $1', ['core']);
    */
-  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<T[]> {
-    return allValues(this.query<T>(sql, params, options), options?.signal);
+  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions<ObjectQueryOptions>): Promise<T[]>;
+  /**
+   * `all` with `rowMode: 'array'`: resolves with the rows as arrays of decoded values.
+   *
+   * @example
+   * const pairs = await pool.all<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' });
+   */
+  all<T extends readonly unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<ArrayQueryOptions>): Promise<T[]>;
+  /**
+   * `all` with `rowMode: 'raw'`: resolves with the rows as {@link RawRow}s.
+   *
+   * @example
+   * const rows = await pool.all('SELECT id, name FROM users', [], { rowMode: 'raw' });
+   */
+  all<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<RawQueryOptions>): Promise<T[]>;
+  /**
+   * `all` with a row mode known only at run time: resolves with {@link QueryRow}s.
+   *
+   * @example
+   * const rows = await pool.all('SELECT id, name FROM users', [], options);
+   */
+  all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow[]>;
+  all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown[]> {
+    return allValues(this.query(sql, params, options), options?.signal);
   }
 
   /**
@@ -309,8 +356,34 @@ export class Pool implements AsyncDisposable {
    * @example
    * const user = await pool.first<{ name: string }>('SELECT name FROM users WHERE id = $1', [7]);
    */
-  first<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<T | undefined> {
-    return firstValue(this.query<T>(sql, params, options), options?.signal);
+  first<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions<ObjectQueryOptions>): Promise<T | undefined>;
+  /**
+   * `first` with `rowMode: 'array'`: resolves with the first row as an array of decoded values.
+   *
+   * @example
+   * const row = await pool.first<[string]>('SELECT name FROM users WHERE id = $1', [7], { rowMode: 'array' });
+   */
+  first<T extends readonly unknown[] = unknown[]>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<ArrayQueryOptions>,
+  ): Promise<T | undefined>;
+  /**
+   * `first` with `rowMode: 'raw'`: resolves with the first row as a {@link RawRow}.
+   *
+   * @example
+   * const row = await pool.first('SELECT name FROM users WHERE id = $1', [7], { rowMode: 'raw' });
+   */
+  first<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<RawQueryOptions>): Promise<T | undefined>;
+  /**
+   * `first` with a row mode known only at run time: resolves with a {@link QueryRow}.
+   *
+   * @example
+   * const row = await pool.first('SELECT name FROM users WHERE id = $1', [7], options);
+   */
+  first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow | undefined>;
+  first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown> {
+    return firstValue(this.query(sql, params, options), options?.signal);
   }
 
   /**

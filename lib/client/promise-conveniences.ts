@@ -12,8 +12,12 @@ export interface AbortableOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Options of `all` and `first`: those of `query`, plus `signal`. */
-export type PromiseQueryOptions = QueryOptions & AbortableOptions;
+/**
+ * Options of `all` and `first`: those of `query`, plus `signal`. The type parameter is the
+ * `query` options type whose row mode it keeps (`PromiseQueryOptions<ArrayQueryOptions>` for
+ * `rowMode: 'array'`).
+ */
+export type PromiseQueryOptions<Options extends QueryOptions = QueryOptions> = Options & AbortableOptions;
 
 /** Options of `run`: those of `execute`, plus `signal`. */
 export type PromiseExecuteOptions = Omit<QueryOptions, 'rowMode' | 'onFields'> & AbortableOptions;

@@ -18,7 +18,11 @@ export interface CommandResult {
   readonly rowCount: number | undefined;
 }
 
-/** Options of `query` and `execute`. */
+/**
+ * Options of `query` with any row mode. Passing a `QueryOptions` whose `rowMode` is only known
+ * at run time makes `query` emit `QueryRow`s; a literal mode picks the exact row type
+ * (see {@link ObjectQueryOptions}, {@link ArrayQueryOptions}, {@link RawQueryOptions}).
+ */
 export interface QueryOptions {
   /** `object` (default): rows keyed by column name; `array`: value arrays; `raw`: see RawRow. */
   readonly rowMode?: RowMode;
@@ -33,4 +37,34 @@ export interface QueryOptions {
   readonly onFields?: (fields: readonly ResultField[]) => void;
   /** Called with the command tag and row count just before completion. */
   readonly onComplete?: (result: CommandResult) => void;
+}
+
+/**
+ * Options of `query` that keep the default row shape: objects keyed by column name with
+ * decoded values. The rows are typed by `query<T>`'s type parameter (not checked).
+ */
+export interface ObjectQueryOptions extends QueryOptions {
+  /** Absent or `object`. */
+  readonly rowMode?: 'object';
+}
+
+/**
+ * Options of `query` for rows as arrays of decoded values in column order: `query<T>` takes an
+ * array or tuple type, `unknown[]` by default.
+ *
+ * @example
+ * connection.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' });
+ */
+export interface ArrayQueryOptions extends QueryOptions {
+  /** Rows as value arrays. */
+  readonly rowMode: 'array';
+}
+
+/**
+ * Options of `query` for postgres_async's raw rows (`RawRow`): shared column names and
+ * the text values as the server sent them, no decoding.
+ */
+export interface RawQueryOptions extends QueryOptions {
+  /** Rows as `RawRow`s. */
+  readonly rowMode: 'raw';
 }

@@ -9,9 +9,17 @@ export type RowMode = 'object' | 'array' | 'raw';
  * and the text values as the server sent them, `null` for NULL. No decoding.
  */
 export interface RawRow {
+  /** The result's column names in order, the same frozen array for every row. */
   readonly columnNames: readonly string[];
+  /** The text values in column order, `null` for NULL. */
   readonly values: readonly (string | null)[];
 }
+
+/**
+ * A row of any row mode: what `query` emits when its options' `rowMode` is only known at run
+ * time (a `QueryOptions` value). A literal `rowMode` in the options gives the exact row type.
+ */
+export type QueryRow = Record<string, unknown> | unknown[] | RawRow;
 
 /** Turns one DataRow's text values into the row the subscriber gets. */
 export type RowBuilder = (values: (string | null)[]) => unknown;

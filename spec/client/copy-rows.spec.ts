@@ -25,8 +25,8 @@ describe('copyInRows', () => {
       return [String(i), i % 2 === 0 ? `asdf-${i}` : null];
     });
     expect(await lastValueFrom(connection.copyInRows({ table: 'x', columns: ['y', 'z'] }, rows))).toEqual({ command: 'COPY 10', rowCount: 10 });
-    const back = await lastValueFrom(connection.query<unknown[]>('SELECT * FROM x ORDER BY y', [], { rowMode: 'raw' }).pipe(toArray()));
-    expect(back.map((row) => (row as unknown as { values: unknown[] }).values)).toEqual(
+    const back = await lastValueFrom(connection.query('SELECT * FROM x ORDER BY y', [], { rowMode: 'raw' }).pipe(toArray()));
+    expect(back.map((row) => row.values)).toEqual(
       Array.from({ length: 10 }, (_, k) => [String(k + 1), (k + 1) % 2 === 0 ? `asdf-${k + 1}` : null]),
     );
   });

@@ -2,13 +2,13 @@
 // (0A000), or SQL the cache did not see dropped it (26000) — is prepared again and retried
 // once outside a transaction, and reported (and forgotten) inside one.
 import { lastValueFrom, toArray } from 'rxjs';
-import { PostgresError, type Connection, type QueryOptions } from '../../lib';
+import { PostgresError, type Connection, type ObjectQueryOptions } from '../../lib';
 import { closeOpenedConnections, errorOf, openConnection } from '../helpers/connections';
 import { superuserConfig } from '../helpers/test-servers';
 
 afterEach(closeOpenedConnections);
 
-const rows = (connection: Connection, sql: string, params: unknown[] = [], options: QueryOptions = {}) =>
+const rows = (connection: Connection, sql: string, params: unknown[] = [], options: ObjectQueryOptions = {}) =>
   lastValueFrom(connection.query<Record<string, unknown>>(sql, params, options).pipe(toArray()));
 const run = (connection: Connection, sql: string) => lastValueFrom(connection.execute(sql));
 
