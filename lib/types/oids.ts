@@ -11,56 +11,106 @@
  * if (field.dataTypeId === TypeOid.timestamptz) { ... }
  */
 export const TypeOid = Object.freeze({
+  /** SQL `boolean`. */
   bool: 16,
+  /** SQL `bytea`. */
   bytea: 17,
+  /** SQL `"char"`, a single byte (system catalogs). */
   char: 18,
+  /** SQL `name`, a 63-byte identifier (system catalogs). */
   name: 19,
+  /** SQL `bigint`. */
   int8: 20,
+  /** SQL `smallint`. */
   int2: 21,
+  /** SQL `integer`. */
   int4: 23,
+  /** SQL `text`. */
   text: 25,
+  /** SQL `oid`. */
   oid: 26,
+  /** SQL `json`. */
   json: 114,
+  /** SQL `xml`. */
   xml: 142,
+  /** SQL `real`. */
   float4: 700,
+  /** SQL `double precision`. */
   float8: 701,
+  /** SQL `money`. */
   money: 790,
+  /** SQL `character(n)`. */
   bpchar: 1042,
+  /** SQL `character varying(n)`. */
   varchar: 1043,
+  /** SQL `date`. */
   date: 1082,
+  /** SQL `time without time zone`. */
   time: 1083,
+  /** SQL `timestamp without time zone`. */
   timestamp: 1114,
+  /** SQL `timestamp with time zone`. */
   timestamptz: 1184,
+  /** SQL `interval`. */
   interval: 1186,
+  /** SQL `time with time zone`. */
   timetz: 1266,
+  /** SQL `numeric`. */
   numeric: 1700,
+  /** SQL `uuid`. */
   uuid: 2950,
+  /** SQL `jsonb`. */
   jsonb: 3802,
 
+  /** SQL `boolean[]`. */
   boolArray: 1000,
+  /** SQL `bytea[]`. */
   byteaArray: 1001,
+  /** SQL `"char"[]`. */
   charArray: 1002,
+  /** SQL `name[]`. */
   nameArray: 1003,
+  /** SQL `smallint[]`. */
   int2Array: 1005,
+  /** SQL `integer[]`. */
   int4Array: 1007,
+  /** SQL `text[]`. */
   textArray: 1009,
+  /** SQL `character(n)[]`. */
   bpcharArray: 1014,
+  /** SQL `character varying(n)[]`. */
   varcharArray: 1015,
+  /** SQL `bigint[]`. */
   int8Array: 1016,
+  /** SQL `real[]`. */
   float4Array: 1021,
+  /** SQL `double precision[]`. */
   float8Array: 1022,
+  /** SQL `oid[]`. */
   oidArray: 1028,
+  /** SQL `json[]`. */
   jsonArray: 199,
+  /** SQL `xml[]`. */
   xmlArray: 143,
+  /** SQL `money[]`. */
   moneyArray: 791,
+  /** SQL `timestamp without time zone[]`. */
   timestampArray: 1115,
+  /** SQL `date[]`. */
   dateArray: 1182,
+  /** SQL `time without time zone[]`. */
   timeArray: 1183,
+  /** SQL `timestamp with time zone[]`. */
   timestamptzArray: 1185,
+  /** SQL `interval[]`. */
   intervalArray: 1187,
+  /** SQL `numeric[]`. */
   numericArray: 1231,
+  /** SQL `time with time zone[]`. */
   timetzArray: 1270,
+  /** SQL `uuid[]`. */
   uuidArray: 2951,
+  /** SQL `jsonb[]`. */
   jsonbArray: 3807,
 } as const);
 
