@@ -18,7 +18,7 @@ export function encodeParameters(params: readonly unknown[]): BindParameter[] {
   if (params.length > maxParameters) {
     throw new RangeError(`a statement can have at most ${maxParameters} parameters, got ${params.length}`);
   }
-  const encoded: BindParameter[] = new Array(params.length);
+  const encoded = new Array<BindParameter>(params.length);
   for (let i = 0; i < params.length; i++) encoded[i] = encodeParameter(params[i], i);
   return encoded;
 }

@@ -107,14 +107,14 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
     try {
       reconnectPolicy(listener.reconnect);
     } catch (error) {
-      throw new RangeError(`createPool: listener.reconnect: ${(error as Error).message}`);
+      throw new RangeError(`createPool: listener.reconnect: ${(error as Error).message}`, { cause: error });
     }
   }
   let connectRetry: ReconnectPolicy;
   try {
     connectRetry = reconnectPolicy({ ...defaultPoolOptions.connectRetry, ...options.connectRetry });
   } catch (error) {
-    throw new RangeError(`createPool: connectRetry: ${(error as Error).message}`);
+    throw new RangeError(`createPool: connectRetry: ${(error as Error).message}`, { cause: error });
   }
   return {
     max,

@@ -572,6 +572,7 @@ export class Pool implements AsyncDisposable {
         if (!this.#waiters.delete(queued)) return;
         this.#emitStats();
         const cause = this.#connectFailures > 0 ? this.#lastConnectError : undefined;
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a failure that is not an Error is shown as String shows it
         const failing = cause === undefined ? '' : `; connecting fails: ${cause instanceof Error ? cause.message : String(cause)}`;
         waiter.fail(
           new AcquireTimeoutError(`pool: no connection within acquireTimeout ${limit} ms (${describePoolStats(state)}${failing})`, limit, state, cause),

@@ -169,7 +169,7 @@ function parsePrivateKey(path: string, contents: Buffer, passphrase: string | un
     }
     throw new ConfigError(
       `sslkey file "${path}" holds a PEM private key that cannot be loaded${passphrase === undefined ? '' : ' (is tls.passphrase right?)'}`,
-      { setting },
+      { setting, cause: error },
     );
   }
 }

@@ -23,11 +23,13 @@ export interface ObjectReadable<T> extends Readable {
   /** Calls `listener` with the error that destroyed the stream (the source's error). */
   on(event: 'error', listener: (error: Error) => void): this;
   /** Any other Readable event (`end`, `close`, `readable`, ...), as on Node's Readable. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Readable's own signature: any listener fits
   on(event: string | symbol, listener: (...args: any[]) => void): this;
   /** Calls `listener` with the next value only; it too switches the stream to flowing mode. */
   once(event: 'data', listener: (value: T) => void): this;
   /** Calls `listener` once with the error that destroyed the stream. */
   once(event: 'error', listener: (error: Error) => void): this;
   /** Any other Readable event, once, as on Node's Readable. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Readable's own signature: any listener fits
   once(event: string | symbol, listener: (...args: any[]) => void): this;
 }

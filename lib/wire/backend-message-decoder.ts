@@ -151,7 +151,7 @@ export class BackendMessageDecoder {
   private readonly onParserMessage = (message: ParserMessage): void => this.fromParser(message);
   private emit: BackendMessageSink = ignore;
   private emitting = false;
-  private failure: unknown = undefined;
+  private failure: Error | undefined = undefined;
   // An incomplete header: its first `headerLength` bytes are in `header`.
   private readonly header = Buffer.alloc(headerSize);
   private headerLength = 0;
@@ -612,7 +612,7 @@ function decodeDataRow(bytes: Buffer, start: number, end: number): (string | nul
   const count = (bytes[start] << 8) | bytes[start + 1];
   // Every value takes at least its 4-byte length: a count the body cannot hold allocates nothing.
   if (start + 2 + 4 * count > end) return undefined;
-  const fields: (string | null)[] = new Array(count);
+  const fields = new Array<string | null>(count);
   const text = bytes as unknown as Utf8Slicing;
   let at = start + 2;
   for (let i = 0; i < count; i++) {

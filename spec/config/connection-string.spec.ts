@@ -290,6 +290,7 @@ describe('parseConnectionString: errors never reveal the password', () => {
           caught = error;
         }
         if (caught !== undefined) {
+          // eslint-disable-next-line @typescript-eslint/no-base-to-string -- whatever was thrown, its text must not hold the password
           expect(String(caught)).not.toContain(pw);
           expect(JSON.stringify(caught)).not.toContain(pw);
           expect(inspect(caught)).not.toContain(pw);

@@ -83,7 +83,7 @@ export const longStream = "SELECT g AS n, repeat('x', 2000) AS filler FROM gener
 export function useDedicatedCluster(hooks: {
   readonly started: (cluster: ThrowawayCluster) => void;
   readonly afterEachTest: (cluster: ThrowawayCluster) => Promise<void>;
-}): { record<T>(source: Observable<T>): Recorder<T> } {
+}): { record: <T>(source: Observable<T>) => Recorder<T> } {
   let cluster: ThrowawayCluster | undefined;
   const recorders: Recorder<unknown>[] = [];
   beforeAll(async () => {

@@ -74,7 +74,6 @@ export class Recorder<T> {
 
   #until<R>(check: () => R | undefined, timeout: number, what: string, endIsOk = false): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
       const waiter = () => {
         const found = check();
         if (found !== undefined) {
@@ -90,7 +89,7 @@ export class Recorder<T> {
         clearTimeout(timer);
         this.#waiters.delete(waiter);
       };
-      timer = setTimeout(() => {
+      const timer = setTimeout(() => {
         finish();
         reject(new Error(`no ${what} within ${timeout} ms; values so far: ${describe(this.values)}`));
       }, timeout);

@@ -137,6 +137,7 @@ describe('encodeParameter: arrays', () => {
 
   it('rejects undefined elements and holes', () => {
     expect(parameterError([1, undefined], 1).message).toBe('parameter $2: an array element is undefined; use null for NULL');
+    // eslint-disable-next-line no-sparse-arrays -- the hole is what this checks
     expect(parameterError([1, , 3]).message).toMatch(/undefined/);
   });
 
