@@ -110,7 +110,7 @@ export class Connection implements AsyncDisposable {
    * `TimeZone`, `client_encoding`, `application_name`, ... A fresh snapshot on every read.
    */
   get parameters(): Readonly<Record<string, string>> {
-    const snapshot: Record<string, string> = Object.create(null);
+    const snapshot = Object.create(null) as Record<string, string>;
     for (const [name, value] of this.#protocol.parameters) snapshot[name] = value;
     return Object.freeze(snapshot);
   }
