@@ -379,7 +379,7 @@ function login(
     connection.enqueue(
       new StartupConversation(
         connection,
-        { user: config.user, parameters, password: () => resolvePassword(config), gssKrbToken: config.gssKrbToken },
+        { user: config.user, parameters, password: () => resolvePassword(config), gssKrbToken: config.gssKrbToken, channelBinding: config.channelBinding },
         {
           onReady: () => {
             ready = true;

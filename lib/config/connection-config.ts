@@ -29,6 +29,20 @@ export const sslModes: readonly SslMode[] = ['disable', 'allow', 'prefer', 'requ
  */
 export type TargetSessionAttrs = 'any' | 'read-write' | 'read-only' | 'primary' | 'standby' | 'prefer-standby';
 
+/**
+ * libpq's `channel_binding` for SCRAM authentication over TLS:
+ * - `disable`: never bind the SCRAM exchange to the TLS session.
+ * - `prefer` (default): bind it (SCRAM-SHA-256-PLUS) when the connection uses TLS and the
+ *   server offers it.
+ * - `require`: refuse to log in without SCRAM-SHA-256-PLUS over TLS: a server that asks for a
+ *   password in the clear, MD5, plain SCRAM-SHA-256, GSS, or none at all (trust) is refused,
+ *   before any password leaves the client.
+ */
+export type ChannelBinding = 'disable' | 'prefer' | 'require';
+
+/** All channel_binding values, in libpq's order. */
+export const channelBindingModes: readonly ChannelBinding[] = ['disable', 'prefer', 'require'];
+
 /** All target_session_attrs values, in libpq's order. */
 export const targetSessionAttrsValues: readonly TargetSessionAttrs[] = [
   'any',
@@ -96,6 +110,8 @@ export interface ConnectionConfig {
   readonly hostaddr?: string | readonly string[];
   /** Which server to accept among the hosts (default `any`); see {@link TargetSessionAttrs}. */
   readonly targetSessionAttrs?: TargetSessionAttrs;
+  /** SCRAM channel binding (default `prefer`; `channel_binding`, `PGCHANNELBINDING`); see {@link ChannelBinding}. */
+  readonly channelBinding?: ChannelBinding;
   /** `random` shuffles the hosts (and each name's addresses) before trying them; default `disable`. */
   readonly loadBalanceHosts?: LoadBalanceHosts;
   /** The role to log in as (default PGUSER, then the operating-system user name). */
@@ -174,6 +190,8 @@ export interface ResolvedConnectionConfig {
   readonly hosts: readonly HostEntry[];
   /** Which server to accept among the hosts; see {@link TargetSessionAttrs}. */
   readonly targetSessionAttrs: TargetSessionAttrs;
+  /** SCRAM channel binding; see {@link ChannelBinding}. */
+  readonly channelBinding: ChannelBinding;
   /** Whether the hosts are tried in the order given or shuffled; see {@link LoadBalanceHosts}. */
   readonly loadBalanceHosts: LoadBalanceHosts;
   /** The role the connection logs in as. */

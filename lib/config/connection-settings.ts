@@ -7,6 +7,8 @@ import {
   type LoadBalanceHosts,
   type SslMode,
   type TargetSessionAttrs,
+  channelBindingModes,
+  type ChannelBinding,
 } from './connection-config';
 
 /**
@@ -26,6 +28,7 @@ export interface ConnectionSettings {
   /** One port for every host, or one per host (`undefined` = the default port). */
   readonly port?: number | readonly (number | undefined)[];
   readonly targetSessionAttrs?: TargetSessionAttrs;
+  readonly channelBinding?: ChannelBinding;
   readonly loadBalanceHosts?: LoadBalanceHosts;
   readonly user?: string;
   /** Non-enumerable. */
@@ -271,6 +274,22 @@ export function parseStatementCacheSize(text: string, source: string): number {
     });
   }
   return size;
+}
+
+/**
+ * Checks a channel_binding value against {@link channelBindingModes}.
+ *
+ * @throws ConfigError with setting `channelBinding`; the message lists the valid values.
+ * @example
+ * parseChannelBinding('require', 'PGCHANNELBINDING'); // 'require'
+ */
+export function parseChannelBinding(value: unknown, source: string): ChannelBinding {
+  if (typeof value !== 'string' || !(channelBindingModes as readonly string[]).includes(value)) {
+    throw new ConfigError(`${source}: invalid channel_binding (expected one of ${channelBindingModes.join(', ')})`, {
+      setting: 'channelBinding',
+    });
+  }
+  return value as ChannelBinding;
 }
 
 /**

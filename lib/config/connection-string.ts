@@ -10,6 +10,7 @@ import {
   parsePortListText,
   parseStatementCacheSize,
   parseSslMode,
+  parseChannelBinding,
   parseTargetSessionAttrs,
   type ConnectionSettings,
   type MutableConnectionSettings,
@@ -25,7 +26,7 @@ import {
  * libpq keywords rxpg understands but does not implement. Each maps to the values that mean
  * "libpq's default behaviour" and are therefore accepted and ignored; `'any'` marks tuning
  * knobs that are ignored whatever their value. Any other value (for example
- * `channel_binding=require` or `require_auth=...`) is a {@link ConfigError}: silently dropping a
+ * `sslnegotiation=direct` or `require_auth=...`) is a {@link ConfigError}: silently dropping a
  * security setting the caller asked for would be worse than refusing it.
  */
 const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = new Map(
@@ -41,7 +42,6 @@ const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = ne
     gsslib: 'any',
     gssdelegation: 'any',
     gssencmode: ['disable', 'prefer'],
-    channel_binding: ['disable', 'prefer'],
     sslnegotiation: ['postgres'],
     sslcertmode: ['allow'],
     min_protocol_version: ['3.0'],
@@ -163,6 +163,9 @@ class SettingsBuilder {
       case 'target_session_attrs':
         s.targetSessionAttrs = parseTargetSessionAttrs(value, source);
         return;
+      case 'channel_binding':
+        s.channelBinding = parseChannelBinding(value, source);
+        return;
       case 'load_balance_hosts':
         s.loadBalanceHosts = parseLoadBalanceHosts(value, source);
         return;
@@ -255,6 +258,7 @@ const clearedByEmptyValue: ReadonlyMap<string, keyof MutableConnectionSettings> 
     hostaddr: 'hostaddr',
     port: 'port',
     target_session_attrs: 'targetSessionAttrs',
+    channel_binding: 'channelBinding',
     load_balance_hosts: 'loadBalanceHosts',
     dbname: 'database',
     user: 'user',

@@ -7,6 +7,7 @@ import {
   parseLoadBalanceHosts,
   parsePortListText,
   parseSslMode,
+  parseChannelBinding,
   parseTargetSessionAttrs,
   type ConnectionSettings,
   type MutableConnectionSettings,
@@ -29,6 +30,7 @@ export const environmentVariables = [
   'PGCONNECT_TIMEOUT',
   'PGPASSFILE',
   'PGTARGETSESSIONATTRS',
+  'PGCHANNELBINDING',
   'PGLOADBALANCEHOSTS',
 ] as const;
 
@@ -36,7 +38,7 @@ export const environmentVariables = [
  * Reads libpq's connection environment variables from `env` (default `process.env`):
  * PGHOST, PGHOSTADDR, PGPORT (each may be a comma-separated list, as in libpq), PGUSER, PGPASSWORD, PGDATABASE, PGAPPNAME, PGOPTIONS, PGSSLMODE,
  * PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGCONNECT_TIMEOUT (seconds, converted to milliseconds)
- * PGPASSFILE, PGTARGETSESSIONATTRS and PGLOADBALANCEHOSTS. Unset and empty variables are ignored (libpq treats an empty value as the
+ * PGPASSFILE, PGTARGETSESSIONATTRS, PGCHANNELBINDING and PGLOADBALANCEHOSTS. Unset and empty variables are ignored (libpq treats an empty value as the
  * default too). Other libpq variables (PGSERVICE, PGREQUIREAUTH, PGTZ, ...) are not read.
  *
  * The values are validated as in a connection string, and a broken variable is an error even
@@ -78,6 +80,8 @@ export function readEnvironmentSettings(env: NodeJS.ProcessEnv = process.env): C
   const timeout = get('PGCONNECT_TIMEOUT');
   if (timeout !== undefined) settings.connectTimeout = parseConnectTimeoutSeconds(timeout, 'PGCONNECT_TIMEOUT');
   settings.passfile = text('PGPASSFILE', 'passfile', 'the path');
+  const channelBinding = get('PGCHANNELBINDING');
+  if (channelBinding !== undefined) settings.channelBinding = parseChannelBinding(channelBinding, 'PGCHANNELBINDING');
   const targetSessionAttrs = get('PGTARGETSESSIONATTRS');
   if (targetSessionAttrs !== undefined) settings.targetSessionAttrs = parseTargetSessionAttrs(targetSessionAttrs, 'PGTARGETSESSIONATTRS');
   const loadBalanceHosts = get('PGLOADBALANCEHOSTS');

@@ -17,6 +17,7 @@ import {
   parseHostText,
   parseLoadBalanceHosts,
   parseSslMode,
+  parseChannelBinding,
   parseTargetSessionAttrs,
   type ConnectionSettings,
 } from './connection-settings';
@@ -127,6 +128,7 @@ export function resolveConnectionConfig(
     hostaddr: first.hostaddr,
     hosts,
     targetSessionAttrs: pick('targetSessionAttrs') ?? 'any',
+    channelBinding: pick('channelBinding') ?? 'prefer',
     loadBalanceHosts: pick('loadBalanceHosts') ?? 'disable',
     user,
     database: pick('database') ?? user,
@@ -166,6 +168,7 @@ const connectionConfigFields = Object.keys({
   port: true,
   hostaddr: true,
   targetSessionAttrs: true,
+  channelBinding: true,
   loadBalanceHosts: true,
   user: true,
   password: true,
@@ -308,6 +311,7 @@ function checkExplicit(config: ConnectionConfig): void {
   checkListField(config.port, 'port', (value) => checkPort(value, 'port'), (value, field) => checkPort(value, field));
   if (config.sslmode !== undefined) parseSslMode(config.sslmode, 'sslmode');
   if (config.targetSessionAttrs !== undefined) parseTargetSessionAttrs(config.targetSessionAttrs, 'targetSessionAttrs');
+  if (config.channelBinding !== undefined) parseChannelBinding(config.channelBinding, 'channelBinding');
   if (config.loadBalanceHosts !== undefined) parseLoadBalanceHosts(config.loadBalanceHosts, 'loadBalanceHosts');
 
   const password: unknown = config.password;

@@ -8,6 +8,7 @@ import {
   type BackendMessage,
 } from '../wire';
 import { md5PasswordMessage, startScramSession, tlsServerEndPoint, type ScramSession } from './auth';
+import type { ChannelBinding } from '../config';
 import type { Conversation, ConversationChannel } from './conversation';
 import type { ProtocolConnection } from './protocol-connection';
 
@@ -20,6 +21,8 @@ export interface StartupSettings {
   readonly password: () => Promise<string | undefined>;
   /** The seed's `gss_krb_token`: sent as-is when the server asks for GSS. */
   readonly gssKrbToken: Uint8Array | undefined;
+  /** libpq's `channel_binding`: whether the SCRAM exchange is bound to the TLS session, or must be. */
+  readonly channelBinding: ChannelBinding;
 }
 
 /**
@@ -34,6 +37,8 @@ export interface StartupSettings {
  * too many connections); ProtocolError for a message that makes no sense during startup.
  */
 export class StartupConversation implements Conversation {
+  /** The TLS channel-binding data, once read (null: not read yet). */
+  #binding: { readonly type: 'tls-server-end-point'; readonly data: Buffer } | undefined | null = null;
   readonly #settings: StartupSettings;
   readonly #connection: ProtocolConnection;
   readonly #onReady: () => void;
@@ -68,6 +73,15 @@ export class StartupConversation implements Conversation {
   handle(message: BackendMessage, channel: ConversationChannel): boolean {
     switch (message.name) {
       case 'AuthenticationOk':
+        if (this.#settings.channelBinding === 'require' && this.#scram?.mechanism !== 'SCRAM-SHA-256-PLUS') {
+          // Trust (no exchange at all) proves nothing about the server either.
+          channel.failConnection(
+            new AuthenticationError('channel binding is required, but the server authenticated the client without it', {
+              code: '28000',
+            }),
+          );
+          return false;
+        }
         if (this.#scram !== undefined && !this.#scram.isComplete) {
           // Without SASLFinal the server never proved that it knows the password.
           channel.failConnection(
@@ -80,9 +94,11 @@ export class StartupConversation implements Conversation {
       case 'NegotiateProtocolVersion':
         return false;
       case 'AuthenticationCleartextPassword':
+        if (this.#refuseWithoutChannelBinding(channel, 'the server asked for a cleartext password')) return false;
         this.#withPassword(channel, (password) => passwordMessage(password));
         return false;
       case 'AuthenticationMD5Password': {
+        if (this.#refuseWithoutChannelBinding(channel, 'the server asked for MD5 authentication')) return false;
         const salt = message.salt;
         this.#withPassword(channel, (password) =>
           passwordMessage(md5PasswordMessage(this.#settings.user, password, salt)),
@@ -91,9 +107,18 @@ export class StartupConversation implements Conversation {
       }
       case 'AuthenticationSASL': {
         const mechanisms = message.mechanisms;
+        if (
+          this.#settings.channelBinding === 'require' &&
+          (!mechanisms.includes('SCRAM-SHA-256-PLUS') || this.#channelBinding() === undefined) &&
+          this.#refuseWithoutChannelBinding(channel, `the server offered ${mechanisms.slice(0, 5).join(', ') || 'no SASL mechanism'}, and SCRAM-SHA-256-PLUS over TLS is needed`)
+        ) {
+          return false;
+        }
         this.#withPassword(channel, (password) => {
+          const binding = this.#settings.channelBinding;
           const { mechanism, clientFirstMessage, session } = startScramSession(mechanisms, password, {
-            channelBinding: this.#channelBinding(),
+            channelBinding: binding === 'disable' ? undefined : this.#channelBinding(),
+            requireChannelBinding: binding === 'require',
           });
           this.#scram = session;
           return saslInitialResponse(mechanism, clientFirstMessage);
@@ -124,6 +149,7 @@ export class StartupConversation implements Conversation {
         });
         return false;
       case 'AuthenticationGSS': {
+        if (this.#refuseWithoutChannelBinding(channel, 'the server asked for GSS authentication')) return false;
         const token = this.#settings.gssKrbToken;
         if (token === undefined) {
           channel.failConnection(
@@ -182,11 +208,29 @@ export class StartupConversation implements Conversation {
     this.#onError(error);
   }
 
+  /**
+   * Under `channel_binding=require`, a login that cannot end in SCRAM-SHA-256-PLUS (`reason`
+   * says why) is refused before any password is produced: such a server cannot prove it is the
+   * one the TLS session reached.
+   */
+  #refuseWithoutChannelBinding(channel: ConversationChannel, reason: string): boolean {
+    if (this.#settings.channelBinding !== 'require') return false;
+    channel.failConnection(
+      new AuthenticationError(`channel binding is required, but ${reason}`, { code: '28000' }),
+    );
+    return true;
+  }
+
   /** SCRAM channel binding (tls-server-end-point) when the connection uses TLS, as libpq prefers. */
   #channelBinding(): { readonly type: 'tls-server-end-point'; readonly data: Buffer } | undefined {
-    const certificate = this.#connection.transport.peerCertificate();
-    const data = certificate === undefined ? undefined : tlsServerEndPoint(certificate);
-    return data === undefined ? undefined : { type: 'tls-server-end-point', data };
+    // Read once: Node 20's getPeerX509Certificate() gave undefined when asked a second time
+    // during the same login.
+    if (this.#binding === null) {
+      const certificate = this.#connection.transport.peerCertificate();
+      const data = certificate === undefined ? undefined : tlsServerEndPoint(certificate);
+      this.#binding = data === undefined ? undefined : { type: 'tls-server-end-point', data };
+    }
+    return this.#binding;
   }
 
   #requireScram(): ScramSession {

@@ -137,9 +137,16 @@ describe('parseConnectionString: URLs', () => {
 
   it('accepts unimplemented libpq keywords with their default value and ignores tuning knobs', () => {
     const settings = parseConnectionString(
-      'postgres://h?gssencmode=prefer&channel_binding=prefer&target_session_attrs=any&keepalives_idle=30&sslsni=1&client_encoding=UTF8',
+      'postgres://h?gssencmode=prefer&target_session_attrs=any&keepalives_idle=30&sslsni=1&client_encoding=UTF8',
     );
     expect(settings).toEqual({ host: 'h', targetSessionAttrs: 'any' });
+  });
+
+  it('reads channel_binding in both forms and refuses an unknown value', () => {
+    for (const mode of ['disable', 'prefer', 'require'] as const) {
+      expect(parseConnectionString(`postgres://h?channel_binding=${mode}`)).toEqual({ host: 'h', channelBinding: mode });
+      expect(parseConnectionString(`host=h channel_binding=${mode}`)).toEqual({ host: 'h', channelBinding: mode });
+    }
   });
 
   it('treats an empty query value as "not set", and a later one clears an earlier one', () => {
@@ -250,7 +257,7 @@ describe('parseConnectionString: errors never reveal the password', () => {
     ['fractional connect_timeout', `postgres://u:${secret}@host/db?connect_timeout=1.5`, 'connectTimeout'],
     ['non-numeric keepalives', `postgres://u:${secret}@host/db?keepalives=yes`, 'keepAlive'],
     ['non-UTF8 client_encoding', `postgres://u:${secret}@host/db?client_encoding=LATIN1`, 'client_encoding'],
-    ['channel_binding=require', `postgres://u:${secret}@host/db?channel_binding=require`, 'channel_binding'],
+    ['unknown channel_binding', `postgres://u:${secret}@host/db?channel_binding=always`, 'channelBinding'],
     ['require_auth', `postgres://u:${secret}@host/db?require_auth=scram-sha-256`, 'require_auth'],
     ['sslcrl', `postgres://u:${secret}@host/db?sslcrl=/crl.pem`, 'sslcrl'],
     ['service', `postgres://u:${secret}@host/db?service=main`, 'service'],

@@ -43,7 +43,12 @@ describe('readEnvironmentSettings', () => {
 
   it('lists the variables it reads', () => {
     expect(environmentVariables).toContain('PGCONNECT_TIMEOUT');
-    expect(environmentVariables).toHaveLength(16);
+    expect(environmentVariables).toHaveLength(17);
+  });
+
+  it('reads PGCHANNELBINDING and refuses an unknown value', () => {
+    expect(readEnvironmentSettings({ PGCHANNELBINDING: 'require' })).toEqual({ channelBinding: 'require' });
+    expect(() => readEnvironmentSettings({ PGCHANNELBINDING: 'always' })).toThrow(/channel_binding/);
   });
 
   it('ignores unset and empty variables and unrelated ones', () => {
