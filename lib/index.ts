@@ -1,3 +1,27 @@
+/**
+ * rxpg: a PostgreSQL client whose primitives are RxJS Observables. It speaks the wire protocol
+ * itself; queries are cold (nothing is sent before subscribe, each subscribe runs the statement
+ * again), unsubscribing cancels the statement on the server, a slow consumer pauses the socket
+ * through {@link Pushback}, and COPY is fed from any Observable source.
+ *
+ * Where to start:
+ * - {@link connect} gives one {@link Connection}; {@link withConnection} scopes one to a piece of work.
+ * - {@link createPool} gives a {@link Pool} for a service, with {@link Pool.transaction | transactions}.
+ * - {@link listen} is a LISTEN that survives connection loss.
+ * - {@link toAsyncIterable} and {@link toReadable} bridge a query to pull-style consumers.
+ * - Every failure is one of the error classes: {@link PostgresError} for the server's errors,
+ *   {@link ConnectionError} when a connection is lost or cannot be made, and their kin.
+ *
+ * @example
+ * import { withConnection } from 'rxpg';
+ *
+ * // Connects, runs the query, emits its rows, then closes the connection.
+ * withConnection('postgres://app@localhost/app', (connection) =>
+ *   connection.query<{ now: string }>('SELECT now()::text AS now'),
+ * ).subscribe((row) => console.log(row.now));
+ *
+ * @packageDocumentation
+ */
 export { connect, withConnection, listen, Connection } from './client';
 export type {
   CommandResult,
@@ -40,7 +64,7 @@ export { TransactionRolledBackError, TransactionStateError } from './errors';
 // Types that appear in public signatures (parameters, results, option fields).
 export type { CopyChunk } from './client/copy-source';
 export type { CopyTextRow, TypeRegistryOptions, ArrayDecoderOptions } from './types';
-export type { ChannelBinding, HostEntry, LoadBalanceHosts, TargetSessionAttrs } from './config';
+export type { AuthMethod, ChannelBinding, HostEntry, LoadBalanceHosts, TargetSessionAttrs } from './config';
 export type { ConnectionErrorOptions, PostgresErrorContext } from './errors';
 export type { ReconnectOptions } from './notifications';
 // Every backend message type, as users meet them on `messages$` and in `onFields`.
