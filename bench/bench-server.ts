@@ -101,14 +101,14 @@ export class ExpectedChecksums {
           SELECT count(*), sum(i), sum(length(t)),
                  sum((extract(epoch FROM ts - timestamptz '2024-01-01 00:00:00+00') * 1000)::int8), sum(f)
           FROM ${streamTable} WHERE i <= ${size}`);
-        return { rows, sumI, sumTextLength, sumTsOffsetMs, sumF } as Checksum;
+        return { rows, sumI, sumTextLength, sumTsOffsetMs, sumF };
       }
       case 'stream-raw': {
         // The session defaults (DateStyle ISO, the server's TimeZone) are what rxpg gets too.
         const [rows, lengthI, lengthT, lengthTs, lengthF, sumI] = await this.#numbers(`
           SELECT count(*), sum(length(i::text)), sum(length(t)), sum(length(ts::text)), sum(length(f::text)), sum(i)
           FROM ${streamTable} WHERE i <= ${size}`);
-        return { rows, lengthI, lengthT, lengthTs, lengthF, sumI } as Checksum;
+        return { rows, lengthI, lengthT, lengthTs, lengthF, sumI };
       }
       case 'point-seq':
       case 'point-concurrent':
@@ -142,5 +142,5 @@ function expectedCopyChecksum(size: number): Checksum {
 export async function verifyCopyTable(cluster: ThrowawayCluster, table: string, size: number): Promise<string[]> {
   const line = await cluster.psql(`SELECT count(*), coalesce(sum(id), 0), coalesce(sum(length(t)), 0), coalesce(sum(v), 0) FROM ${table}`);
   const [rows, sumId, sumTextLength, sumV] = line.split('|').map(Number);
-  return checksumMismatches(expectedCopyChecksum(size), { rows, sumId, sumTextLength, sumV } as Checksum);
+  return checksumMismatches(expectedCopyChecksum(size), { rows, sumId, sumTextLength, sumV });
 }

@@ -67,10 +67,10 @@ export function parsePasswordFile(text: string): PasswordFileEntry[] {
     const fields = splitFields(trimmed);
     if (fields.length < 5) continue;
     const field = (index: number): string | undefined => {
-      const value = fields[index]!;
+      const value = fields[index];
       return value.raw === '*' ? undefined : value.text;
     };
-    entries.push({ host: field(0), port: field(1), database: field(2), user: field(3), password: fields[4]!.text });
+    entries.push({ host: field(0), port: field(1), database: field(2), user: field(3), password: fields[4].text });
   }
   return entries;
 }
@@ -80,7 +80,7 @@ function splitFields(line: string): { raw: string; text: string }[] {
   let raw = '';
   let text = '';
   for (let i = 0; i < line.length; i++) {
-    const character = line[i]!;
+    const character = line[i];
     if (character === '\\' && i + 1 < line.length) {
       raw += character + line[i + 1];
       text += line[i + 1];

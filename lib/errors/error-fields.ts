@@ -78,5 +78,5 @@ export function errorFieldsFromCodes(codes: Readonly<Record<string, string>>): E
     const value = codes[code];
     fields[name] = name === 'position' || name === 'internalPosition' ? Number(value) : value;
   }
-  return fields as ErrorFields;
+  return fields;
 }

@@ -54,7 +54,7 @@ export function toReadable<T>(source: PushbackSource<T> | Observable<T>, options
   checkSource('toReadable', source);
   const highWaterMark = highWaterMarkOption('toReadable', options.highWaterMark);
   // A Readable whose every pushed value is a T: the interface only narrows Node's `any`s.
-  return new PushbackReadable(source, highWaterMark) as ObjectReadable<T>;
+  return new PushbackReadable(source, highWaterMark);
 }
 
 /** One execution of a source, pulled by the stream machinery. */

@@ -166,6 +166,7 @@ function unwrap(value: object, position: number, unwraps: number): unknown {
 function stringifyJson(value: unknown, position: number, what: string): string {
   let json: string | undefined;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- typed string, but undefined for undefined, a function or a symbol
     json = JSON.stringify(value) as string | undefined;
   } catch (error) {
     throw new ParameterError(position, `${what} cannot be encoded as JSON (a circular reference or a BigInt inside?)`, { cause: error });

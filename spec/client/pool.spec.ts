@@ -57,7 +57,7 @@ describe('createPool', () => {
     ['a zero listener heartbeat', { listener: { heartbeatInterval: 0 } }],
     ['a listener reconnect factor below 1', { listener: { reconnect: { factor: 0.5 } } }],
   ])('refuses %s with a RangeError naming the option, before any I/O', (_name, options) => {
-    const key = Object.keys(options)[0]!;
+    const key = Object.keys(options)[0];
     expect(() => createPool(superuserConfig(), options)).toThrow(RangeError);
     expect(() => createPool(superuserConfig(), options)).toThrow(key);
   });

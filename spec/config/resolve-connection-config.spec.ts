@@ -223,7 +223,7 @@ describe('resolveConnectionConfig: what is checked is what is used', () => {
 
   it('copies runtimeParameters, so a Proxy cannot swap in a NUL byte after the check', () => {
     let count = 0;
-    const runtimeParameters = new Proxy({ search_path: 'public' } as Record<string, string>, {
+    const runtimeParameters = new Proxy({ search_path: 'public' }, {
       get: (target, name) => (typeof name === 'string' && count++ > 0 ? 'x\0user\0admin' : Reflect.get(target, name)),
     });
     const resolved = resolveConnectionConfig({ runtimeParameters }, {});

@@ -117,7 +117,7 @@ describe('toReadable', () => {
     const seen: number[] = [];
     await expect(
       (async () => {
-        for await (const value of readable) seen.push(value as number);
+        for await (const value of readable) seen.push(value);
       })(),
     ).rejects.toBe(failure);
     expect(readable.destroyed).toBe(true);

@@ -447,7 +447,7 @@ const throwaway = (() => {
 
   beforeAll(async () => {
     connection = await firstValueFrom(connect(superuserConfig()));
-    directory = (await textValues('SHOW data_directory'))[0]![0]!;
+    directory = (await textValues('SHOW data_directory'))[0][0]!;
   });
   afterAll(() => connection.close());
 
@@ -553,8 +553,8 @@ const throwaway = (() => {
     const loaded = await textValues(`SELECT ${columns.map((_, i) => `c${i}::text`).join(', ')} FROM copy_text_in`);
     const viaParameters = await textValues(`SELECT ${columns.map(([type], i) => `$${i + 1}::${type}::text`).join(', ')}`, values);
     expect(loaded).toEqual([viaParameters[0], viaParameters[0]]);
-    expect(loaded[0]![0]).toBe('a\tb\\c\nd\re \\N');
-    expect(loaded[0]![2]).toBeNull();
+    expect(loaded[0][0]).toBe('a\tb\\c\nd\re \\N');
+    expect(loaded[0][2]).toBeNull();
   });
 
   it('COPY FROM reads random encoded rows back exactly', async () => {

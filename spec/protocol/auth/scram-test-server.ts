@@ -41,7 +41,7 @@ export class ScramTestServer {
     if (match === null) throw new Error(`test server: bad client-first ${text}`);
     this.#gs2Header = match[1]!;
     this.#clientFirstBare = match[2]!;
-    this.#serverFirst = `r=${match[3]!}${this.#nonceSuffix},s=${this.#salt.toString('base64')},i=${this.#iterations}`;
+    this.#serverFirst = `r=${match[3]}${this.#nonceSuffix},s=${this.#salt.toString('base64')},i=${this.#iterations}`;
     return this.#serverFirst;
   }
 
@@ -66,7 +66,7 @@ export class ScramTestServer {
     const clientSignature = createHmac('sha256', storedKey).update(authMessage).digest();
     const proofBytes = Buffer.from(proof, 'base64');
     if (proofBytes.length !== 32) return 'e=invalid-proof';
-    const clientKey = Buffer.from(proofBytes.map((byte, i) => byte ^ clientSignature[i]!));
+    const clientKey = Buffer.from(proofBytes.map((byte, i) => byte ^ clientSignature[i]));
     if (!timingSafeEqual(createHash('sha256').update(clientKey).digest(), storedKey)) return 'e=invalid-proof';
     return `v=${createHmac('sha256', serverKey).update(authMessage).digest('base64')}`;
   }
