@@ -40,6 +40,12 @@ export type TargetSessionAttrs = 'any' | 'read-write' | 'read-only' | 'primary' 
  */
 export type ChannelBinding = 'disable' | 'prefer' | 'require';
 
+/** The authentication methods `require_auth` names (libpq's spelling). */
+export type AuthMethod = 'password' | 'md5' | 'gss' | 'sspi' | 'scram-sha-256' | 'none';
+
+/** All require_auth method names. */
+export const authMethods: readonly AuthMethod[] = ['password', 'md5', 'gss', 'sspi', 'scram-sha-256', 'none'];
+
 /** All channel_binding values, in libpq's order. */
 export const channelBindingModes: readonly ChannelBinding[] = ['disable', 'prefer', 'require'];
 
@@ -112,6 +118,13 @@ export interface ConnectionConfig {
   readonly targetSessionAttrs?: TargetSessionAttrs;
   /** SCRAM channel binding (default `prefer`; `channel_binding`, `PGCHANNELBINDING`); see {@link ChannelBinding}. */
   readonly channelBinding?: ChannelBinding;
+  /**
+   * libpq's `require_auth` (also `PGREQUIREAUTH`): the authentication methods the server may
+   * ask for, comma-separated (`'scram-sha-256'`, `'md5,scram-sha-256'`), or the ones it may not,
+   * each with `!` (`'!password'`); `none` stands for no authentication at all (trust). A server
+   * that asks for another method is refused before any password is produced. Default: any.
+   */
+  readonly requireAuth?: string;
   /** `random` shuffles the hosts (and each name's addresses) before trying them; default `disable`. */
   readonly loadBalanceHosts?: LoadBalanceHosts;
   /** The role to log in as (default PGUSER, then the operating-system user name). */
@@ -192,6 +205,8 @@ export interface ResolvedConnectionConfig {
   readonly targetSessionAttrs: TargetSessionAttrs;
   /** SCRAM channel binding; see {@link ChannelBinding}. */
   readonly channelBinding: ChannelBinding;
+  /** The authentication methods the server may ask for (from `require_auth`); undefined: any. */
+  readonly requireAuth: readonly AuthMethod[] | undefined;
   /** Whether the hosts are tried in the order given or shuffled; see {@link LoadBalanceHosts}. */
   readonly loadBalanceHosts: LoadBalanceHosts;
   /** The role the connection logs in as. */

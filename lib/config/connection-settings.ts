@@ -9,6 +9,8 @@ import {
   type TargetSessionAttrs,
   channelBindingModes,
   type ChannelBinding,
+  authMethods,
+  type AuthMethod,
 } from './connection-config';
 
 /**
@@ -29,6 +31,7 @@ export interface ConnectionSettings {
   readonly port?: number | readonly (number | undefined)[];
   readonly targetSessionAttrs?: TargetSessionAttrs;
   readonly channelBinding?: ChannelBinding;
+  readonly requireAuth?: readonly AuthMethod[];
   readonly loadBalanceHosts?: LoadBalanceHosts;
   readonly user?: string;
   /** Non-enumerable. */
@@ -274,6 +277,34 @@ export function parseStatementCacheSize(text: string, source: string): number {
     });
   }
   return size;
+}
+
+/**
+ * Parses libpq's `require_auth`: a comma-separated list of methods the server may ask for, or
+ * (every entry prefixed with `!`) of methods it may not. Returns the allowed methods.
+ *
+ * @throws ConfigError with setting `requireAuth`: an unknown method, a method twice, an empty
+ * list, or `!` on some entries but not others.
+ * @example
+ * parseRequireAuth('!password,!md5', 'require_auth'); // ['gss', 'sspi', 'scram-sha-256', 'none']
+ */
+export function parseRequireAuth(value: unknown, source: string): readonly AuthMethod[] {
+  const fail = (problem: string): never => {
+    throw new ConfigError(`${source}: ${problem} (require_auth takes ${authMethods.join(', ')}, optionally each with !)`, {
+      setting: 'requireAuth',
+    });
+  };
+  if (typeof value !== 'string' || value.trim() === '') return fail('an empty method list');
+  const entries = value.split(',').map((entry) => entry.trim());
+  const negated = entries.filter((entry) => entry.startsWith('!')).length;
+  if (negated !== 0 && negated !== entries.length) fail('a list that mixes allowed and refused methods');
+  const named = entries.map((entry) => entry.replace(/^!/, ''));
+  for (const method of named) {
+    if (!(authMethods as readonly string[]).includes(method)) fail(`unknown method "${method.slice(0, 40)}"`);
+  }
+  if (new Set(named).size !== named.length) fail('a method named twice');
+  const methods = named as AuthMethod[];
+  return Object.freeze(negated === 0 ? methods : authMethods.filter((method) => !methods.includes(method)));
 }
 
 /**

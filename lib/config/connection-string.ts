@@ -11,6 +11,7 @@ import {
   parseStatementCacheSize,
   parseSslMode,
   parseChannelBinding,
+  parseRequireAuth,
   parseTargetSessionAttrs,
   type ConnectionSettings,
   type MutableConnectionSettings,
@@ -26,7 +27,7 @@ import {
  * libpq keywords rxpg understands but does not implement. Each maps to the values that mean
  * "libpq's default behaviour" and are therefore accepted and ignored; `'any'` marks tuning
  * knobs that are ignored whatever their value. Any other value (for example
- * `sslnegotiation=direct` or `require_auth=...`) is a {@link ConfigError}: silently dropping a
+ * `sslnegotiation=direct` or `sslcrl=...`) is a {@link ConfigError}: silently dropping a
  * security setting the caller asked for would be worse than refusing it.
  */
 const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = new Map(
@@ -50,7 +51,6 @@ const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = ne
     servicefile: [],
     requirepeer: [],
     replication: [],
-    require_auth: [],
     sslpassword: [],
     sslcrl: [],
     sslcrldir: [],
@@ -166,6 +166,9 @@ class SettingsBuilder {
       case 'channel_binding':
         s.channelBinding = parseChannelBinding(value, source);
         return;
+      case 'require_auth':
+        s.requireAuth = parseRequireAuth(value, source);
+        return;
       case 'load_balance_hosts':
         s.loadBalanceHosts = parseLoadBalanceHosts(value, source);
         return;
@@ -259,6 +262,7 @@ const clearedByEmptyValue: ReadonlyMap<string, keyof MutableConnectionSettings> 
     port: 'port',
     target_session_attrs: 'targetSessionAttrs',
     channel_binding: 'channelBinding',
+    require_auth: 'requireAuth',
     load_balance_hosts: 'loadBalanceHosts',
     dbname: 'database',
     user: 'user',

@@ -8,6 +8,7 @@ import {
   parsePortListText,
   parseSslMode,
   parseChannelBinding,
+  parseRequireAuth,
   parseTargetSessionAttrs,
   type ConnectionSettings,
   type MutableConnectionSettings,
@@ -31,6 +32,7 @@ export const environmentVariables = [
   'PGPASSFILE',
   'PGTARGETSESSIONATTRS',
   'PGCHANNELBINDING',
+  'PGREQUIREAUTH',
   'PGLOADBALANCEHOSTS',
 ] as const;
 
@@ -38,7 +40,7 @@ export const environmentVariables = [
  * Reads libpq's connection environment variables from `env` (default `process.env`):
  * PGHOST, PGHOSTADDR, PGPORT (each may be a comma-separated list, as in libpq), PGUSER, PGPASSWORD, PGDATABASE, PGAPPNAME, PGOPTIONS, PGSSLMODE,
  * PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGCONNECT_TIMEOUT (seconds, converted to milliseconds)
- * PGPASSFILE, PGTARGETSESSIONATTRS, PGCHANNELBINDING and PGLOADBALANCEHOSTS. Unset and empty variables are ignored (libpq treats an empty value as the
+ * PGPASSFILE, PGTARGETSESSIONATTRS, PGCHANNELBINDING, PGREQUIREAUTH and PGLOADBALANCEHOSTS. Unset and empty variables are ignored (libpq treats an empty value as the
  * default too). Other libpq variables (PGSERVICE, PGREQUIREAUTH, PGTZ, ...) are not read.
  *
  * The values are validated as in a connection string, and a broken variable is an error even
@@ -80,6 +82,8 @@ export function readEnvironmentSettings(env: NodeJS.ProcessEnv = process.env): C
   const timeout = get('PGCONNECT_TIMEOUT');
   if (timeout !== undefined) settings.connectTimeout = parseConnectTimeoutSeconds(timeout, 'PGCONNECT_TIMEOUT');
   settings.passfile = text('PGPASSFILE', 'passfile', 'the path');
+  const requireAuth = get('PGREQUIREAUTH');
+  if (requireAuth !== undefined) settings.requireAuth = parseRequireAuth(requireAuth, 'PGREQUIREAUTH');
   const channelBinding = get('PGCHANNELBINDING');
   if (channelBinding !== undefined) settings.channelBinding = parseChannelBinding(channelBinding, 'PGCHANNELBINDING');
   const targetSessionAttrs = get('PGTARGETSESSIONATTRS');

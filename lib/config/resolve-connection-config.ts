@@ -18,6 +18,7 @@ import {
   parseLoadBalanceHosts,
   parseSslMode,
   parseChannelBinding,
+  parseRequireAuth,
   parseTargetSessionAttrs,
   type ConnectionSettings,
 } from './connection-settings';
@@ -129,6 +130,7 @@ export function resolveConnectionConfig(
     hosts,
     targetSessionAttrs: pick('targetSessionAttrs') ?? 'any',
     channelBinding: pick('channelBinding') ?? 'prefer',
+    requireAuth: explicit.requireAuth !== undefined ? parseRequireAuth(explicit.requireAuth, 'requireAuth') : (fromString.requireAuth ?? fromEnv.requireAuth),
     loadBalanceHosts: pick('loadBalanceHosts') ?? 'disable',
     user,
     database: pick('database') ?? user,
@@ -169,6 +171,7 @@ const connectionConfigFields = Object.keys({
   hostaddr: true,
   targetSessionAttrs: true,
   channelBinding: true,
+  requireAuth: true,
   loadBalanceHosts: true,
   user: true,
   password: true,
@@ -312,6 +315,7 @@ function checkExplicit(config: ConnectionConfig): void {
   if (config.sslmode !== undefined) parseSslMode(config.sslmode, 'sslmode');
   if (config.targetSessionAttrs !== undefined) parseTargetSessionAttrs(config.targetSessionAttrs, 'targetSessionAttrs');
   if (config.channelBinding !== undefined) parseChannelBinding(config.channelBinding, 'channelBinding');
+  if (config.requireAuth !== undefined) parseRequireAuth(config.requireAuth, 'requireAuth');
   if (config.loadBalanceHosts !== undefined) parseLoadBalanceHosts(config.loadBalanceHosts, 'loadBalanceHosts');
 
   const password: unknown = config.password;

@@ -8,7 +8,7 @@ import {
   type BackendMessage,
 } from '../wire';
 import { md5PasswordMessage, startScramSession, tlsServerEndPoint, type ScramSession } from './auth';
-import type { ChannelBinding } from '../config';
+import type { AuthMethod, ChannelBinding } from '../config';
 import type { Conversation, ConversationChannel } from './conversation';
 import type { ProtocolConnection } from './protocol-connection';
 
@@ -23,6 +23,8 @@ export interface StartupSettings {
   readonly gssKrbToken: Uint8Array | undefined;
   /** libpq's `channel_binding`: whether the SCRAM exchange is bound to the TLS session, or must be. */
   readonly channelBinding: ChannelBinding;
+  /** libpq's `require_auth`: the methods the server may ask for (`none`: no authentication); undefined: any. */
+  readonly requireAuth: readonly AuthMethod[] | undefined;
 }
 
 /**
@@ -37,6 +39,8 @@ export interface StartupSettings {
  * too many connections); ProtocolError for a message that makes no sense during startup.
  */
 export class StartupConversation implements Conversation {
+  /** The server has asked for some authentication (for require_auth's `none`). */
+  #authenticated = false;
   /** The TLS channel-binding data, once read (null: not read yet). */
   #binding: { readonly type: 'tls-server-end-point'; readonly data: Buffer } | undefined | null = null;
   readonly #settings: StartupSettings;
@@ -73,6 +77,7 @@ export class StartupConversation implements Conversation {
   handle(message: BackendMessage, channel: ConversationChannel): boolean {
     switch (message.name) {
       case 'AuthenticationOk':
+        if (!this.#authenticated && this.#refuseMethod(channel, 'none', 'no authentication')) return false;
         if (this.#settings.channelBinding === 'require' && this.#scram?.mechanism !== 'SCRAM-SHA-256-PLUS') {
           // Trust (no exchange at all) proves nothing about the server either.
           channel.failConnection(
@@ -94,10 +99,12 @@ export class StartupConversation implements Conversation {
       case 'NegotiateProtocolVersion':
         return false;
       case 'AuthenticationCleartextPassword':
+        if (this.#refuseMethod(channel, 'password', 'a cleartext password')) return false;
         if (this.#refuseWithoutChannelBinding(channel, 'the server asked for a cleartext password')) return false;
         this.#withPassword(channel, (password) => passwordMessage(password));
         return false;
       case 'AuthenticationMD5Password': {
+        if (this.#refuseMethod(channel, 'md5', 'MD5')) return false;
         if (this.#refuseWithoutChannelBinding(channel, 'the server asked for MD5 authentication')) return false;
         const salt = message.salt;
         this.#withPassword(channel, (password) =>
@@ -106,6 +113,7 @@ export class StartupConversation implements Conversation {
         return false;
       }
       case 'AuthenticationSASL': {
+        if (this.#refuseMethod(channel, 'scram-sha-256', 'SASL (SCRAM)')) return false;
         const mechanisms = message.mechanisms;
         if (
           this.#settings.channelBinding === 'require' &&
@@ -149,6 +157,7 @@ export class StartupConversation implements Conversation {
         });
         return false;
       case 'AuthenticationGSS': {
+        if (this.#refuseMethod(channel, 'gss', 'GSS')) return false;
         if (this.#refuseWithoutChannelBinding(channel, 'the server asked for GSS authentication')) return false;
         const token = this.#settings.gssKrbToken;
         if (token === undefined) {
@@ -170,9 +179,10 @@ export class StartupConversation implements Conversation {
           ),
         );
         return false;
+      case 'AuthenticationSSPI':
       case 'AuthenticationKerberosV5':
       case 'AuthenticationSCMCredential':
-      case 'AuthenticationSSPI':
+        if (message.name === 'AuthenticationSSPI' && this.#refuseMethod(channel, 'sspi', 'SSPI')) return false;
         channel.failConnection(
           new AuthenticationError(`server requested an unsupported authentication method: ${message.name}`, {
             code: '28000',
@@ -206,6 +216,22 @@ export class StartupConversation implements Conversation {
     if (this.#ended) return;
     this.#ended = true;
     this.#onError(error);
+  }
+
+  /**
+   * Refuses (and returns true) when `require_auth` does not allow `method`, before any
+   * password is produced; otherwise notes that the server asked for authentication.
+   */
+  #refuseMethod(channel: ConversationChannel, method: AuthMethod, described: string): boolean {
+    if (method !== 'none') this.#authenticated = true;
+    const allowed = this.#settings.requireAuth;
+    if (allowed === undefined || allowed.includes(method)) return false;
+    channel.failConnection(
+      new AuthenticationError(`the server asked for ${described}, which require_auth does not allow (allowed: ${allowed.join(', ')})`, {
+        code: '28000',
+      }),
+    );
+    return true;
   }
 
   /**

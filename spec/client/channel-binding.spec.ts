@@ -115,3 +115,40 @@ describe('channel_binding=prefer and disable', () => {
     }
   });
 });
+
+describe('require_auth', () => {
+  it.each<[string, Role, boolean]>([
+    ['scram-sha-256', 'scram', true],
+    ['md5,scram-sha-256', 'md5', true],
+    ['!password', 'md5', true],
+    ['none', 'trust', true],
+    ['scram-sha-256', 'md5', false],
+    ['scram-sha-256', 'password', false],
+    ['scram-sha-256', 'trust', false],
+    ['!md5', 'md5', false],
+    ['!none', 'trust', false],
+    ['password', 'scram', false],
+  ])('%s with the %s role: allowed %s', async (requireAuth, role, allowed) => {
+    const { config, asked } = roleConfig(role, false, 'prefer');
+    const attempt = firstValueFrom(connect({ ...config, requireAuth }));
+    if (allowed) {
+      opened.push(await attempt);
+      return;
+    }
+    const error = await errorOf(attempt);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect(error.message).toMatch(/require_auth does not allow/);
+    expect(asked()).toBe(0);
+  });
+
+  it('comes from a connection string too', async () => {
+    const { config } = roleConfig('md5', false, 'prefer');
+    const error = await errorOf(firstValueFrom(connect({ ...config, connectionString: 'postgres://x?require_auth=scram-sha-256' })));
+    expect(error.message).toMatch(/require_auth does not allow/);
+  });
+});
+
+const opened: { close(): Promise<void> }[] = [];
+afterAll(async () => {
+  for (const connection of opened) await connection.close();
+});

@@ -142,6 +142,12 @@ describe('parseConnectionString: URLs', () => {
     expect(settings).toEqual({ host: 'h', targetSessionAttrs: 'any' });
   });
 
+  it('reads require_auth as the allowed methods, with ! as the refused ones', () => {
+    expect(parseConnectionString('postgres://h?require_auth=scram-sha-256')).toEqual({ host: 'h', requireAuth: ['scram-sha-256'] });
+    expect(parseConnectionString('host=h require_auth=md5,scram-sha-256')).toEqual({ host: 'h', requireAuth: ['md5', 'scram-sha-256'] });
+    expect(parseConnectionString('postgres://h?require_auth=!password,!none')).toEqual({ host: 'h', requireAuth: ['md5', 'gss', 'sspi', 'scram-sha-256'] });
+  });
+
   it('reads channel_binding in both forms and refuses an unknown value', () => {
     for (const mode of ['disable', 'prefer', 'require'] as const) {
       expect(parseConnectionString(`postgres://h?channel_binding=${mode}`)).toEqual({ host: 'h', channelBinding: mode });
@@ -258,7 +264,9 @@ describe('parseConnectionString: errors never reveal the password', () => {
     ['non-numeric keepalives', `postgres://u:${secret}@host/db?keepalives=yes`, 'keepAlive'],
     ['non-UTF8 client_encoding', `postgres://u:${secret}@host/db?client_encoding=LATIN1`, 'client_encoding'],
     ['unknown channel_binding', `postgres://u:${secret}@host/db?channel_binding=always`, 'channelBinding'],
-    ['require_auth', `postgres://u:${secret}@host/db?require_auth=scram-sha-256`, 'require_auth'],
+    ['unknown require_auth method', `postgres://u:${secret}@host/db?require_auth=kerberos`, 'requireAuth'],
+    ['require_auth mixing ! and plain', `postgres://u:${secret}@host/db?require_auth=md5,!password`, 'requireAuth'],
+    ['require_auth naming a method twice', `postgres://u:${secret}@host/db?require_auth=md5,md5`, 'requireAuth'],
     ['sslcrl', `postgres://u:${secret}@host/db?sslcrl=/crl.pem`, 'sslcrl'],
     ['service', `postgres://u:${secret}@host/db?service=main`, 'service'],
     ['database as a runtime parameter', `postgres://u:${secret}@host/db?database=x`, 'runtimeParameters'],

@@ -43,7 +43,12 @@ describe('readEnvironmentSettings', () => {
 
   it('lists the variables it reads', () => {
     expect(environmentVariables).toContain('PGCONNECT_TIMEOUT');
-    expect(environmentVariables).toHaveLength(17);
+    expect(environmentVariables).toHaveLength(18);
+  });
+
+  it('reads PGREQUIREAUTH and refuses an unknown method', () => {
+    expect(readEnvironmentSettings({ PGREQUIREAUTH: '!password' }).requireAuth).toEqual(['md5', 'gss', 'sspi', 'scram-sha-256', 'none']);
+    expect(() => readEnvironmentSettings({ PGREQUIREAUTH: 'kerberos' })).toThrow(/require_auth/);
   });
 
   it('reads PGCHANNELBINDING and refuses an unknown value', () => {
