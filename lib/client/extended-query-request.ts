@@ -141,12 +141,17 @@ export class RowsRequest<T> extends ExtendedQueryRequest<T> {
   readonly #mode: RowMode;
   #build: RowBuilder | undefined;
 
-  /** Throws a TypeError for a pushback option that is not a function. */
+  /** Throws a TypeError for a pushback option that is not a function, or an unknown rowMode. */
   constructor(protocol: ProtocolConnection, subscriber: Subscriber<T>, rowBuilders: RowBuilderCache, options: QueryOptions) {
     super(protocol, subscriber);
     this.#options = options;
     this.#rowBuilders = rowBuilders;
-    this.#mode = options.rowMode ?? 'object';
+    const mode: unknown = options.rowMode ?? 'object';
+    // Checked here, once: a mode from plain JavaScript ('arrays', '__proto__') must not pick a builder.
+    if (mode !== 'object' && mode !== 'array' && mode !== 'raw') {
+      throw new TypeError(`rowMode must be 'object', 'array' or 'raw', not ${typeof mode === 'string' ? JSON.stringify(mode.slice(0, 20)) : typeof mode}`);
+    }
+    this.#mode = mode;
     if (options.pushback !== undefined) this.pushback = guardPushback(options.pushback, (error) => subscriber.error(error));
   }
 

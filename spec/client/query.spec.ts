@@ -208,6 +208,15 @@ describe('query: laziness', () => {
 });
 
 describe('query: failures keep the connection (T-Q6)', () => {
+  it('refuses an unknown rowMode before anything is sent', async () => {
+    for (const rowMode of ['arrays', '__proto__', 'constructor', 42]) {
+      const error = await errorOf(lastValueFrom(connection.query('SELECT 1', [], { rowMode: rowMode as never })));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.message).toMatch(/rowMode must be 'object', 'array' or 'raw'/);
+    }
+    expect(await arrays('SELECT 1')).toEqual([[1]]);
+  });
+
   it('reports each failure with its SQLSTATE and goes on', async () => {
     const syntax = await errorOf(rows('syntactically invalid'));
     expect(syntax).toBeInstanceOf(PostgresError);
