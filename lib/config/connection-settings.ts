@@ -70,12 +70,12 @@ export function freezeSettings(settings: MutableConnectionSettings): ConnectionS
   for (const key of Object.keys(settings) as (keyof ConnectionSettings)[]) {
     const value = settings[key];
     if (value === undefined || key === 'password') continue;
-    result[key] = key === 'runtimeParameters' ? Object.freeze(value) : Array.isArray(value) ? Object.freeze([...value]) : value;
+    result[key] = key === 'runtimeParameters' ? Object.freeze(value) : Array.isArray(value) ? Object.freeze([...(value as readonly unknown[])]) : value;
   }
   if (settings.password !== undefined) {
     Object.defineProperty(result, 'password', { value: settings.password, enumerable: false });
   }
-  return Object.freeze(result) as ConnectionSettings;
+  return Object.freeze(result);
 }
 
 /**
@@ -157,7 +157,7 @@ export function parseHostaddrText(text: string, source: string): string | string
   if (elements.length === 1 && elements[0] === '') {
     throw new ConfigError(`${source}: hostaddr must not be empty`, { setting: 'hostaddr' });
   }
-  return elements.length === 1 ? elements[0]! : elements;
+  return elements.length === 1 ? elements[0] : elements;
 }
 
 /**

@@ -420,7 +420,7 @@ function parseKeywordValue(text: string, builder: SettingsBuilder): void {
       i++;
       for (;;) {
         if (i >= text.length) fail('unterminated quoted value');
-        const character = text[i]!;
+        const character = text[i];
         if (character === '\\' && i + 1 < text.length) {
           value += text[i + 1];
           i += 2;

@@ -103,7 +103,7 @@ export function resolveConnectionConfig(
       explicit.port ?? fromString.port ?? fromEnv.port,
     ),
   );
-  const first = hosts[0]!;
+  const first = hosts[0];
 
   const user = pick('user') ?? osUserName(env);
   const sslrootcert = pick('sslrootcert');
@@ -219,7 +219,7 @@ function snapshot(input: ConnectionConfig): ConnectionConfig {
   for (const field of ['host', 'port', 'hostaddr'] as const) {
     if (Array.isArray(copy[field])) copy[field] = [...(copy[field] as unknown[])];
   }
-  return copy as ConnectionConfig;
+  return copy;
 }
 
 /**
