@@ -41,7 +41,9 @@ let gitInstall: Promise<{ dir: string } | { error: unknown }>;
 /** `npm install git+file://<repo>` into a new scratch project: npm clones HEAD and runs prepare. */
 async function installFromGit(dir: string): Promise<{ dir: string }> {
   await createScratchProject(dir);
-  await run('npm', ['install', ...offlineInstallFlags, `git+file://${repositoryRoot}`, ...localDependencies()], { cwd: dir });
+  // Not --offline: npm prepares a git dependency with a full `npm install` of its
+  // devDependencies, which may need registry metadata that `npm ci` never cached.
+  await run('npm', ['install', '--no-save', '--prefer-offline', '--no-audit', '--no-fund', `git+file://${repositoryRoot}`, ...localDependencies()], { cwd: dir });
   return { dir };
 }
 
