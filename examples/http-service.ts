@@ -4,6 +4,28 @@ import { pipeline } from 'node:stream/promises';
 import { lastValueFrom, retry, throwError, timer } from 'rxjs';
 import { toReadable, type Pool } from '../lib';
 
+// No framework: an EventSource and a list. `data-state` tells a test (or a curious reader)
+// whether the stream is open; the server's ': listening' comment is invisible to EventSource.
+const livePage = `<!doctype html>
+<html>
+<head><meta charset="utf-8"><title>rxpg jobs</title></head>
+<body data-state="connecting">
+<h1>Jobs</h1>
+<ul id="jobs"></ul>
+<script>
+const jobs = new EventSource('/jobs');
+jobs.addEventListener('open', () => { document.body.dataset.state = 'open'; });
+jobs.addEventListener('error', () => { document.body.dataset.state = 'connecting'; });
+jobs.addEventListener('message', (event) => {
+  const item = document.createElement('li');
+  item.textContent = event.data;
+  document.getElementById('jobs').append(item);
+});
+</script>
+</body>
+</html>
+`;
+
 /**
  * A small HTTP service on a pool, the way a Node backend holds rxpg: one pool for the process,
  * every request cold and released on its own.
@@ -12,7 +34,9 @@ import { toReadable, type Pool } from '../lib';
  *   pauses the query's socket; a reader that disconnects cancels the query on the server);
  * - `POST /transfer?from=1&to=2&amount=10`: a serializable transaction, retried on
  *   serialization failures and deadlocks;
- * - `GET /jobs`: Server-Sent Events from `LISTEN jobs`, on the pool's shared listener.
+ * - `GET /jobs`: Server-Sent Events from `LISTEN jobs`, on the pool's shared listener;
+ * - `GET /`: a live page whose `EventSource` on `/jobs` lists each notification as it arrives
+ *   (the browser reconnects the stream, the pool reconnects the listener).
  *
  * @example
  * const pool = createPool(process.env.DATABASE_URL!, { max: 10 });
@@ -60,6 +84,10 @@ export function startHttpService(pool: Pool, port: number): Server {
         if (event.type === 'notification') response.write(`data: ${event.notification.payload}\n\n`);
       });
       request.on('close', () => events.unsubscribe());
+      return;
+    }
+    if (request.method === 'GET' && url.pathname === '/') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(livePage);
       return;
     }
     response.writeHead(404).end();
