@@ -75,7 +75,7 @@ export function negotiateTls(socket: Socket, request: TlsRequest): Observable<Ne
         subscriber.error(new ProtocolError('received unencrypted data after the SSL response'));
         return;
       }
-      const answer = String.fromCharCode(chunk[0]);
+      const answer = String.fromCharCode(chunk[0]!);
       if (answer === 'N') {
         if (request.required) {
           subscriber.error(

@@ -114,7 +114,7 @@ export class Transport {
     this.#releases = undefined;
     this.#pendingBytes = 0;
     if (pending.length === 1) {
-      this.#writeAsIs(pending[0], releases?.[0]);
+      this.#writeAsIs(pending[0]!, releases?.[0]);
     } else if (total <= groupLimit) {
       this.#socket.write(Buffer.concat(pending, total));
       if (releases !== undefined) for (const release of releases) release?.();
@@ -126,10 +126,10 @@ export class Transport {
       let groupStart = 0;
       let groupBytes = 0;
       for (let i = 0; i < pending.length; i++) {
-        const size = pending[i].length;
+        const size = pending[i]!.length;
         if (size >= copyLimit) {
           this.#writeJoined(pending, releases, groupStart, i, groupBytes);
-          this.#writeAsIs(pending[i], releases?.[i]);
+          this.#writeAsIs(pending[i]!, releases?.[i]);
           groupStart = i + 1;
           groupBytes = 0;
         } else if (groupBytes + size > groupLimit) {
@@ -160,14 +160,14 @@ export class Transport {
   ): void {
     if (end - start === 0) return;
     if (end - start === 1) {
-      this.#writeAsIs(pieces[start], releases?.[start]);
+      this.#writeAsIs(pieces[start]!, releases?.[start]);
       return;
     }
     const joined = Buffer.allocUnsafe(bytes);
     let at = 0;
     for (let i = start; i < end; i++) {
-      joined.set(pieces[i], at);
-      at += pieces[i].length;
+      joined.set(pieces[i]!, at);
+      at += pieces[i]!.length;
     }
     this.#socket.write(joined);
     // Copied: the callers' buffers are free again.

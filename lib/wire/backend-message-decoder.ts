@@ -242,7 +242,7 @@ export class BackendMessageDecoder {
     // Parser form a run [runStart, offset) that is handed over in one call.
     let runStart = offset;
     while (offset + headerSize <= end) {
-      const type = chunk[offset];
+      const type = chunk[offset]!;
       const frameEnd = offset + 1 + this.checkHeaderIn(chunk, offset, runStart);
       if (frameEnd > end) break;
       const start = offset + headerSize;
@@ -307,8 +307,8 @@ export class BackendMessageDecoder {
 
   /** Checks a header inside a chunk; on failure, first hands the pending run to the Parser. */
   private checkHeaderIn(chunk: Buffer, offset: number, runStart: number): number {
-    const type = chunk[offset];
-    const length = chunk[offset + 1] * 0x1000000 + ((chunk[offset + 2] << 16) | (chunk[offset + 3] << 8) | chunk[offset + 4]);
+    const type = chunk[offset]!;
+    const length = chunk[offset + 1]! * 0x1000000 + ((chunk[offset + 2]! << 16) | (chunk[offset + 3]! << 8) | chunk[offset + 4]!);
     if (knownTypes[type] === 1 && length >= 4 && length <= this.maxMessageSize) return length;
     this.parseRun(chunk, runStart, offset);
     return this.checkHeader(chunk, offset);
@@ -316,7 +316,7 @@ export class BackendMessageDecoder {
 
   /** Returns the declared length of the header at `offset`, or throws the ProtocolError. */
   private checkHeader(bytes: Buffer, offset: number): number {
-    const type = bytes[offset];
+    const type = bytes[offset]!;
     const length = bytes.readUInt32BE(offset + 1);
     if (knownTypes[type] !== 1) {
       throw new ProtocolError(`unknown backend message type ${describeType(type)}`);
@@ -334,7 +334,7 @@ export class BackendMessageDecoder {
 
   /** Decodes a message assembled from several chunks (a buffer of its own, exactly its size). */
   private decodeAssembledFrame(frame: Buffer): void {
-    const type = frame[0];
+    const type = frame[0]!;
     const end = frame.length;
     if (type === Code.DataRow) {
       const fields = decodeDataRow(frame, headerSize, end);
@@ -362,7 +362,7 @@ export class BackendMessageDecoder {
     if (bodiless !== undefined) return this.deliver(bodiless);
     switch (type) {
       case Code.ReadyForQuery:
-        return this.deliver(readyForQuery[String.fromCharCode(bytes[start])]);
+        return this.deliver(readyForQuery[String.fromCharCode(bytes[start]!)]!);
       case Code.CommandComplete:
         return this.deliver({ name: 'CommandComplete', tag: (bytes as unknown as Utf8Slicing).utf8Slice(start, end - 1) });
       case Code.NotificationResponse: {
@@ -552,7 +552,7 @@ function copyBytes(source: Buffer, start: number, end: number, target: Buffer, a
     source.copy(target, at, start, end);
     return;
   }
-  for (let i = start; i < end; i++) target[at++] = source[i];
+  for (let i = start; i < end; i++) target[at++] = source[i]!;
 }
 
 /** The fields of a checked ErrorResponse or NoticeResponse body, by one-letter code. */
@@ -560,7 +560,7 @@ function readFieldCodes(bytes: Buffer, start: number, end: number): Record<strin
   const codes: Record<string, string> = {};
   for (let at = start; at < end - 1; ) {
     const nul = bytes.indexOf(0, at + 1);
-    codes[String.fromCharCode(bytes[at])] = bytes.toString('utf8', at + 1, nul);
+    codes[String.fromCharCode(bytes[at]!)] = bytes.toString('utf8', at + 1, nul);
     at = nul + 1;
   }
   return codes;
@@ -609,7 +609,7 @@ function isDecodedHere(type: number, bytes: Buffer, start: number): boolean {
  */
 function decodeDataRow(bytes: Buffer, start: number, end: number): (string | null)[] | undefined {
   if (end - start < 2) return undefined;
-  const count = (bytes[start] << 8) | bytes[start + 1];
+  const count = (bytes[start]! << 8) | bytes[start + 1]!;
   // Every value takes at least its 4-byte length: a count the body cannot hold allocates nothing.
   if (start + 2 + 4 * count > end) return undefined;
   const fields = new Array<string | null>(count);
@@ -617,7 +617,7 @@ function decodeDataRow(bytes: Buffer, start: number, end: number): (string | nul
   let at = start + 2;
   for (let i = 0; i < count; i++) {
     if (at + 4 > end) return undefined;
-    const length = (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
+    const length = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
     at += 4;
     if (length >= 0) {
       if (at + length > end) return undefined;
@@ -657,7 +657,7 @@ function problemIn(type: number, bytes: Buffer, start: number, end: number): str
       return undefined;
     case Code.ReadyForQuery:
       if (size !== 1) return 'its body should be 1 byte';
-      return isTransactionStatus(bytes[start]) ? undefined : `unknown transaction status ${describeType(bytes[start])}`;
+      return isTransactionStatus(bytes[start]!) ? undefined : `unknown transaction status ${describeType(bytes[start]!)}`;
     case Code.CommandComplete:
       return bytes.indexOf(0, start) === end - 1 ? undefined : 'its tag is not one NUL-terminated string';
     case Code.BackendKeyData:
@@ -746,7 +746,7 @@ function rowDescriptionProblem(bytes: Buffer, start: number, end: number): strin
 
 function copyResponseProblem(bytes: Buffer, start: number, end: number): string | undefined {
   if (end - start < 3) return 'it has no format or column count';
-  if (bytes[start] > 1) return `unknown overall format ${bytes[start]}`;
+  if (bytes[start]! > 1) return `unknown overall format ${bytes[start]}`;
   const count = bytes.readUInt16BE(start + 1);
   if (end - start !== 3 + 2 * count) return 'its column count does not match its length';
   for (let i = 0; i < count; i++) {

@@ -96,7 +96,7 @@ export function startupMessage(parameters: Readonly<Record<string, string>>): Bu
   let at = 8;
   for (const name of names) {
     at = writeCString(bytes, at, name);
-    at = writeCString(bytes, at, parameters[name]);
+    at = writeCString(bytes, at, parameters[name]!);
   }
   bytes[at] = 0;
   return bytes;
@@ -280,7 +280,7 @@ export function bind(parameters: readonly BindParameter[], options: BindOptions 
   // Strings are measured once here and written with their known size below.
   const sizes = new Array<number>(count);
   for (let i = 0; i < count; i++) {
-    const value = parameters[i];
+    const value = parameters[i]!;
     const valueSize = value === null ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
     sizes[i] = valueSize;
     size += valueSize;
@@ -289,17 +289,17 @@ export function bind(parameters: readonly BindParameter[], options: BindOptions 
   let at = writeCString(bytes, 5, portal);
   at = writeCString(bytes, at, statement);
   at = bytes.writeUInt16BE(formatCount, at);
-  for (let i = 0; i < formatCount; i++) at = bytes.writeUInt16BE(formats![i], at);
+  for (let i = 0; i < formatCount; i++) at = bytes.writeUInt16BE(formats![i]!, at);
   at = bytes.writeUInt16BE(count, at);
   for (let i = 0; i < count; i++) {
-    const value = parameters[i];
+    const value = parameters[i]!;
     if (value === null) {
       at = bytes.writeInt32BE(-1, at);
     } else {
-      at = bytes.writeInt32BE(sizes[i], at);
-      if (typeof value === 'string') bytes.write(value, at, sizes[i], 'utf8');
+      at = bytes.writeInt32BE(sizes[i]!, at);
+      if (typeof value === 'string') bytes.write(value, at, sizes[i]!, 'utf8');
       else bytes.set(value, at);
-      at += sizes[i];
+      at += sizes[i]!;
     }
   }
   at = bytes.writeUInt16BE(resultFormats.length, at);
