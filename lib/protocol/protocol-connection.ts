@@ -290,7 +290,7 @@ export class ProtocolConnection {
     this.#conversations.push(conversation);
     const writes = this.#startWrites;
     const releases = this.#startReleases;
-    for (let i = 0; i < writes.length; i++) this.#transport.write(writes[i], releases[i]);
+    for (let i = 0; i < writes.length; i++) this.#transport.write(writes[i]!, releases[i]);
     writes.length = 0;
     releases.length = 0;
   }

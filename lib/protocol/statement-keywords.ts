@@ -16,7 +16,7 @@ export function firstKeywordAt(sql: string): number {
   let i = 0;
   const n = sql.length;
   for (;;) {
-    while (i < n && /\s/.test(sql[i])) i++;
+    while (i < n && /\s/.test(sql[i]!)) i++;
     if (sql.startsWith('--', i)) {
       const end = sql.indexOf('\n', i);
       if (end < 0) return n;

@@ -51,7 +51,7 @@ export function saslPrep(input: string): string | undefined {
     if (bidiRandAL.has(codePoint)) hasRandAL = true;
     else if (bidiL.has(codePoint)) hasL = true;
   }
-  if (hasRandAL && (hasL || !bidiRandAL.has(mapped[0]) || !bidiRandAL.has(mapped[mapped.length - 1]))) {
+  if (hasRandAL && (hasL || !bidiRandAL.has(mapped[0]!) || !bidiRandAL.has(mapped[mapped.length - 1]!))) {
     return undefined;
   }
 

@@ -114,7 +114,7 @@ function attributes(message: string): [string, string][] | undefined {
   for (const part of message.split(',')) {
     const match = attribute.exec(part);
     if (match === null) return undefined;
-    result.push([match[1], match[2]]);
+    result.push([match[1]!, match[2]!]);
   }
   return result;
 }
@@ -243,7 +243,7 @@ class ClientScramSession implements ScramSession {
         Buffer.from(`,${clientFinalWithoutProof}`, 'utf8'),
       ]);
       const clientSignature = hmac(sha256(clientKey), authMessage);
-      for (let i = 0; i < clientKey.length; i++) clientKey[i] ^= clientSignature[i];
+      for (let i = 0; i < clientKey.length; i++) clientKey[i]! ^= clientSignature[i]!;
       const proof = clientKey.toString('base64');
       clientKey.fill(0);
       this.#expectedServerSignature = hmac(serverKey, authMessage);

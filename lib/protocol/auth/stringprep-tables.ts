@@ -35,8 +35,8 @@ export class CodePointSet {
     let high = bounds.length / 2 - 1;
     while (low <= high) {
       const middle = (low + high) >>> 1;
-      if (codePoint < bounds[middle * 2]) high = middle - 1;
-      else if (codePoint > bounds[middle * 2 + 1]) low = middle + 1;
+      if (codePoint < bounds[middle * 2]!) high = middle - 1;
+      else if (codePoint > bounds[middle * 2 + 1]!) low = middle + 1;
       else return true;
     }
     return false;

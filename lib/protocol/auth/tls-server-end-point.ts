@@ -9,8 +9,8 @@ interface DerElement {
 
 function readElement(der: Uint8Array, offset: number, limit: number): DerElement {
   if (offset + 2 > limit) throw new TypeError('malformed DER certificate: truncated element');
-  const tag = der[offset];
-  let length = der[offset + 1];
+  const tag = der[offset]!;
+  let length = der[offset + 1]!;
   let start = offset + 2;
   if (length & 0x80) {
     const octets = length & 0x7f;
@@ -18,7 +18,7 @@ function readElement(der: Uint8Array, offset: number, limit: number): DerElement
       throw new TypeError('malformed DER certificate: bad length');
     }
     length = 0;
-    for (let i = 0; i < octets; i++) length = length * 256 + der[start + i];
+    for (let i = 0; i < octets; i++) length = length * 256 + der[start + i]!;
     start += octets;
   }
   if (start + length > limit) throw new TypeError('malformed DER certificate: element overruns its parent');
@@ -38,8 +38,8 @@ function readObjectIdentifier(der: Uint8Array, element: DerElement): string {
   const arcs: number[] = [];
   let value = 0;
   for (let i = element.start; i < element.end; i++) {
-    value = value * 128 + (der[i] & 0x7f);
-    if (!(der[i] & 0x80)) {
+    value = value * 128 + (der[i]! & 0x7f);
+    if (!(der[i]! & 0x80)) {
       if (arcs.length === 0) arcs.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
       else arcs.push(value);
       value = 0;
