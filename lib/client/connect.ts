@@ -101,9 +101,9 @@ function connectToSuitableHost(config: ResolvedConnectionConfig): Observable<Con
   const tryHost = (index: number, target: TargetSessionAttrs): Observable<Connection> => {
     if (index >= hosts.length) {
       if (target === 'prefer-standby') return tryHost(0, 'any');
-      return throwError(() => (attempts.length === 1 ? attempts[0].error : new ConnectionAttemptsError(attempts)));
+      return throwError(() => (attempts.length === 1 ? attempts[0]!.error : new ConnectionAttemptsError(attempts)));
     }
-    const entry = hosts[index];
+    const entry = hosts[index]!;
     const next = () => tryHost(index + 1, target);
     return from(hostAddresses(entry)).pipe(
       catchError((error: unknown) => {
@@ -122,7 +122,7 @@ function connectToSuitableHost(config: ResolvedConnectionConfig): Observable<Con
     nextHost: () => Observable<Connection>,
   ): Observable<Connection> => {
     if (index >= addresses.length) return nextHost();
-    const address = addresses[index];
+    const address = addresses[index]!;
     return attemptAddress(configForHost(config, entry), address, target).pipe(
       switchMap((outcome) => {
         if (outcome.kind === 'connected') return of(outcome.connection);

@@ -42,7 +42,7 @@ export function rowBuilder(fields: readonly FieldDescription[], types: TypeRegis
       const row: unknown[] = new Array(count);
       for (let i = 0; i < count; i++) {
         const text = values[i];
-        row[i] = text === null ? null : decoders[i](text);
+        row[i] = text === null ? null : decoders[i]!(text!);
       }
       return row;
     };
@@ -53,8 +53,8 @@ export function rowBuilder(fields: readonly FieldDescription[], types: TypeRegis
       const row: Record<string, unknown> = {};
       for (let i = 0; i < count; i++) {
         const text = values[i];
-        Object.defineProperty(row, names[i], {
-          value: text === null ? null : decoders[i](text),
+        Object.defineProperty(row, names[i]!, {
+          value: text === null ? null : decoders[i]!(text!),
           enumerable: true,
           writable: true,
           configurable: true,
@@ -67,7 +67,7 @@ export function rowBuilder(fields: readonly FieldDescription[], types: TypeRegis
     const row: Record<string, unknown> = {};
     for (let i = 0; i < count; i++) {
       const text = values[i];
-      row[names[i]] = text === null ? null : decoders[i](text);
+      row[names[i]!] = text === null ? null : decoders[i]!(text!);
     }
     return row;
   };

@@ -71,7 +71,7 @@ export async function loadTlsMaterial(config: ResolvedConnectionConfig, policy: 
         { setting: 'sslkey' },
       );
     }
-    if (privateKey !== undefined && !certificates[0].checkPrivateKey(privateKey)) {
+    if (privateKey !== undefined && !certificates[0]!.checkPrivateKey(privateKey)) {
       throw new ConfigError(`sslkey file "${keyFile}" does not match the certificate in sslcert file "${certFile}"`, {
         setting: 'sslkey',
       });
