@@ -157,7 +157,7 @@ export function parseHostaddrText(text: string, source: string): string | string
   if (elements.length === 1 && elements[0] === '') {
     throw new ConfigError(`${source}: hostaddr must not be empty`, { setting: 'hostaddr' });
   }
-  return elements.length === 1 ? elements[0] : elements;
+  return elements.length === 1 ? elements[0]! : elements;
 }
 
 /**

@@ -81,7 +81,7 @@ export function shuffled<T>(items: readonly T[], random: () => number = Math.ran
   const result = [...items];
   for (let index = result.length - 1; index > 0; index--) {
     const other = Math.floor(random() * (index + 1));
-    [result[index], result[other]] = [result[other], result[index]];
+    [result[index], result[other]] = [result[other]!, result[index]!];
   }
   return result;
 }

@@ -67,10 +67,10 @@ export function parsePasswordFile(text: string): PasswordFileEntry[] {
     const fields = splitFields(trimmed);
     if (fields.length < 5) continue;
     const field = (index: number): string | undefined => {
-      const value = fields[index];
+      const value = fields[index]!;
       return value.raw === '*' ? undefined : value.text;
     };
-    entries.push({ host: field(0), port: field(1), database: field(2), user: field(3), password: fields[4].text });
+    entries.push({ host: field(0), port: field(1), database: field(2), user: field(3), password: fields[4]!.text });
   }
   return entries;
 }

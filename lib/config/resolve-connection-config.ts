@@ -103,7 +103,7 @@ export function resolveConnectionConfig(
       explicit.port ?? fromString.port ?? fromEnv.port,
     ),
   );
-  const first = hosts[0];
+  const first = hosts[0]!;
 
   const user = pick('user') ?? osUserName(env);
   const sslrootcert = pick('sslrootcert');

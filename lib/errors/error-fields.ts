@@ -75,7 +75,7 @@ export function errorFieldsFromCodes(codes: Readonly<Record<string, string>>): E
   for (const code of Object.keys(codes)) {
     const name = fieldNames[code];
     if (name === undefined) continue;
-    const value = codes[code];
+    const value = codes[code]!;
     fields[name] = name === 'position' || name === 'internalPosition' ? Number(value) : value;
   }
   return fields;

@@ -24,7 +24,7 @@ export class ValueQueue<T> {
   /** Takes the oldest value; the caller checks `length > 0` first. */
   shift(): T {
     const items = this.#items;
-    const value = items[this.#head];
+    const value = items[this.#head] as T;
     items[this.#head] = undefined as T;
     this.#head += 1;
     if (this.#head === items.length) {

@@ -425,7 +425,7 @@ export class CopyTextParser {
     }
     if (index < 0) {
       for (let p = this.#pending.length - 1; p >= 0; p--) {
-        const part = this.#pending[p];
+        const part = this.#pending[p]!;
         let j = part.length - 1;
         while (j >= 0 && part[j] === backslash) {
           count += 1;
@@ -535,7 +535,7 @@ function parseEscapedBytes(bytes: Buffer, start: number, end: number): CopyTextR
       size = 0;
       continue;
     }
-    const byte = bytes[at];
+    const byte = bytes[at]!;
     if (byte !== backslash) {
       out[size++] = byte;
       at += 1;
@@ -543,7 +543,7 @@ function parseEscapedBytes(bytes: Buffer, start: number, end: number): CopyTextR
     }
     at += 1;
     if (at >= end) continue; // a trailing backslash is dropped
-    const next = bytes[at];
+    const next = bytes[at]!;
     const control = controlByte(next);
     if (control !== undefined) {
       out[size++] = control;
@@ -551,16 +551,16 @@ function parseEscapedBytes(bytes: Buffer, start: number, end: number): CopyTextR
     } else if (next >= 0x30 && next <= 0x37) {
       let value = next - 0x30;
       at += 1;
-      for (let digits = 1; digits < 3 && at < end && bytes[at] >= 0x30 && bytes[at] <= 0x37; digits++) {
-        value = (value << 3) + bytes[at] - 0x30;
+      for (let digits = 1; digits < 3 && at < end && bytes[at]! >= 0x30 && bytes[at]! <= 0x37; digits++) {
+        value = (value << 3) + bytes[at]! - 0x30;
         at += 1;
       }
       out[size++] = value & 0xff;
-    } else if (next === letterX && at + 1 < end && isHexDigit(bytes[at + 1])) {
-      let value = hexValue(bytes[at + 1]);
+    } else if (next === letterX && at + 1 < end && isHexDigit(bytes[at + 1]!)) {
+      let value = hexValue(bytes[at + 1]!);
       at += 2;
-      if (at < end && isHexDigit(bytes[at])) {
-        value = (value << 4) + hexValue(bytes[at]);
+      if (at < end && isHexDigit(bytes[at]!)) {
+        value = (value << 4) + hexValue(bytes[at]!);
         at += 1;
       }
       out[size++] = value;

@@ -102,7 +102,7 @@ export class TypeRegistry {
 
     const overrides = options.overrides;
     if (overrides !== undefined) {
-      for (const key of Object.keys(overrides)) this.setDecoder(Number(key), overrides[Number(key)]);
+      for (const key of Object.keys(overrides)) this.setDecoder(Number(key), overrides[Number(key)]!);
     }
   }
 
