@@ -97,18 +97,20 @@ export class ExpectedChecksums {
       case 'stream-push':
       case 'stream-backpressured':
       case 'fetch-all': {
-        const [rows, sumI, sumTextLength, sumTsOffsetMs, sumF] = await this.#numbers(`
-          SELECT count(*), sum(i), sum(length(t)),
-                 sum((extract(epoch FROM ts - timestamptz '2024-01-01 00:00:00+00') * 1000)::int8), sum(f)
-          FROM ${streamTable} WHERE i <= ${size}`);
-        return { rows, sumI, sumTextLength, sumTsOffsetMs, sumF };
+        return this.#numbers(
+          `SELECT count(*), sum(i), sum(length(t)),
+                  sum((extract(epoch FROM ts - timestamptz '2024-01-01 00:00:00+00') * 1000)::int8), sum(f)
+           FROM ${streamTable} WHERE i <= ${size}`,
+          ['rows', 'sumI', 'sumTextLength', 'sumTsOffsetMs', 'sumF'],
+        );
       }
       case 'stream-raw': {
         // The session defaults (DateStyle ISO, the server's TimeZone) are what rxpg gets too.
-        const [rows, lengthI, lengthT, lengthTs, lengthF, sumI] = await this.#numbers(`
-          SELECT count(*), sum(length(i::text)), sum(length(t)), sum(length(ts::text)), sum(length(f::text)), sum(i)
-          FROM ${streamTable} WHERE i <= ${size}`);
-        return { rows, lengthI, lengthT, lengthTs, lengthF, sumI };
+        return this.#numbers(
+          `SELECT count(*), sum(length(i::text)), sum(length(t)), sum(length(ts::text)), sum(length(f::text)), sum(i)
+           FROM ${streamTable} WHERE i <= ${size}`,
+          ['rows', 'lengthI', 'lengthT', 'lengthTs', 'lengthF', 'sumI'],
+        );
       }
       case 'point-seq':
       case 'point-concurrent':
@@ -121,10 +123,9 @@ export class ExpectedChecksums {
     }
   }
 
-  /** Runs one query that returns one row of numbers. */
-  async #numbers(sql: string): Promise<number[]> {
-    const line = await this.#cluster.psql(sql);
-    return line.split('|').map(Number);
+  /** Runs one query that returns one row of numbers, named in column order. */
+  async #numbers(sql: string, names: readonly string[]): Promise<Checksum> {
+    return numbersByName(await this.#cluster.psql(sql), names);
   }
 }
 
@@ -141,6 +142,15 @@ function expectedCopyChecksum(size: number): Checksum {
  */
 export async function verifyCopyTable(cluster: ThrowawayCluster, table: string, size: number): Promise<string[]> {
   const line = await cluster.psql(`SELECT count(*), coalesce(sum(id), 0), coalesce(sum(length(t)), 0), coalesce(sum(v), 0) FROM ${table}`);
-  const [rows, sumId, sumTextLength, sumV] = line.split('|').map(Number);
-  return checksumMismatches(expectedCopyChecksum(size), { rows, sumId, sumTextLength, sumV });
+  return checksumMismatches(expectedCopyChecksum(size), numbersByName(line, ['rows', 'sumId', 'sumTextLength', 'sumV']));
+}
+
+/**
+ * The numbers of one psql result line (`a|b|c`), named in column order; throws when the line
+ * holds another count of values (a changed query would otherwise compare `undefined`).
+ */
+function numbersByName(line: string, names: readonly string[]): Checksum {
+  const values = line.split('|').map(Number);
+  if (values.length !== names.length) throw new Error(`expected ${names.length} numbers from psql, got "${line}"`);
+  return Object.fromEntries(names.map((name, index) => [name, values[index]!]));
 }

@@ -246,7 +246,7 @@ async function writeResults(report: BenchReport): Promise<string[]> {
   const suffix = complete ? '' : report.partial ? '-partial' : '-quick';
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const written = [join(resultsDir, `${stamp}${suffix}.json`)];
-  await writeFile(written[0], json);
+  await writeFile(written[0]!, json);
   if (complete) {
     const files: [string, string][] = [
       ['latest.json', json],

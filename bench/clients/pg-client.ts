@@ -63,7 +63,7 @@ const runners: Partial<Record<WorkloadName, Runner>> = {
     let sum = 0;
     for (let i = 1; i <= size; i++) {
       const { rows } = await client.query<{ n: number }>(pointSql, [i]);
-      sum += rows[0].n;
+      sum += rows[0]!.n;
     }
     return countAndSum(size, sum);
   },
@@ -71,7 +71,7 @@ const runners: Partial<Record<WorkloadName, Runner>> = {
   'point-concurrent': async (client, size) => {
     const results = await Promise.all(numbers(size).map((i) => client.query<{ n: number }>(pointSql, [i])));
     let sum = 0;
-    for (const { rows } of results) sum += rows[0].n;
+    for (const { rows } of results) sum += rows[0]!.n;
     return countAndSum(results.length, sum);
   },
 
@@ -108,7 +108,7 @@ async function pooledSession(context: ChildContext): Promise<BenchSession> {
     run: async (size) => {
       const sum = await pooledPointQueries(size, async (i) => {
         const { rows } = await pool.query<{ n: number }>(pointSql, [i]);
-        return rows[0].n;
+        return rows[0]!.n;
       });
       return countAndSum(size, sum);
     },

@@ -55,7 +55,7 @@ const runners: Partial<Record<WorkloadName, Runner>> = {
     let sum = 0;
     for (let i = 1; i <= size; i++) {
       const rows = await sql<{ n: number }[]>`SELECT ${i}::int4 + 1 AS n`;
-      sum += rows[0].n;
+      sum += rows[0]!.n;
     }
     return countAndSum(size, sum);
   },
@@ -63,7 +63,7 @@ const runners: Partial<Record<WorkloadName, Runner>> = {
   'point-concurrent': async (sql, size) => {
     const results = await Promise.all(numbers(size).map((i) => sql<{ n: number }[]>`SELECT ${i}::int4 + 1 AS n`));
     let sum = 0;
-    for (const rows of results) sum += rows[0].n;
+    for (const rows of results) sum += rows[0]!.n;
     return countAndSum(results.length, sum);
   },
 
@@ -100,7 +100,7 @@ async function pooledSession(context: ChildContext): Promise<BenchSession> {
     run: async (size) => {
       const sum = await pooledPointQueries(size, async (i) => {
         const rows = await sql<{ n: number }[]>`SELECT ${i}::int4 + 1 AS n`;
-        return rows[0].n;
+        return rows[0]!.n;
       });
       return countAndSum(size, sum);
     },

@@ -160,7 +160,7 @@ class BareSocket {
 /** A non-negative decimal integer from ASCII digits; 0 for NULL (length -1). */
 function asciiInteger(buffer: Buffer, start: number, length: number): number {
   let value = 0;
-  for (let i = start, end = start + length; i < end; i++) value = value * 10 + (buffer[i] - 48);
+  for (let i = start, end = start + length; i < end; i++) value = value * 10 + (buffer[i]! - 48);
   return value;
 }
 
