@@ -111,7 +111,7 @@ describe('connect over a host list', () => {
       const subscription = connect$.subscribe({ error: () => undefined });
       await eventually(() => silent.accepted.length === 1);
       subscription.unsubscribe();
-      await eventually(() => silent.closed.has(silent.accepted[0]));
+      await eventually(() => silent.closed.has(silent.accepted[0]!));
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(next.accepted).toHaveLength(0);
     } finally {

@@ -33,7 +33,7 @@ describe('close', () => {
     const connection = await openConnection(superuserConfig());
     const result = lastValueFrom(connection.simpleQuery('SELECT pg_sleep(0.2), 7').pipe(toArray()));
     const closing = connection.close();
-    expect((await result)[0].rows[0][1]).toBe('7');
+    expect((await result)[0]!.rows[0]![1]).toBe('7');
     await closing;
   });
 
@@ -137,7 +137,7 @@ describe('withConnection', () => {
         return connection.simpleQuery('SELECT 1 UNION ALL SELECT 2');
       }).pipe(toArray()),
     );
-    expect(values[0].rows).toEqual([['1'], ['2']]);
+    expect(values[0]!.rows).toEqual([['1'], ['2']]);
     expect(seen?.state).toBe('closed');
     await eventually(async () => (await backendCount(applicationName)) === 0);
   });

@@ -16,7 +16,7 @@ async function running(observer: Connection, marker: string): Promise<boolean> {
     "SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()",
     [marker],
   );
-  return rows[0].n > 0;
+  return rows[0]!.n > 0;
 }
 
 describe('all', () => {

@@ -19,7 +19,7 @@ const arrays = (sql: string) =>
     const rows: unknown[][] = [];
     return source.subscribe({ next: (r) => rows.push(r), error: (e) => s.error(e), complete: () => { s.next(rows); s.complete(); } });
   })));
-const count = async (table: string) => ((await arrays(`SELECT count(*)::int FROM ${table}`))[0][0]) as number;
+const count = async (table: string) => ((await arrays(`SELECT count(*)::int FROM ${table}`))[0]![0]) as number;
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('copyIn: feeding', () => {

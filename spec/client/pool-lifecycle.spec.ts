@@ -55,7 +55,7 @@ describe('idle reaping and min', () => {
     await superuserPsql(`SELECT pg_terminate_backend(${before[0]})`);
     await eventually(async () => {
       const now = await backendPids(applicationName);
-      return now.length === 2 && !now.includes(before[0]);
+      return now.length === 2 && !now.includes(before[0]!);
     }, 3000);
     await eventually(() => p.stats.total === 2 && p.stats.idle === 2);
   });

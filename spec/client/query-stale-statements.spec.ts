@@ -120,7 +120,7 @@ describe('a cached statement the server no longer has (26000)', () => {
     [
       'DEALLOCATE by name through query',
       async (connection: Connection) => {
-        const [{ name }] = await rows(connection, "SELECT name FROM pg_prepared_statements WHERE statement = 'SELECT 7 AS seven'");
+        const { name } = (await rows(connection, "SELECT name FROM pg_prepared_statements WHERE statement = 'SELECT 7 AS seven'"))[0]!;
         await run(connection, `DEALLOCATE ${String(name)}`);
       },
     ],

@@ -96,7 +96,7 @@ describe('statement cache', () => {
     const [result] = await lastValueFrom(
       connection.simpleQuery("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'rxpg_%' ORDER BY statement").pipe(toArray()),
     );
-    expect(result.rows.map(([statement]) => statement)).toEqual(['SELECT 1 AS a', 'SELECT 3 AS c']);
+    expect(result!.rows.map(([statement]) => statement)).toEqual(['SELECT 1 AS a', 'SELECT 3 AS c']);
   });
 
   it('a cached statement decodes with the decoders in force when it runs, in every row mode', async () => {

@@ -50,10 +50,10 @@ describe('query: rows and columns', () => {
       ['2000-01-01 00:00:00', '5', nasty],
       ['2019-03-14 00:00:00', '10', null],
     ]);
-    expect(rawRows[0].columnNames).toEqual(['x', 'y', 'z']);
-    expect(rawRows[1].columnNames).toBe(rawRows[0].columnNames);
-    expect((await raw('SELECT z, x FROM a ORDER BY y'))[0].columnNames).toEqual(['z', 'x']);
-    expect(Object.keys((await rows('SELECT x AS moo, y FROM a ORDER BY y'))[0])).toEqual(['moo', 'y']);
+    expect(rawRows[0]!.columnNames).toEqual(['x', 'y', 'z']);
+    expect(rawRows[1]!.columnNames).toBe(rawRows[0]!.columnNames);
+    expect((await raw('SELECT z, x FROM a ORDER BY y'))[0]!.columnNames).toEqual(['z', 'x']);
+    expect(Object.keys((await rows('SELECT x AS moo, y FROM a ORDER BY y'))[0]!)).toEqual(['moo', 'y']);
     const objects = await rows('SELECT y, z FROM a ORDER BY y');
     expect(objects).toEqual([
       { y: 1, z: 'test string' },
@@ -187,8 +187,8 @@ describe('query: rows and columns', () => {
     const [row] = await rows<Record<string, unknown>>('SELECT 1 AS "__proto__", 2 AS "constructor", 3 AS "toString"');
     expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(row, '__proto__')?.value).toBe(1);
-    expect(row.constructor).toBe(2);
-    expect(Object.keys(row)).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(row!.constructor).toBe(2);
+    expect(Object.keys(row!)).toEqual(['__proto__', 'constructor', 'toString']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
@@ -336,7 +336,7 @@ describe('transactions (T-Q7, T-Q8)', () => {
   it('another connection sees committed rows only', async () => {
     const other = await openConnection(superuserConfig());
     const table = `transaction_test_${process.pid}`;
-    const count = async () => (await rows<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`, [], other))[0].n;
+    const count = async () => (await rows<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`, [], other))[0]!.n;
     await run(`CREATE TABLE ${table} (y integer)`);
     try {
       await run(`INSERT INTO ${table} VALUES (1)`);
@@ -348,7 +348,7 @@ describe('transactions (T-Q7, T-Q8)', () => {
       expect(await count()).toBe(2);
       await run('BEGIN');
       await run(`INSERT INTO ${table} VALUES (3)`);
-      expect((await rows<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0].n).toBe(3);
+      expect((await rows<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0]!.n).toBe(3);
       await run('ROLLBACK');
       expect(await count()).toBe(2);
     } finally {

@@ -127,7 +127,7 @@ describe('connect with target_session_attrs against a primary and a hot standby'
     expect(error.message).toContain(`server at 127.0.0.1:${cluster().primary.port} rejected: server is not in hot standby mode`);
     expect((error as ConnectionAttemptsError).errors).toEqual(attempts.map((attempt) => attempt.error));
     expect((error as ConnectionAttemptsError).code).toBe('08001');
-    expect(error.cause).toBe(attempts[1].error);
+    expect(error.cause).toBe(attempts[1]!.error);
     expect(`${error.message} ${JSON.stringify(attempts)}`).not.toContain(password);
   });
 

@@ -55,7 +55,7 @@ describe('transaction: commit', () => {
         .transaction((tx) => concat(tx.query<{ x: string }>('SELECT txid_current()::text AS x'), tx.query<{ x: string }>('SELECT txid_current()::text AS x')))
         .pipe(toArray()),
     );
-    expect(a.x).toBe(b.x);
+    expect(a!.x).toBe(b!.x);
   });
 
   it('accepts a Promise as the work (async functions with the Promise conveniences)', async () => {

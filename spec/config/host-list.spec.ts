@@ -122,7 +122,7 @@ describe('resolveHostEntries, configForHost, shuffled', () => {
 
   it('makes the config of one attempt, keeping the password hidden', () => {
     const config = resolveConnectionConfig({ host: ['a', 'b'], port: [1, 2], password: secret }, {});
-    const attempt = configForHost(config, config.hosts[1]);
+    const attempt = configForHost(config, config.hosts[1]!);
     expect([attempt.host, attempt.port, attempt.hostaddr, attempt.password]).toEqual(['b', 2, undefined, secret]);
     expect(JSON.stringify(attempt)).not.toContain(secret);
     expect(Object.isFrozen(attempt)).toBe(true);

@@ -30,7 +30,7 @@ describe('parsePasswordFile', () => {
   });
 
   it('ends the password at the next unescaped colon', () => {
-    expect(parsePasswordFile('h:1:d:u:pw:extra')[0].password).toBe('pw');
+    expect(parsePasswordFile('h:1:d:u:pw:extra')[0]!.password).toBe('pw');
   });
 
   it('skips comments, blank lines and short lines, and handles CRLF', () => {

@@ -21,7 +21,9 @@ export async function queryValue(connection: Connection, sql: string): Promise<s
   const results = await lastValueFrom(connection.simpleQuery(sql).pipe(toArray()));
   const last = results[results.length - 1];
   if (last === undefined || last.rows.length === 0) throw new Error(`no rows from ${sql}`);
-  return last.rows[0][0];
+  const value = last.rows[0]![0];
+  if (value === undefined) throw new Error(`no column from ${sql}`);
+  return value;
 }
 
 /** The error an Observable-returning call ends with (fails the test when it succeeds). */

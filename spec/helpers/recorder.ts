@@ -39,7 +39,7 @@ export class Recorder<T> {
     return this.#until(
       () => {
         const index = this.values.findIndex((value, i) => i >= from && predicate(value));
-        return index < 0 ? undefined : { value: this.values[index] };
+        return index < 0 ? undefined : { value: this.values[index]! };
       },
       options.timeout ?? 5000,
       'a matching value',

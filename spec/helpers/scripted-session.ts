@@ -44,7 +44,7 @@ function answer(socket: Socket, replies: Buffer[]): void {
   socket.on('data', (chunk: Buffer) => {
     buffered = Buffer.concat([buffered, chunk]);
     while (buffered.length >= 5 && buffered.length >= 1 + buffered.readUInt32BE(1)) {
-      const type = String.fromCharCode(buffered[0]);
+      const type = String.fromCharCode(buffered[0]!);
       buffered = buffered.subarray(1 + buffered.readUInt32BE(1));
       if ((type === 'S' || type === 'Q') && replies.length > 0) socket.write(replies.shift() as Buffer);
     }

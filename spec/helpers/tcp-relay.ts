@@ -243,8 +243,8 @@ export class TcpRelay {
         index += taken;
         continue;
       }
-      if (pair.header.length === 0) this.#messageStarts(pair, String.fromCharCode(chunk[index]), chunkStart + index);
-      pair.header.push(chunk[index]);
+      if (pair.header.length === 0) this.#messageStarts(pair, String.fromCharCode(chunk[index]!), chunkStart + index);
+      pair.header.push(chunk[index]!);
       index += 1;
       if (pair.header.length === 5) {
         pair.bodyRemaining = Buffer.from(pair.header).readInt32BE(1) - 4;

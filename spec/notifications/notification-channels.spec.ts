@@ -107,8 +107,8 @@ describe('NotificationChannels on a real server', () => {
     const sharedPayloads = ['1', 'Grüße, 世界 🚀', "quotes ' \" and \\ back\\slash", 'line\nbreak\ttab', longest, '', '$1 -- not a parameter'];
     const alonePayloads = ['c1', 'ça va? — ✓', longest.slice(1)];
     await sendFrom(other, [
-      [shared, sharedPayloads[0]],
-      [alone, alonePayloads[0]],
+      [shared, sharedPayloads[0]!],
+      [alone, alonePayloads[0]!],
       ...sharedPayloads.slice(1).map((payload) => [shared, payload] as const),
       ...alonePayloads.slice(1).map((payload) => [alone, payload] as const),
     ]);
@@ -175,12 +175,12 @@ describe('NotificationChannels on a real server', () => {
   it('has nothing left listening after the last unsubscribe', async () => {
     const { connection, channels } = await setUp();
     const names = [`one_${tag()}`, `two_${tag()}`];
-    const subscribers = [await listening(channels, names[0]), await listening(channels, names[0]), await listening(channels, names[1])];
+    const subscribers = [await listening(channels, names[0]!), await listening(channels, names[0]!), await listening(channels, names[1]!)];
     expect(await listeningChannels(connection)).toEqual([...names].sort());
-    subscribers[0].unsubscribe();
+    subscribers[0]!.unsubscribe();
     expect(await listeningChannels(connection)).toEqual([...names].sort());
-    subscribers[1].unsubscribe();
-    subscribers[2].unsubscribe();
+    subscribers[1]!.unsubscribe();
+    subscribers[2]!.unsubscribe();
     // UNLISTEN was written at unsubscribe, so this query (FIFO) runs after it.
     expect(await listeningChannels(connection)).toEqual([]);
     expect(channels.registeredChannels).toEqual([]);

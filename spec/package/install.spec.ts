@@ -60,8 +60,8 @@ beforeAll(async () => {
   // `npm pack` runs `prepare` (clean + tsc) itself: the tarball is built from this work tree.
   const packed = await run('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: repositoryRoot });
   const [result] = JSON.parse(packed.stdout) as PackResult[];
-  tarball = path.join(workDir, result.filename);
-  packedFiles = result.files.map((file) => file.path).sort();
+  tarball = path.join(workDir, result!.filename);
+  packedFiles = result!.files.map((file) => file.path).sort();
 
   consumerDir = path.join(workDir, 'from-tarball');
   await createScratchProject(consumerDir);

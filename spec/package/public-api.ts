@@ -77,7 +77,7 @@ export function unexportedPublicTypes(api: PublicApi): Map<string, string> {
       const symbol = resolveAlias(checker, found);
       const declarations = (symbol.declarations ?? []).filter((declaration) => declaration.getSourceFile().fileName.startsWith(libDir));
       if (declarations.length > 0 && !exported.has(symbol)) {
-        const where = path.relative(repositoryRoot, declarations[0].getSourceFile().fileName);
+        const where = path.relative(repositoryRoot, declarations[0]!.getSourceFile().fileName);
         if (!missing.has(`${symbol.name} (${where})`)) missing.set(`${symbol.name} (${where})`, trail);
       }
       for (const declaration of declarations) visit(declaration, `${trail} > ${symbol.name}`);
@@ -104,8 +104,8 @@ export function exampleImportsNotExported(api: PublicApi): string[] {
   for (const file of api.program.getRootFileNames().filter((name) => name.startsWith(libDir))) {
     const text = readFileSync(file, 'utf8');
     for (const [, list] of text.matchAll(/^\s*\*\s*import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'rxpg'/gm)) {
-      for (const entry of list.split(',')) {
-        const name = entry.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0];
+      for (const entry of list!.split(',')) {
+        const name = entry.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!;
         if (name !== '' && !api.names.has(name)) wrong.push(`${path.relative(repositoryRoot, file)}: ${name}`);
       }
     }

@@ -21,7 +21,7 @@ declare const amount: number, from: number, to: number;
 
 function readmeSnippets(): string[] {
   const readme = readFileSync(path.join(repositoryRoot, 'README.md'), 'utf8');
-  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
+  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
 }
 
 /** The diagnostics of each snippet, compiled as a module in one program. */
@@ -30,7 +30,7 @@ function compileSnippets(snippets: readonly string[]): string[][] {
   const sources = new Map(
     files.map((file, index) => [
       file,
-      `${prelude}${snippets[index].replaceAll("from 'rxpg'", `from ${JSON.stringify(library)}`)}\nexport {};\n`,
+      `${prelude}${snippets[index]!.replaceAll("from 'rxpg'", `from ${JSON.stringify(library)}`)}\nexport {};\n`,
     ]),
   );
   const options: ts.CompilerOptions = {
@@ -77,6 +77,6 @@ describe("the README's TypeScript snippets", () => {
 
   it('would catch a snippet that uses the API wrongly', () => {
     const [diagnostics] = compileSnippets(["import { connect } from 'rxpg';\nconnect({ host: 5 });\n"]);
-    expect(diagnostics.join('\n')).toMatch(/not assignable/);
+    expect(diagnostics!.join('\n')).toMatch(/not assignable/);
   }, 60_000);
 });

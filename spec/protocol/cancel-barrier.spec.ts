@@ -46,7 +46,7 @@ describe('CancelBarrier', () => {
     barrier.abandoned(running);
     expect(events).toEqual(['cancel sent']);
     expect(barrier.holding).toBe(true);
-    requests[0].complete(); // the server closed the cancel socket
+    requests[0]!.complete(); // the server closed the cancel socket
     expect(barrier.holding).toBe(true);
     end(running); // its ReadyForQuery
     expect(barrier.holding).toBe(false);
@@ -60,7 +60,7 @@ describe('CancelBarrier', () => {
     barrier.abandoned(running);
     end(running);
     expect(barrier.holding).toBe(true);
-    requests[0].complete();
+    requests[0]!.complete();
     expect(events).toEqual(['cancel sent', 'lifted']);
   });
 
@@ -85,11 +85,11 @@ describe('CancelBarrier', () => {
     queue.push(second);
     barrier.abandoned(first);
     barrier.abandoned(second);
-    requests[0].complete();
+    requests[0]!.complete();
     end(first);
     expect(events).toEqual(['cancel sent', 'cancel sent']);
     expect(barrier.holding).toBe(true);
-    requests[1].complete();
+    requests[1]!.complete();
     end(second);
     expect(events).toEqual(['cancel sent', 'cancel sent', 'lifted']);
   });
@@ -125,7 +125,7 @@ describe('CancelBarrier', () => {
     const running = conversation();
     queue.push(running);
     barrier.abandoned(running);
-    requests[0].complete();
+    requests[0]!.complete();
     jest.advanceTimersByTime(300);
     expect(timedOut()?.message).toMatch(/the cancelled request did not end within 300 ms/);
   });
@@ -148,7 +148,7 @@ describe('CancelBarrier', () => {
     barrier.abandoned(other);
     barrier.stop();
     expect(barrier.holding).toBe(false);
-    expect(requests[0].observed).toBe(false);
+    expect(requests[0]!.observed).toBe(false);
     jest.advanceTimersByTime(200);
     expect(timedOut()).toBeUndefined();
   });

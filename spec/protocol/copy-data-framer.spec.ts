@@ -84,13 +84,13 @@ describe('CopyDataFramer', () => {
     framer.text('y'.repeat(60_000));
     framer.flush();
     // Not released yet: the second message has a buffer of its own.
-    expect(writes[1].bytes.buffer).not.toBe(writes[0].bytes.buffer);
-    expect(String.fromCharCode(writes[0].bytes[5])).toBe('x');
-    writes[0].released?.();
+    expect(writes[1]!.bytes.buffer).not.toBe(writes[0]!.bytes.buffer);
+    expect(String.fromCharCode(writes[0]!.bytes[5]!)).toBe('x');
+    writes[0]!.released?.();
     framer.text('z'.repeat(10));
     framer.flush();
-    expect(writes[2].bytes.buffer).toBe(writes[0].bytes.buffer);
-    expect(copyDataPayloads(Buffer.from(writes[2].bytes)).map(String)).toEqual(['z'.repeat(10)]);
+    expect(writes[2]!.bytes.buffer).toBe(writes[0]!.bytes.buffer);
+    expect(copyDataPayloads(Buffer.from(writes[2]!.bytes)).map(String)).toEqual(['z'.repeat(10)]);
   });
 
   it('ignores empty chunks and drops what is staged on discard', async () => {

@@ -136,7 +136,7 @@ describe('a cancel that cannot be confirmed is bounded (item 8)', () => {
       socket.on('data', (chunk: Buffer) => {
         this.#buffered = Buffer.concat([this.#buffered, chunk]);
         while (this.#buffered.length >= 5 && this.#buffered.length >= 1 + this.#buffered.readUInt32BE(1)) {
-          this.types.push(String.fromCharCode(this.#buffered[0]));
+          this.types.push(String.fromCharCode(this.#buffered[0]!));
           this.#buffered = this.#buffered.subarray(1 + this.#buffered.readUInt32BE(1));
         }
         for (const waiter of [...this.#waiting]) {

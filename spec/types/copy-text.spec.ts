@@ -447,7 +447,7 @@ const throwaway = (() => {
 
   beforeAll(async () => {
     connection = await firstValueFrom(connect(superuserConfig()));
-    directory = (await textValues('SHOW data_directory'))[0][0]!;
+    directory = (await textValues('SHOW data_directory'))[0]![0]!;
   });
   afterAll(() => connection.close());
 
@@ -467,14 +467,14 @@ const throwaway = (() => {
   async function serverCopyOut(query: string): Promise<Buffer> {
     const file = nextFile();
     await run(`COPY (${query}) TO ${literal(file)}`);
-    const [[hex]] = await textValues('SELECT pg_read_binary_file($1)', [file]);
+    const hex = (await textValues('SELECT pg_read_binary_file($1)', [file]))[0]![0];
     return decodeBytea(hex!);
   }
 
   /** Loads `bytes` into `table` with the server's COPY FROM (text format). */
   async function serverCopyIn(table: string, bytes: Buffer): Promise<void> {
     const file = nextFile();
-    const [[oid]] = await textValues('SELECT lo_from_bytea(0, $1)', [bytes]);
+    const oid = (await textValues('SELECT lo_from_bytea(0, $1)', [bytes]))[0]![0];
     try {
       await textValues(`SELECT lo_export(${Number(oid)}, ${literal(file)})`);
     } finally {
@@ -553,8 +553,8 @@ const throwaway = (() => {
     const loaded = await textValues(`SELECT ${columns.map((_, i) => `c${i}::text`).join(', ')} FROM copy_text_in`);
     const viaParameters = await textValues(`SELECT ${columns.map(([type], i) => `$${i + 1}::${type}::text`).join(', ')}`, values);
     expect(loaded).toEqual([viaParameters[0], viaParameters[0]]);
-    expect(loaded[0][0]).toBe('a\tb\\c\nd\re \\N');
-    expect(loaded[0][2]).toBeNull();
+    expect(loaded[0]![0]).toBe('a\tb\\c\nd\re \\N');
+    expect(loaded[0]![2]).toBeNull();
   });
 
   it('COPY FROM reads random encoded rows back exactly', async () => {

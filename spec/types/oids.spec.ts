@@ -21,7 +21,7 @@ async function catalog(): Promise<Map<number, CatalogRow>> {
   const [result] = await lastValueFrom(
     connection.simpleQuery(`SELECT oid, typname, typarray, typelem FROM pg_type WHERE oid IN (${oids})`).pipe(toArray()),
   );
-  return new Map(result.rows.map((row) => [Number(row[0]), { typname: row[1]!, typarray: Number(row[2]), typelem: Number(row[3]) }]));
+  return new Map(result!.rows.map((row) => [Number(row[0]), { typname: row[1]!, typarray: Number(row[2]), typelem: Number(row[3]) }]));
 }
 
 describe('TypeOid', () => {

@@ -25,17 +25,17 @@ interface Decoded {
 /** Runs `sql` and decodes the first row of its last result set with `registry`. */
 async function decodedRow(sql: string, registry: TypeRegistry = types): Promise<Decoded> {
   const results = await lastValueFrom(connection.simpleQuery(sql).pipe(toArray()));
-  const last = results[results.length - 1];
-  const row = last.rows[0];
+  const last = results[results.length - 1]!;
+  const row = last.rows[0]!;
   return {
     oids: last.fields.map((field) => field.dataTypeId),
-    values: last.fields.map((field, i) => (row[i] === null ? null : registry.decoderFor(field.dataTypeId)(row[i]))),
+    values: last.fields.map((field, i) => (row[i] === null ? null : registry.decoderFor(field.dataTypeId)(row[i]!))),
   };
 }
 
 async function textRow(sql: string): Promise<(string | null)[]> {
   const results = await lastValueFrom(connection.simpleQuery(sql).pipe(toArray()));
-  return [...results[results.length - 1].rows[0]];
+  return [...results[results.length - 1]!.rows[0]!];
 }
 
 /** Runs statements without caring for rows (SET, RESET, DDL). */
@@ -243,7 +243,7 @@ describe('decoding the server output', () => {
     await execute(`DROP TYPE IF EXISTS rxpg_types_mood; CREATE TYPE rxpg_types_mood AS ENUM ('happy', 'so so', 'NULL')`);
     try {
       const [oid, arrayOid] = (await textRow(`SELECT oid, typarray FROM pg_type WHERE typname = 'rxpg_types_mood'`)).map(Number);
-      const registry = new TypeRegistry().setArrayDecoder(arrayOid, oid);
+      const registry = new TypeRegistry().setArrayDecoder(arrayOid!, oid!);
       const { values } = await decodedRow(`SELECT ARRAY['happy', 'so so', 'NULL', NULL]::rxpg_types_mood[], 'happy'::rxpg_types_mood`, registry);
       expect(values).toEqual([['happy', 'so so', 'NULL', null], 'happy']);
     } finally {

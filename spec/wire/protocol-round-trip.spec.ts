@@ -18,7 +18,7 @@ function decodeOne(bytes: Buffer): BackendMessage {
   const messages: BackendMessage[] = [];
   new BackendMessageDecoder().decode(bytes, (message) => messages.push(message));
   expect(messages).toHaveLength(1);
-  return messages[0];
+  return messages[0]!;
 }
 
 /** The length field of a message with a type byte. */
@@ -31,7 +31,7 @@ function readStartupMessage(bytes: Buffer): { length: number; version: number; p
   const strings = bytes.toString('utf8', 8, bytes.length - 1).split('\0');
   strings.pop(); // after the last value's NUL
   const parameters: Record<string, string> = {};
-  for (let i = 0; i < strings.length; i += 2) parameters[strings[i]] = strings[i + 1];
+  for (let i = 0; i < strings.length; i += 2) parameters[strings[i]!] = strings[i + 1]!;
   expect(bytes[bytes.length - 1]).toBe(0);
   return { length, version: bytes.readInt32BE(4), parameters };
 }
@@ -41,10 +41,10 @@ function splitStartupOptions(value: string): string[] {
   const args: string[] = [];
   let at = 0;
   while (at < value.length) {
-    while (at < value.length && /\s/.test(value[at])) at++;
+    while (at < value.length && /\s/.test(value[at]!)) at++;
     if (at === value.length) break;
     let arg = '';
-    while (at < value.length && !/\s/.test(value[at])) {
+    while (at < value.length && !/\s/.test(value[at]!)) {
       if (value[at] === '\\' && at + 1 < value.length) at++;
       arg += value[at++];
     }
@@ -95,17 +95,17 @@ describe('protocol round trips (seed T-PR1 to T-PR13)', () => {
       const message = readStartupMessage(startupMessage({ ...base, options }));
       expect(message.length).toBe(length);
       expect(message.parameters.options).toBe(value);
-      expect(splitStartupOptions(message.parameters.options)).toEqual(args);
+      expect(splitStartupOptions(message.parameters.options!)).toEqual(args);
     });
   });
 
   it('T-PR2: PasswordMessage as a GSS blob (no NUL) and as a password (NUL-terminated), 8 bytes each', () => {
     const blob = gssResponse(Buffer.from('blob'));
-    expect(String.fromCharCode(blob[0])).toBe('p');
+    expect(String.fromCharCode(blob[0]!)).toBe('p');
     expect(lengthOf(blob)).toBe(8);
     expect(blob.subarray(5).toString()).toBe('blob');
     const password = passwordMessage('hex');
-    expect(String.fromCharCode(password[0])).toBe('p');
+    expect(String.fromCharCode(password[0]!)).toBe('p');
     expect(lengthOf(password)).toBe(8);
     expect(password.subarray(5)).toEqual(Buffer.from('hex\0'));
   });
@@ -145,7 +145,7 @@ describe('protocol round trips (seed T-PR1 to T-PR13)', () => {
 
   it('T-PR5 (and T-CAN1): BackendKeyData, 12 bytes, the full int32 range', () => {
     const bytes = b.backendKeyData(1234, 4444);
-    expect(String.fromCharCode(bytes[0])).toBe('K');
+    expect(String.fromCharCode(bytes[0]!)).toBe('K');
     expect(lengthOf(bytes)).toBe(12);
     expect(decodeOne(bytes)).toEqual({ name: 'BackendKeyData', processId: 1234, secretKey: 4444 });
     expect(decodeOne(b.backendKeyData(9999, 2147483647))).toEqual({ name: 'BackendKeyData', processId: 9999, secretKey: 2147483647 });
@@ -156,49 +156,49 @@ describe('protocol round trips (seed T-PR1 to T-PR13)', () => {
     ['user', 'root', 14],
   ])('T-PR6: ParameterStatus %s=%s: %d bytes', (parameterName, parameterValue, length) => {
     const bytes = b.parameterStatus(parameterName, parameterValue);
-    expect(String.fromCharCode(bytes[0])).toBe('S');
+    expect(String.fromCharCode(bytes[0]!)).toBe('S');
     expect(lengthOf(bytes)).toBe(length);
     expect(decodeOne(bytes)).toEqual({ name: 'ParameterStatus', parameterName, parameterValue });
   });
 
   it('T-PR7: ErrorResponse with Code, Severity, Message: 31 bytes', () => {
     const bytes = b.errorResponse({ C: '28000', S: 'FATAL', M: 'auth-error' });
-    expect(String.fromCharCode(bytes[0])).toBe('E');
+    expect(String.fromCharCode(bytes[0]!)).toBe('E');
     expect(lengthOf(bytes)).toBe(31);
     expect(decodeOne(bytes)).toEqual({ name: 'ErrorResponse', fields: { code: '28000', severity: 'FATAL', message: 'auth-error' } });
   });
 
   it('T-PR8: DataRow ["Col 1","Col 2",NULL,"Col 4"]: 37 bytes', () => {
     const bytes = b.dataRow(['Col 1', 'Col 2', null, 'Col 4']);
-    expect(String.fromCharCode(bytes[0])).toBe('D');
+    expect(String.fromCharCode(bytes[0]!)).toBe('D');
     expect(lengthOf(bytes)).toBe(37);
     expect(decodeOne(bytes)).toEqual({ name: 'DataRow', fields: ['Col 1', 'Col 2', null, 'Col 4'] });
   });
 
   it('T-PR9: CommandComplete "DELETE 10": 14 bytes', () => {
     const bytes = b.commandComplete('DELETE 10');
-    expect(String.fromCharCode(bytes[0])).toBe('C');
+    expect(String.fromCharCode(bytes[0]!)).toBe('C');
     expect(lengthOf(bytes)).toBe(14);
     expect(decodeOne(bytes)).toEqual({ name: 'CommandComplete', tag: 'DELETE 10' });
   });
 
   it('T-PR10: NoticeResponse with Code 00000 and Severity LOG: 17 bytes', () => {
     const bytes = b.noticeResponse({ C: '00000', S: 'LOG' });
-    expect(String.fromCharCode(bytes[0])).toBe('N');
+    expect(String.fromCharCode(bytes[0]!)).toBe('N');
     expect(lengthOf(bytes)).toBe(17);
     expect(decodeOne(bytes)).toEqual({ name: 'NoticeResponse', fields: { code: '00000', severity: 'LOG' } });
   });
 
   it('T-PR11: NotificationResponse pid 10, "Test Channel", "Test Payload": 34 bytes', () => {
     const bytes = b.notificationResponse(10, 'Test Channel', 'Test Payload');
-    expect(String.fromCharCode(bytes[0])).toBe('A');
+    expect(String.fromCharCode(bytes[0]!)).toBe('A');
     expect(lengthOf(bytes)).toBe(34);
     expect(decodeOne(bytes)).toEqual({ name: 'NotificationResponse', processId: 10, channel: 'Test Channel', payload: 'Test Payload' });
   });
 
   it('T-PR12: ParameterDescription [12,23,1,5]: 22 bytes', () => {
     const bytes = b.parameterDescription([12, 23, 1, 5]);
-    expect(String.fromCharCode(bytes[0])).toBe('t');
+    expect(String.fromCharCode(bytes[0]!)).toBe('t');
     expect(lengthOf(bytes)).toBe(22);
     expect(decodeOne(bytes)).toEqual({ name: 'ParameterDescription', dataTypeIds: [12, 23, 1, 5] });
   });
@@ -206,7 +206,7 @@ describe('protocol round trips (seed T-PR1 to T-PR13)', () => {
   it('T-PR13: Query "SELECT * FROM a; SELECT * FROM a;": 38 bytes', () => {
     const sql = 'SELECT * FROM a; SELECT * FROM a;';
     const bytes = query(sql);
-    expect(String.fromCharCode(bytes[0])).toBe('Q');
+    expect(String.fromCharCode(bytes[0]!)).toBe('Q');
     expect(lengthOf(bytes)).toBe(38);
     expect(bytes.toString('utf8', 5, bytes.length - 1)).toBe(sql);
     expect(bytes[bytes.length - 1]).toBe(0);

@@ -93,12 +93,12 @@ describe('SCRAM-SHA-256 client', () => {
       const verifier = scramSha256StoredPassword(rfc.password, { salt, iterations: 4096 });
       const match = /^SCRAM-SHA-256\$4096:W22ZaJ0SNY7soEsUEjb6gQ==\$([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)$/.exec(verifier);
       expect(match).not.toBeNull();
-      const storedKey = Buffer.from(match![1], 'base64');
-      const serverKey = Buffer.from(match![2], 'base64');
+      const storedKey = Buffer.from(match![1]!, 'base64');
+      const serverKey = Buffer.from(match![2]!, 'base64');
       const authMessage = `n=user,r=${rfc.clientNonce},${rfc.serverFirst},c=biws,r=${rfcServerNonce}`;
       const clientSignature = createHmac('sha256', storedKey).update(authMessage).digest();
       const proof = Buffer.from(rfc.clientFinal.slice(rfc.clientFinal.indexOf(',p=') + 3), 'base64');
-      const clientKey = Buffer.from(proof.map((byte, i) => byte ^ clientSignature[i]));
+      const clientKey = Buffer.from(proof.map((byte, i) => byte ^ clientSignature[i]!));
       expect(createHash('sha256').update(clientKey).digest()).toEqual(storedKey);
       expect(`v=${createHmac('sha256', serverKey).update(authMessage).digest('base64')}`).toBe(rfc.serverFinal);
     });
@@ -178,7 +178,7 @@ describe('SCRAM-SHA-256 client', () => {
     it('sends c= with the gs2 header and the certificate hash', async () => {
       const { session } = startScramSession(['SCRAM-SHA-256-PLUS'], 'x', { nonce: 'abc', channelBinding: binding });
       const clientFinal = (await session.respondToServerFirst('r=abcdef,s=QUJD,i=1')).toString();
-      const c = /^c=([^,]*),/.exec(clientFinal)![1];
+      const c = /^c=([^,]*),/.exec(clientFinal)![1]!;
       expect(Buffer.from(c, 'base64')).toEqual(Buffer.concat([Buffer.from('p=tls-server-end-point,,'), binding.data]));
     });
 
@@ -301,7 +301,7 @@ describe('SCRAM-SHA-256 client', () => {
 
     it('rejects a tampered server signature', async () => {
       const signature = Buffer.from(rfc.serverFinal.slice(2), 'base64');
-      signature[0] ^= 1;
+      signature[0]! ^= 1;
       const session = await answered();
       const error = await caught(() => session.verifyServerFinal(`v=${signature.toString('base64')}`));
       expect(error.code).toBe('28000');

@@ -66,7 +66,7 @@ export class ScramTestServer {
     const clientSignature = createHmac('sha256', storedKey).update(authMessage).digest();
     const proofBytes = Buffer.from(proof, 'base64');
     if (proofBytes.length !== 32) return 'e=invalid-proof';
-    const clientKey = Buffer.from(proofBytes.map((byte, i) => byte ^ clientSignature[i]));
+    const clientKey = Buffer.from(proofBytes.map((byte, i) => byte ^ clientSignature[i]!));
     if (!timingSafeEqual(createHash('sha256').update(clientKey).digest(), storedKey)) return 'e=invalid-proof';
     return `v=${createHmac('sha256', serverKey).update(authMessage).digest('base64')}`;
   }
