@@ -376,8 +376,8 @@ describe('BackendMessageDecoder', () => {
         for (const chunk of chunksOf(bytes, size)) decoder.decode(chunk, (message) => messages.push(message));
         // Compared by hand: jest's deep equality walks a 3 MB Buffer byte by byte, slowly.
         expect(messages.map((message) => message.name)).toEqual(['CopyData', 'DataRow', 'ReadyForQuery']);
-        expect(messages[0]!.name === 'CopyData' && messages[0]!.chunk.equals(data)).toBe(true);
-        expect(messages[1]!.name === 'DataRow' && messages[1]!.fields[0] === text).toBe(true);
+        expect(messages[0]!.name === 'CopyData' && messages[0].chunk.equals(data)).toBe(true);
+        expect(messages[1]!.name === 'DataRow' && messages[1].fields[0] === text).toBe(true);
         expect(messages[1]).toMatchObject({ fields: [expect.any(String), null, 'x'] });
         expect(decoder.bufferedBytes).toBe(0);
         expect(decoder.bufferCapacity).toBe(0);
