@@ -44,7 +44,7 @@ describe('the HTTP service example', () => {
     const response = await get('/events.ndjson?limit=5000');
     const lines = (await body(response)).trim().split('\n');
     expect(lines).toHaveLength(5000);
-    expect(JSON.parse(lines[4999])).toEqual({ id: 5000, body: expect.any(String) });
+    expect(JSON.parse(lines[4999]!)).toEqual({ id: 5000, body: expect.any(String) });
   });
 
   it('cancels the query on the server when the HTTP client disconnects mid-stream', async () => {
