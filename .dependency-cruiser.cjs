@@ -1,17 +1,7 @@
 // The layering of lib/ (docs/architecture.md, "Layers"), checked by dependency-cruiser in
 // spec/package/layering.spec.ts and `npm run lint`. A layer may import only the layers before
 // it in LAYERS; the index.ts barrels may import anything.
-const LAYERS = [
-  'errors',
-  'types',
-  'config',
-  'wire',
-  'transport',
-  'protocol',
-  'notifications',
-  'client',
-  'interop',
-];
+const LAYERS = ['errors', 'types', 'config', 'wire', 'transport', 'protocol', 'notifications', 'client', 'interop'];
 
 const barrels = ['^lib/index\\.ts$', '^lib/[^/]+/index\\.ts$'];
 

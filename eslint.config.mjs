@@ -6,16 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      'node_modules/',
-      'dist/',
-      'coverage/',
-      'docs/api/',
-      '.rxpg-*/',
-      '**/*.js',
-      '**/*.cjs',
-      '**/*.mjs',
-    ],
+    ignores: ['node_modules/', 'dist/', 'coverage/', 'docs/api/', '.rxpg-*/', '**/*.js', '**/*.cjs', '**/*.mjs'],
   },
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,

@@ -35,7 +35,9 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
   let only: WorkloadName[] | undefined;
   let clients: ClientName[] | undefined;
   let profile: BenchOptions['profile'];
-  const queue = args.flatMap((arg) => (arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg]));
+  const queue = args.flatMap((arg) =>
+    arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg],
+  );
   const value = (flag: string): string => {
     const next = queue.shift();
     if (next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value\n\n${usage}`);

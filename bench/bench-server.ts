@@ -44,7 +44,12 @@ function streamRows(specs: readonly WorkloadSpec[], mode: RunMode): number {
  * Creates and fills the tables (the stream table with `i` = 1..N, the COPY targets unlogged),
  * vacuums them, and writes the pgbench scripts and COPY files into `workDir`.
  */
-export async function prepareServer(cluster: ThrowawayCluster, specs: readonly WorkloadSpec[], mode: RunMode, workDir: string): Promise<void> {
+export async function prepareServer(
+  cluster: ThrowawayCluster,
+  specs: readonly WorkloadSpec[],
+  mode: RunMode,
+  workDir: string,
+): Promise<void> {
   const rows = streamRows(specs, mode);
   await cluster.psql(`
     CREATE TABLE ${streamTable} (i int4 NOT NULL, t text NOT NULL, ts timestamptz NOT NULL, f float8 NOT NULL);

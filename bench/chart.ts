@@ -72,7 +72,9 @@ export function renderChart(report: BenchReport): string {
   // Grid and axis.
   for (const fraction of [0, 0.25, 0.5, 0.75, 1]) {
     const y = baseline - fraction * plotHeight;
-    parts.push(`<line x1="${left}" x2="${width - 16}" y1="${y}" y2="${y}" stroke="${fraction === 0 ? '#343a40' : '#dee2e6'}" stroke-width="1"/>`);
+    parts.push(
+      `<line x1="${left}" x2="${width - 16}" y1="${y}" y2="${y}" stroke="${fraction === 0 ? '#343a40' : '#dee2e6'}" stroke-width="1"/>`,
+    );
     parts.push(`<text x="${left - 6}" y="${y + 4}" font-size="10" text-anchor="end" fill="#495057">${fraction.toFixed(2)}</text>`);
   }
 
@@ -82,7 +84,9 @@ export function renderChart(report: BenchReport): string {
     const firstBar = x + ((groupWidths[index] ?? 0) - (barsWidths[index] ?? 0)) / 2;
     group.bars.forEach((bar, position) => parts.push(...renderBar(bar, firstBar + position * (barWidth + barGap), baseline, best)));
     const centre = x + (groupWidths[index] ?? 0) / 2;
-    parts.push(`<text x="${centre}" y="${baseline + 18}" font-size="11" font-weight="bold" text-anchor="middle">${escapeXml(group.workload.name)}</text>`);
+    parts.push(
+      `<text x="${centre}" y="${baseline + 18}" font-size="11" font-weight="bold" text-anchor="middle">${escapeXml(group.workload.name)}</text>`,
+    );
     parts.push(
       `<text x="${centre}" y="${baseline + 32}" font-size="10" text-anchor="middle" fill="#495057">${escapeXml(`${formatRate(group.workload.size)} ${group.workload.unit}`)}</text>`,
     );

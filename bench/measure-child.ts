@@ -65,7 +65,10 @@ async function main(): Promise<void> {
   try {
     reply = await measure(workloadNamed(workload).name, client as ClientName, JSON.parse(contextJson) as ChildContext);
   } catch (error) {
-    reply = error instanceof WorkloadUnavailable ? { status: 'unavailable', reason: error.message } : { status: 'failed', error: describe(error) };
+    reply =
+      error instanceof WorkloadUnavailable
+        ? { status: 'unavailable', reason: error.message }
+        : { status: 'failed', error: describe(error) };
   }
   // Exit right after the reply is sent, whatever a client library left open.
   process.send(reply, () => process.exit(0));

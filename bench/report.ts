@@ -187,7 +187,9 @@ export function summariseWorkload(spec: WorkloadSpec, mode: RunMode, collected: 
 export function pairedRatio(own: readonly Sample[], others: readonly (readonly Sample[])[]): number | null {
   const ratios: number[] = [];
   for (const sample of own) {
-    const times = others.flatMap((samples) => samples.filter((other) => other.repetition === sample.repetition).map((other) => other.elapsedMs));
+    const times = others.flatMap((samples) =>
+      samples.filter((other) => other.repetition === sample.repetition).map((other) => other.elapsedMs),
+    );
     if (times.length > 0) ratios.push(Math.min(...times) / sample.elapsedMs);
   }
   return median(ratios);
@@ -237,13 +239,24 @@ function cells(workload: WorkloadResult, result: ClientResult, first: boolean): 
   ];
 }
 
-const headers = ['workload (size)', 'client', 'median ms', 'throughput', 'CPU ms (% of wall)', 'peak RSS MB', 'vs best peer', 'of limit', 'spread'];
+const headers = [
+  'workload (size)',
+  'client',
+  'median ms',
+  'throughput',
+  'CPU ms (% of wall)',
+  'peak RSS MB',
+  'vs best peer',
+  'of limit',
+  'spread',
+];
 
 /** A plain-text table for the console. */
 export function consoleTable(report: BenchReport): string {
   const rows = report.workloads.flatMap((workload) => workload.results.map((result, index) => cells(workload, result, index === 0)));
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (row: readonly string[]) => row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  ');
+  const line = (row: readonly string[]) =>
+    row.map((cell, column) => (column < 2 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  ');
   const output = [line(headers), widths.map((width) => '-'.repeat(width)).join('  ')];
   report.workloads.forEach((workload, index) => {
     if (index > 0) output.push('');

@@ -50,9 +50,17 @@ function selectedWorkloads(options: BenchOptions): { spec: WorkloadSpec; clients
 }
 
 /** Runs one measurement in a fresh child and resolves with its reply. */
-function runChild(spec: WorkloadSpec, client: ClientName, context: ChildContext, execArgv: readonly string[] = []): Promise<MeasurementReply> {
+function runChild(
+  spec: WorkloadSpec,
+  client: ClientName,
+  context: ChildContext,
+  execArgv: readonly string[] = [],
+): Promise<MeasurementReply> {
   return new Promise((resolvePromise, reject) => {
-    const child = fork(childScript, [spec.name, client, JSON.stringify(context)], { execArgv: ['--no-deprecation', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(childScript, [spec.name, client, JSON.stringify(context)], {
+      execArgv: ['--no-deprecation', ...execArgv],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     let reply: MeasurementReply | undefined;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -117,7 +125,9 @@ async function runBenchmark(cluster: ThrowawayCluster, options: BenchOptions, wo
   const startedAt = new Date().toISOString();
   const selection = selectedWorkloads(options);
   const expected = new ExpectedChecksums(cluster);
-  const collected = new Map<string, CollectedRow[]>(selection.map(({ spec, clients }) => [spec.name, clients.map((client) => ({ client, samples: [] }))]));
+  const collected = new Map<string, CollectedRow[]>(
+    selection.map(({ spec, clients }) => [spec.name, clients.map((client) => ({ client, samples: [] }))]),
+  );
 
   for (let repetition = 1; repetition <= options.repetitions; repetition++) {
     for (const { spec, clients } of selection) {
@@ -165,9 +175,15 @@ async function runProfile(cluster: ThrowawayCluster, options: BenchOptions, work
   await rm(profileDir, { recursive: true, force: true });
   await mkdir(profileDir, { recursive: true });
   const context = contextFor(cluster, spec, options.mode, workDir);
-  const reply = await measureOnce(cluster, new ExpectedChecksums(cluster), spec, client, context, 1, ['--cpu-prof', '--cpu-prof-dir', profileDir]);
+  const reply = await measureOnce(cluster, new ExpectedChecksums(cluster), spec, client, context, 1, [
+    '--cpu-prof',
+    '--cpu-prof-dir',
+    profileDir,
+  ]);
   if (reply.status !== 'ok') throw new Error(`${client} cannot run ${workload}: ${reply.status === 'unavailable' ? reply.reason : ''}`);
-  console.log(`${client} ${workload}: ${reply.elapsedMs.toFixed(0)} ms, ${formatRate(context.size / (reply.elapsedMs / 1000))}/s (profiled, so slower than usual)`);
+  console.log(
+    `${client} ${workload}: ${reply.elapsedMs.toFixed(0)} ms, ${formatRate(context.size / (reply.elapsedMs / 1000))}/s (profiled, so slower than usual)`,
+  );
   const files = (await readdir(profileDir)).filter((file) => file.endsWith('.cpuprofile'));
   const file = files[0];
   if (file === undefined) throw new Error(`node --cpu-prof wrote no profile into ${profileDir}`);
@@ -229,7 +245,10 @@ function markdownReport(report: BenchReport): string {
     '',
     markdownTable(report),
     '',
-    ...legend.map((line) => line.replace(/^ {2}/, '')).join(' ').split('\n'),
+    ...legend
+      .map((line) => line.replace(/^ {2}/, ''))
+      .join(' ')
+      .split('\n'),
     '',
     'Targets (issue 6):',
     '',
@@ -276,7 +295,9 @@ async function main(): Promise<void> {
   try {
     const specs = selectedWorkloads(options).map((entry) => entry.spec);
     await prepareServer(cluster, options.profile === undefined ? specs : workloads, options.mode, workDir);
-    console.log(`PostgreSQL ${cluster.serverVersion} on 127.0.0.1:${cluster.port}, tables loaded (${((Date.now() - began) / 1000).toFixed(1)} s)`);
+    console.log(
+      `PostgreSQL ${cluster.serverVersion} on 127.0.0.1:${cluster.port}, tables loaded (${((Date.now() - began) / 1000).toFixed(1)} s)`,
+    );
     if (options.profile !== undefined) {
       await runProfile(cluster, options, workDir);
       return;

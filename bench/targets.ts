@@ -12,12 +12,29 @@ function find(workloads: readonly WorkloadResult[], workload: string, client: Cl
 }
 
 /** `rxpg ≥ factor × the best of others`, by throughput paired per repetition (see `pairedRatio`). */
-function atLeast(workload: string, target: string, rxpg: ClientResult | undefined, others: readonly (ClientResult | undefined)[], factor: number): TargetResult {
+function atLeast(
+  workload: string,
+  target: string,
+  rxpg: ClientResult | undefined,
+  others: readonly (ClientResult | undefined)[],
+  factor: number,
+): TargetResult {
   const present = others.filter((other): other is ClientResult => other !== undefined);
-  const ratio = rxpg === undefined ? null : pairedRatio(rxpg.samples, present.map((other) => other.samples));
+  const ratio =
+    rxpg === undefined
+      ? null
+      : pairedRatio(
+          rxpg.samples,
+          present.map((other) => other.samples),
+        );
   if (ratio === null) return { workload, target, measured: 'not measured', met: null };
   const against = present.map((other) => other.label).join(' / ');
-  return { workload, target, measured: `${ratio.toFixed(2)} × ${present.length > 1 ? `the better of ${against}` : against}`, met: ratio >= factor };
+  return {
+    workload,
+    target,
+    measured: `${ratio.toFixed(2)} × ${present.length > 1 ? `the better of ${against}` : against}`,
+    met: ratio >= factor,
+  };
 }
 
 /** Evaluates every target of issue 6 that this run measured. */

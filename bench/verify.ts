@@ -63,9 +63,11 @@ export async function verifyMeasurement(
   await check('measured run', size, measurement.checksum);
   if (warmupSize > 0) await check('warm-up', warmupSize, measurement.warmupChecksum);
   if (workload === 'copy-in') {
-    for (const problem of await verifyCopyTable(cluster, copyTables.measure, size)) problems.push(`table ${copyTables.measure}: ${problem}`);
+    for (const problem of await verifyCopyTable(cluster, copyTables.measure, size))
+      problems.push(`table ${copyTables.measure}: ${problem}`);
     if (warmupSize > 0) {
-      for (const problem of await verifyCopyTable(cluster, copyTables.warmup, warmupSize)) problems.push(`table ${copyTables.warmup}: ${problem}`);
+      for (const problem of await verifyCopyTable(cluster, copyTables.warmup, warmupSize))
+        problems.push(`table ${copyTables.warmup}: ${problem}`);
     }
   }
   if (problems.length > 0) {

@@ -61,7 +61,13 @@ export async function main(config: CsvImportConfig, options: CsvImportOptions): 
   let bytes = 0;
   let lines = 0;
   let status = 'importing';
-  const progress = (rows: number) => ({ status, rows, transferred: formatBytes(bytes), size: formatBytes(size), rate: `${formatBytes(bytes / Math.max((Date.now() - startedAt) / 1000, 0.001))}/s` });
+  const progress = (rows: number) => ({
+    status,
+    rows,
+    transferred: formatBytes(bytes),
+    size: formatBytes(size),
+    rate: `${formatBytes(bytes / Math.max((Date.now() - startedAt) / 1000, 0.001))}/s`,
+  });
 
   // Counts what passes on its way to the server. An async generator over the read stream is
   // pulled by COPY one chunk at a time; when the COPY fails, the generator is returned and
@@ -79,7 +85,9 @@ export async function main(config: CsvImportConfig, options: CsvImportOptions): 
   bar.start(size, 0, progress(0));
   try {
     const result = await lastValueFrom(
-      withConnection(settings, (connection) => connection.copyIn(`COPY ${quoteIdentifier(options.table)} FROM STDIN ${format}`, counted(createReadStream(options.file)))),
+      withConnection(settings, (connection) =>
+        connection.copyIn(`COPY ${quoteIdentifier(options.table)} FROM STDIN ${format}`, counted(createReadStream(options.file))),
+      ),
     );
     // The server's count is the truth: a quoted field may hold line breaks.
     status = 'imported';

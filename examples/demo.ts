@@ -36,7 +36,9 @@ export async function main(config: DemoConfig, log: (line: string) => void = con
       ),
     );
     const planets = await lastValueFrom(
-      connection.query<{ name: string; moons: number }>('SELECT name, moons FROM planets WHERE moons >= $1 ORDER BY moons DESC', [1]).pipe(toArray()),
+      connection
+        .query<{ name: string; moons: number }>('SELECT name, moons FROM planets WHERE moons >= $1 ORDER BY moons DESC', [1])
+        .pipe(toArray()),
     );
     for (const { name, moons } of planets) log(`  ${name.padEnd(8)} ${String(moons).padStart(3)} moons`);
 
@@ -53,7 +55,10 @@ export async function main(config: DemoConfig, log: (line: string) => void = con
     let consumed = 0;
     let waitSeen = '';
     for await (const row of toAsyncIterable(
-      (pushback) => connection.query<{ g: number; filler: string }>("SELECT g, repeat('x', 1000) AS filler FROM generate_series(1, 20000) g", [], { pushback }),
+      (pushback) =>
+        connection.query<{ g: number; filler: string }>("SELECT g, repeat('x', 1000) AS filler FROM generate_series(1, 20000) g", [], {
+          pushback,
+        }),
       { highWaterMark: 100 },
     )) {
       consumed += row.g > 0 ? 1 : 0;
@@ -75,7 +80,9 @@ export async function main(config: DemoConfig, log: (line: string) => void = con
     }
     const copied = await lastValueFrom(connection.copyInRows({ table: 'planets', columns: ['name', 'moons'] }, asteroids(100_000)));
     log(`  copied ${copied.rowCount} rows`);
-    const aborted = await lastValueFrom(connection.copyInRows({ table: 'planets', columns: ['name', 'moons'] }, asteroids(100_000, 50_000))).then(
+    const aborted = await lastValueFrom(
+      connection.copyInRows({ table: 'planets', columns: ['name', 'moons'] }, asteroids(100_000, 50_000)),
+    ).then(
       () => 'completed?!',
       (error: unknown) => (error instanceof CopyAbortedError ? `aborted: ${(error.cause as Error).message}` : String(error)),
     );
@@ -95,7 +102,9 @@ export async function main(config: DemoConfig, log: (line: string) => void = con
 
   section('close');
   log(`  state after close(): ${connection.state}`);
-  const scoped = await lastValueFrom(withConnection(settings, (c) => c.query<{ app: string }>("SELECT current_setting('application_name') AS app")));
+  const scoped = await lastValueFrom(
+    withConnection(settings, (c) => c.query<{ app: string }>("SELECT current_setting('application_name') AS app")),
+  );
   log(`  withConnection ran a query as "${scoped.app}" and closed its connection`);
 }
 
@@ -107,7 +116,9 @@ interface BackendState {
 /** What pg_stat_activity says about `watched`'s backend, read through `observer`. */
 async function backendState(observer: Connection, watched: Connection): Promise<BackendState> {
   const row = await lastValueFrom(
-    observer.query<{ state: string | null; wait_event: string | null }>('SELECT state, wait_event FROM pg_stat_activity WHERE pid = $1', [watched.processId]),
+    observer.query<{ state: string | null; wait_event: string | null }>('SELECT state, wait_event FROM pg_stat_activity WHERE pid = $1', [
+      watched.processId,
+    ]),
     { defaultValue: { state: null, wait_event: null } },
   );
   return { state: row.state, waitEvent: row.wait_event };

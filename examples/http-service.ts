@@ -69,7 +69,10 @@ export function startHttpService(pool: Pool, port: number): Server {
         { isolation: 'serializable' },
       );
       const retried = transfer.pipe(
-        retry({ count: 5, delay: (error: { code?: string }) => (error.code === '40001' || error.code === '40P01' ? timer(5) : throwError(() => error)) }),
+        retry({
+          count: 5,
+          delay: (error: { code?: string }) => (error.code === '40001' || error.code === '40P01' ? timer(5) : throwError(() => error)),
+        }),
       );
       lastValueFrom(retried, { defaultValue: undefined }).then(
         () => response.writeHead(204).end(),

@@ -104,14 +104,19 @@ export const exampleProducts: readonly string[] = [
  * @example
  * const hits = await main(config, of('ma', 'mars'), { debounceMs: 100 });
  */
-export async function main(config: SearchExampleConfig, terms$: Observable<string>, options: ProductSearchOptions = {}): Promise<Product[][]> {
+export async function main(
+  config: SearchExampleConfig,
+  terms$: Observable<string>,
+  options: ProductSearchOptions = {},
+): Promise<Product[][]> {
   const settings: ConnectionConfig = { ...config, sslmode: 'disable', applicationName: 'rxpg-search-example' };
   const pool = createPool(settings, { max: 4 });
   try {
     await pool.run('CREATE TABLE IF NOT EXISTS example_products (id int PRIMARY KEY, name text NOT NULL)');
-    await pool.run('INSERT INTO example_products SELECT ordinality, name FROM unnest($1::text[]) WITH ORDINALITY AS p(name) ON CONFLICT (id) DO NOTHING', [
-      exampleProducts,
-    ]);
+    await pool.run(
+      'INSERT INTO example_products SELECT ordinality, name FROM unnest($1::text[]) WITH ORDINALITY AS p(name) ON CONFLICT (id) DO NOTHING',
+      [exampleProducts],
+    );
     return await lastValueFrom(new ProductSearch(pool, options).search(terms$).pipe(toArray()));
   } finally {
     await pool.end();

@@ -11,7 +11,18 @@ import { from as copyFrom } from 'pg-copy-streams';
 import QueryStream from 'pg-query-stream';
 import { countAndSum, StreamTally, type Checksum, type StreamRow } from '../checksums';
 import { WorkloadUnavailable, type ChildContext } from '../child-protocol';
-import { copyLines, copySql, copyTables, notifyChannel, numbers, pointSql, pooledPointQueries, pooledPoolSize, streamSql, type WorkloadName } from '../workloads';
+import {
+  copyLines,
+  copySql,
+  copyTables,
+  notifyChannel,
+  numbers,
+  pointSql,
+  pooledPointQueries,
+  pooledPoolSize,
+  streamSql,
+  type WorkloadName,
+} from '../workloads';
 import type { BenchSession, OpenSession, Phase } from './bench-session';
 import { NotificationCounter } from './notification-counter';
 

@@ -9,7 +9,17 @@ import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
 import { countAndSum, StreamTally, type Checksum, type StreamRow } from '../checksums';
 import { WorkloadUnavailable, type ChildContext } from '../child-protocol';
-import { copyLines, copySql, copyTables, notifyChannel, numbers, pooledPointQueries, pooledPoolSize, streamSql, type WorkloadName } from '../workloads';
+import {
+  copyLines,
+  copySql,
+  copyTables,
+  notifyChannel,
+  numbers,
+  pooledPointQueries,
+  pooledPoolSize,
+  streamSql,
+  type WorkloadName,
+} from '../workloads';
 import type { BenchSession, OpenSession, Phase } from './bench-session';
 import { NotificationCounter } from './notification-counter';
 

@@ -7,7 +7,18 @@ import { firstValueFrom, lastValueFrom, toArray, type Observable, type Observabl
 import { connect, createPool, toAsyncIterable, type Connection, type RawRow } from '../../lib';
 import { countAndSum, RawStreamTally, StreamTally, type Checksum, type StreamRow } from '../checksums';
 import { WorkloadUnavailable, type ChildContext } from '../child-protocol';
-import { copyLines, copySql, copyTables, notifyChannel, numbers, pointSql, pooledPointQueries, pooledPoolSize, streamSql, type WorkloadName } from '../workloads';
+import {
+  copyLines,
+  copySql,
+  copyTables,
+  notifyChannel,
+  numbers,
+  pointSql,
+  pooledPointQueries,
+  pooledPoolSize,
+  streamSql,
+  type WorkloadName,
+} from '../workloads';
 import type { BenchSession, OpenSession, Phase } from './bench-session';
 import { NotificationCounter } from './notification-counter';
 

@@ -31,7 +31,21 @@ export const openPgbench: OpenSession = async (workload, context) => {
   let last: ToolTiming | undefined;
   return {
     run: async (size) => {
-      const args = ['-n', '-M', 'prepared', '-c', '1', '-j', '1', '-t', String(size), '-f', join(context.workDir, script.file), ...connectionArgs(context), context.database];
+      const args = [
+        '-n',
+        '-M',
+        'prepared',
+        '-c',
+        '1',
+        '-j',
+        '1',
+        '-t',
+        String(size),
+        '-f',
+        join(context.workDir, script.file),
+        ...connectionArgs(context),
+        context.database,
+      ];
       const result = await runTool(join(context.binDir, 'pgbench'), args);
       const processed = /number of transactions actually processed: (\d+)\/(\d+)/.exec(result.stdout);
       const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(result.stdout);
@@ -68,7 +82,9 @@ export const openPsql: OpenSession = async (workload, context) => {
       };
     case 'copy-in':
       return {
-        run: async (size, phase) => ({ rows: await copy(`\\copy ${copyTables[phase]} (id, t, v) FROM '${copyFileName(context.workDir, size)}'`) }),
+        run: async (size, phase) => ({
+          rows: await copy(`\\copy ${copyTables[phase]} (id, t, v) FROM '${copyFileName(context.workDir, size)}'`),
+        }),
         selfTimed: () => required(last),
         close: async () => undefined,
       };

@@ -76,8 +76,7 @@ export function connect(config?: ConnectionConfig | string): Observable<Connecti
 
 /** What one attempt at one address came to, when it did not fail the whole connect. */
 type AttemptOutcome =
-  | { readonly kind: 'connected'; readonly connection: Connection }
-  | { readonly kind: 'next-address' | 'next-host'; readonly error: Error };
+  { readonly kind: 'connected'; readonly connection: Connection } | { readonly kind: 'next-address' | 'next-host'; readonly error: Error };
 
 /** One address of a host: where the socket goes, and how the attempt is described. */
 interface HostAddress {
@@ -142,7 +141,9 @@ function connectToSuitableHost(config: ResolvedConnectionConfig): Observable<Con
 async function hostAddresses(entry: HostEntry): Promise<HostAddress[]> {
   const named = (address: string) => (address === entry.host ? `${entry.host}:${entry.port}` : `${entry.host}:${entry.port} (${address})`);
   if (entry.hostaddr !== undefined) {
-    return [{ socket: { kind: 'tcp', host: entry.hostaddr, port: entry.port }, address: entry.hostaddr, description: named(entry.hostaddr) }];
+    return [
+      { socket: { kind: 'tcp', host: entry.hostaddr, port: entry.port }, address: entry.hostaddr, description: named(entry.hostaddr) },
+    ];
   }
   if (isUnixSocketHost(entry.host)) {
     const socket = socketAddress(entry.host, entry.port);
@@ -191,7 +192,9 @@ function attemptAddress(config: ResolvedConnectionConfig, address: HostAddress, 
         timeout({
           first: limit,
           with: () => {
-            const error = new ConnectionError(`connection attempt to ${address.description} timed out after ${limit} ms`, { code: '08001' });
+            const error = new ConnectionError(`connection attempt to ${address.description} timed out after ${limit} ms`, {
+              code: '08001',
+            });
             timedOut.add(error);
             return throwError(() => error);
           },
@@ -315,9 +318,7 @@ function establish(config: ResolvedConnectionConfig, address: HostAddress): Obse
           let encrypted = false;
           return attempt(tls(false), (used) => (encrypted = used)).pipe(
             catchError((error: unknown) =>
-              (encrypted && rejectedByServer(error)) || isTlsHandshakeFailure(error)
-                ? attempt(undefined)
-                : throwError(() => error),
+              (encrypted && rejectedByServer(error)) || isTlsHandshakeFailure(error) ? attempt(undefined) : throwError(() => error),
             ),
           );
         }
@@ -325,9 +326,7 @@ function establish(config: ResolvedConnectionConfig, address: HostAddress): Obse
         default:
           // allow: plaintext first; when the server rejects it (a hostssl rule), try TLS.
           return attempt(undefined).pipe(
-            catchError((error: unknown) =>
-              rejectedByServer(error) ? attempt(tls(true)) : throwError(() => error),
-            ),
+            catchError((error: unknown) => (rejectedByServer(error) ? attempt(tls(true)) : throwError(() => error))),
           );
       }
     }),
@@ -379,7 +378,14 @@ function login(
     connection.enqueue(
       new StartupConversation(
         connection,
-        { user: config.user, parameters, password: () => resolvePassword(config), gssKrbToken: config.gssKrbToken, channelBinding: config.channelBinding, requireAuth: config.requireAuth },
+        {
+          user: config.user,
+          parameters,
+          password: () => resolvePassword(config),
+          gssKrbToken: config.gssKrbToken,
+          channelBinding: config.channelBinding,
+          requireAuth: config.requireAuth,
+        },
         {
           onReady: () => {
             ready = true;
@@ -399,8 +405,7 @@ function login(
 /** Errors with a ConnectionError (cause: the signal's reason) when the signal aborts first. */
 function abortable<T>(source: Observable<T>, signal: AbortSignal): Observable<T> {
   return new Observable<T>((subscriber) => {
-    const abort = () =>
-      subscriber.error(new ConnectionError('connection attempt aborted', { code: '08001', cause: signal.reason }));
+    const abort = () => subscriber.error(new ConnectionError('connection attempt aborted', { code: '08001', cause: signal.reason }));
     if (signal.aborted) {
       abort();
       return;

@@ -17,14 +17,7 @@ import {
 } from '../protocol';
 import { NotificationChannels, type ChannelEvent } from '../notifications/notification-channels';
 import { notify } from '../notifications/notify';
-import {
-  CopyTextEncoder,
-  CopyTextParser,
-  TypeRegistry,
-  encodeCopyTextRowsAsync,
-  quoteIdentifier,
-  type CopyTextRow,
-} from '../types';
+import { CopyTextEncoder, CopyTextParser, TypeRegistry, encodeCopyTextRowsAsync, quoteIdentifier, type CopyTextRow } from '../types';
 import type { BackendMessage } from '../wire';
 import { copySourceFrom, isPullSource, type CopyChunk } from './copy-source';
 import { guardPushback } from './guard-pushback';
@@ -192,7 +185,11 @@ export class Connection implements AsyncDisposable {
    * connection.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' })
    *   .subscribe(([id, name]) => console.log(id, name));
    */
-  query<T extends readonly unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: ArrayQueryOptions): Observable<T>;
+  query<T extends readonly unknown[] = unknown[]>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: ArrayQueryOptions,
+  ): Observable<T>;
   /**
    * `query` with `rowMode: 'raw'`: each row is a {@link RawRow} (the column names, shared by
    * every row, and the text values as the server sent them; nothing is decoded). Otherwise as
@@ -230,7 +227,11 @@ export class Connection implements AsyncDisposable {
    * connection.execute('UPDATE accounts SET frozen = true WHERE id = $1', [7])
    *   .subscribe(({ rowCount }) => console.log(`${rowCount} frozen`));
    */
-  execute(sql: string, params: readonly unknown[] = [], options: Omit<QueryOptions, 'rowMode' | 'onFields'> = {}): Observable<CommandResult> {
+  execute(
+    sql: string,
+    params: readonly unknown[] = [],
+    options: Omit<QueryOptions, 'rowMode' | 'onFields'> = {},
+  ): Observable<CommandResult> {
     return new Observable<CommandResult>((subscriber) =>
       new NoRowsRequest(this.#protocol, subscriber, sql, options.onComplete).start(this.#statements, sql, params, options.timeout),
     );
@@ -292,21 +293,33 @@ export class Connection implements AsyncDisposable {
    * @example
    * const users = await connection.all<{ id: number }>('SELECT id FROM users WHERE team = $1', ['core']);
    */
-  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions<ObjectQueryOptions>): Promise<T[]>;
+  all<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: PromiseQueryOptions<ObjectQueryOptions>,
+  ): Promise<T[]>;
   /**
    * `all` with `rowMode: 'array'`: resolves with the rows as arrays of decoded values.
    *
    * @example
    * const pairs = await connection.all<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' });
    */
-  all<T extends readonly unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<ArrayQueryOptions>): Promise<T[]>;
+  all<T extends readonly unknown[] = unknown[]>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<ArrayQueryOptions>,
+  ): Promise<T[]>;
   /**
    * `all` with `rowMode: 'raw'`: resolves with the rows as {@link RawRow}s.
    *
    * @example
    * const rows = await connection.all('SELECT id, name FROM users', [], { rowMode: 'raw' });
    */
-  all<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<RawQueryOptions>): Promise<T[]>;
+  all<T extends RawRow = RawRow>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<RawQueryOptions>,
+  ): Promise<T[]>;
   /**
    * `all` with a row mode known only at run time: resolves with {@link QueryRow}s.
    *
@@ -326,7 +339,11 @@ export class Connection implements AsyncDisposable {
    * @example
    * const user = await connection.first<{ name: string }>('SELECT name FROM users WHERE id = $1', [7]);
    */
-  first<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions<ObjectQueryOptions>): Promise<T | undefined>;
+  first<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: PromiseQueryOptions<ObjectQueryOptions>,
+  ): Promise<T | undefined>;
   /**
    * `first` with `rowMode: 'array'`: resolves with the first row as an array of decoded values.
    *
@@ -344,7 +361,11 @@ export class Connection implements AsyncDisposable {
    * @example
    * const row = await connection.first('SELECT name FROM users WHERE id = $1', [7], { rowMode: 'raw' });
    */
-  first<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<RawQueryOptions>): Promise<T | undefined>;
+  first<T extends RawRow = RawRow>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<RawQueryOptions>,
+  ): Promise<T | undefined>;
   /**
    * `first` with a row mode known only at run time: resolves with a {@link QueryRow}.
    *
@@ -452,11 +473,7 @@ export class Connection implements AsyncDisposable {
    * @example
    * connection.copyOut('COPY people TO STDOUT (FORMAT csv)').subscribe((chunk) => process.stdout.write(chunk));
    */
-  copyOut(
-    sql: string,
-    params: readonly unknown[] = [],
-    options: { readonly pushback?: Pushback } = {},
-  ): Observable<Buffer> {
+  copyOut(sql: string, params: readonly unknown[] = [], options: { readonly pushback?: Pushback } = {}): Observable<Buffer> {
     return new Observable<Buffer>((subscriber) =>
       this.#launch(
         subscriber,

@@ -149,7 +149,9 @@ export class RowsRequest<T> extends ExtendedQueryRequest<T> {
     const mode: unknown = options.rowMode ?? 'object';
     // Checked here, once: a mode from plain JavaScript ('arrays', '__proto__') must not pick a builder.
     if (mode !== 'object' && mode !== 'array' && mode !== 'raw') {
-      throw new TypeError(`rowMode must be 'object', 'array' or 'raw', not ${typeof mode === 'string' ? JSON.stringify(mode.slice(0, 20)) : typeof mode}`);
+      throw new TypeError(
+        `rowMode must be 'object', 'array' or 'raw', not ${typeof mode === 'string' ? JSON.stringify(mode.slice(0, 20)) : typeof mode}`,
+      );
     }
     this.#mode = mode;
     if (options.pushback !== undefined) this.pushback = guardPushback(options.pushback, (error) => subscriber.error(error));
@@ -187,7 +189,12 @@ export class NoRowsRequest extends ExtendedQueryRequest<CommandResult> {
   readonly #onComplete: ((result: CommandResult) => void) | undefined;
   #rows = 0;
 
-  constructor(protocol: ProtocolConnection, subscriber: Subscriber<CommandResult>, sql: string, onComplete?: (result: CommandResult) => void) {
+  constructor(
+    protocol: ProtocolConnection,
+    subscriber: Subscriber<CommandResult>,
+    sql: string,
+    onComplete?: (result: CommandResult) => void,
+  ) {
     super(protocol, subscriber);
     this.#sql = sql;
     this.#onComplete = onComplete;

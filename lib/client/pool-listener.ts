@@ -60,8 +60,7 @@ export type PoolChannelEvent =
 
 /** One state of the listener's connection. */
 type ListenerSession =
-  | { readonly type: 'connected'; readonly connection: Connection }
-  | { readonly type: 'disconnected'; readonly error: unknown };
+  { readonly type: 'connected'; readonly connection: Connection } | { readonly type: 'disconnected'; readonly error: unknown };
 
 const defaultHeartbeatInterval = 10_000;
 
@@ -186,10 +185,12 @@ function listenerSessions(
           connection = opened;
           attemptTimer.unsubscribe();
           failures = 0;
-          current.add(opened.closed$.subscribe({
-            error: lose,
-            complete: () => lose(new ConnectionError('pool listener: the connection was closed', { code: '08003' })),
-          }));
+          current.add(
+            opened.closed$.subscribe({
+              error: lose,
+              complete: () => lose(new ConnectionError('pool listener: the connection was closed', { code: '08003' })),
+            }),
+          );
           current.add(heartbeat(opened, settings.heartbeatInterval, 'pool listener').subscribe({ error: lose }));
           subscriber.next({ type: 'connected', connection: opened });
         },

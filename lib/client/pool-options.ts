@@ -131,7 +131,9 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
 function duration(name: string, value: unknown): number {
   if (value === Infinity) return value;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > maxTimerDelay) {
-    throw new RangeError(`createPool: ${name} must be a number of milliseconds > 0 and ≤ ${maxTimerDelay}, or Infinity; got ${String(value)}`);
+    throw new RangeError(
+      `createPool: ${name} must be a number of milliseconds > 0 and ≤ ${maxTimerDelay}, or Infinity; got ${String(value)}`,
+    );
   }
   return value;
 }

@@ -164,7 +164,11 @@ export class Pool implements AsyncDisposable {
    * @example
    * pool.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' }).subscribe(([id, name]) => console.log(id, name));
    */
-  query<T extends readonly unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: ArrayQueryOptions): Observable<T>;
+  query<T extends readonly unknown[] = unknown[]>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: ArrayQueryOptions,
+  ): Observable<T>;
   /**
    * `query` with `rowMode: 'raw'`: each row is a {@link RawRow} (text values, nothing decoded).
    *
@@ -190,7 +194,11 @@ export class Pool implements AsyncDisposable {
    * @example
    * pool.execute('UPDATE users SET seen = now() WHERE id = $1', [42]).subscribe(({ rowCount }) => console.log(rowCount));
    */
-  execute(sql: string, params: readonly unknown[] = [], options: Omit<QueryOptions, 'rowMode' | 'onFields'> = {}): Observable<CommandResult> {
+  execute(
+    sql: string,
+    params: readonly unknown[] = [],
+    options: Omit<QueryOptions, 'rowMode' | 'onFields'> = {},
+  ): Observable<CommandResult> {
     return this.#request((connection) => connection.execute(sql, params, options), sql, this.#mayPipeline(sql, undefined));
   }
 
@@ -323,21 +331,33 @@ export class Pool implements AsyncDisposable {
    * @example
    * const users = await pool.all<{ id: number }>('SELECT id FROM users WHERE team = $1', ['core']);
    */
-  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions<ObjectQueryOptions>): Promise<T[]>;
+  all<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: PromiseQueryOptions<ObjectQueryOptions>,
+  ): Promise<T[]>;
   /**
    * `all` with `rowMode: 'array'`: resolves with the rows as arrays of decoded values.
    *
    * @example
    * const pairs = await pool.all<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' });
    */
-  all<T extends readonly unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<ArrayQueryOptions>): Promise<T[]>;
+  all<T extends readonly unknown[] = unknown[]>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<ArrayQueryOptions>,
+  ): Promise<T[]>;
   /**
    * `all` with `rowMode: 'raw'`: resolves with the rows as {@link RawRow}s.
    *
    * @example
    * const rows = await pool.all('SELECT id, name FROM users', [], { rowMode: 'raw' });
    */
-  all<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<RawQueryOptions>): Promise<T[]>;
+  all<T extends RawRow = RawRow>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<RawQueryOptions>,
+  ): Promise<T[]>;
   /**
    * `all` with a row mode known only at run time: resolves with {@link QueryRow}s.
    *
@@ -356,7 +376,11 @@ export class Pool implements AsyncDisposable {
    * @example
    * const user = await pool.first<{ name: string }>('SELECT name FROM users WHERE id = $1', [7]);
    */
-  first<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions<ObjectQueryOptions>): Promise<T | undefined>;
+  first<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: PromiseQueryOptions<ObjectQueryOptions>,
+  ): Promise<T | undefined>;
   /**
    * `first` with `rowMode: 'array'`: resolves with the first row as an array of decoded values.
    *
@@ -374,7 +398,11 @@ export class Pool implements AsyncDisposable {
    * @example
    * const row = await pool.first('SELECT name FROM users WHERE id = $1', [7], { rowMode: 'raw' });
    */
-  first<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<RawQueryOptions>): Promise<T | undefined>;
+  first<T extends RawRow = RawRow>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<RawQueryOptions>,
+  ): Promise<T | undefined>;
   /**
    * `first` with a row mode known only at run time: resolves with a {@link QueryRow}.
    *
@@ -575,7 +603,12 @@ export class Pool implements AsyncDisposable {
         // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a failure that is not an Error is shown as String shows it
         const failing = cause === undefined ? '' : `; connecting fails: ${cause instanceof Error ? cause.message : String(cause)}`;
         waiter.fail(
-          new AcquireTimeoutError(`pool: no connection within acquireTimeout ${limit} ms (${describePoolStats(state)}${failing})`, limit, state, cause),
+          new AcquireTimeoutError(
+            `pool: no connection within acquireTimeout ${limit} ms (${describePoolStats(state)}${failing})`,
+            limit,
+            state,
+            cause,
+          ),
         );
       }, limit);
     }
@@ -659,7 +692,12 @@ export class Pool implements AsyncDisposable {
   #restore(pooled: PooledConnection, unsure: boolean): void {
     pooled.state = 'returning';
     const connection = pooled.connection;
-    const inSync = unsure ? connection.simpleQuery('').pipe(ignoreElements(), catchError(() => EMPTY)) : EMPTY;
+    const inSync = unsure
+      ? connection.simpleQuery('').pipe(
+          ignoreElements(),
+          catchError(() => EMPTY),
+        )
+      : EMPTY;
     const rolledBack = defer(() =>
       connection.transactionStatus === 'idle' ? EMPTY : connection.simpleQuery('ROLLBACK').pipe(ignoreElements()),
     );
@@ -845,11 +883,14 @@ export class Pool implements AsyncDisposable {
       for (const waiter of this.#waiters.drain()) waiter.fail(error);
     }
     clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      this.#fill();
-      this.#emitStats();
-    }, backoffDelay(this.#connectFailures, this.#options.connectRetry));
+    this.#retryTimer = setTimeout(
+      () => {
+        this.#retryTimer = undefined;
+        this.#fill();
+        this.#emitStats();
+      },
+      backoffDelay(this.#connectFailures, this.#options.connectRetry),
+    );
     this.#emitStats();
   }
 
@@ -897,7 +938,9 @@ export class Pool implements AsyncDisposable {
         this.#drained = undefined;
       }
       for (const pooled of [...this.#busy]) {
-        const error = new ConnectionError(`pool: the pool ended and this work was still running after ${timeoutMs} ms; it was cancelled`, { code: '57014' });
+        const error = new ConnectionError(`pool: the pool ended and this work was still running after ${timeoutMs} ms; it was cancelled`, {
+          code: '57014',
+        });
         for (const revoke of [...pooled.revokers]) revoke(error);
         this.#drop(pooled, forcedCloseTimeout);
       }

@@ -25,7 +25,12 @@ export type PromiseExecuteOptions = Omit<QueryOptions, 'rowMode' | 'onFields'> &
 /** Every value of `source`, once it completes (`all`). */
 export function allValues<T>(source: Observable<T>, signal: AbortSignal | undefined): Promise<T[]> {
   const values: T[] = [];
-  return settle(source, signal, (value) => void values.push(value), () => values);
+  return settle(
+    source,
+    signal,
+    (value) => void values.push(value),
+    () => values,
+  );
 }
 
 /**

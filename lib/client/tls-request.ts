@@ -66,10 +66,9 @@ export async function loadTlsMaterial(config: ResolvedConnectionConfig, policy: 
 
   if (certificates !== undefined) {
     if (privateKey === undefined && config.tls?.key === undefined) {
-      throw new ConfigError(
-        `sslcert file "${certFile}" is a client certificate, but there is no private key for it; set sslkey`,
-        { setting: 'sslkey' },
-      );
+      throw new ConfigError(`sslcert file "${certFile}" is a client certificate, but there is no private key for it; set sslkey`, {
+        setting: 'sslkey',
+      });
     }
     if (privateKey !== undefined && !certificates[0]!.checkPrivateKey(privateKey)) {
       throw new ConfigError(`sslkey file "${keyFile}" does not match the certificate in sslcert file "${certFile}"`, {
@@ -92,12 +91,7 @@ export async function loadTlsMaterial(config: ResolvedConnectionConfig, policy: 
  * @example
  * negotiateTls(socket, tlsRequestFor(config, policy, material, true));
  */
-export function tlsRequestFor(
-  config: ResolvedConnectionConfig,
-  policy: SslPolicy,
-  material: TlsMaterial,
-  required: boolean,
-): TlsRequest {
+export function tlsRequestFor(config: ResolvedConnectionConfig, policy: SslPolicy, material: TlsMaterial, required: boolean): TlsRequest {
   return { required, verify: policy.verify, host: config.host, ...material, extra: config.tls };
 }
 

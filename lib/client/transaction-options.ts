@@ -45,17 +45,22 @@ export function hasTransactionModes(options: TransactionOptions | undefined): bo
 function transactionModeClauses(options: TransactionOptions | undefined): string[] {
   if (options === undefined) return [];
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`transaction options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+    throw new TypeError(
+      `transaction options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`,
+    );
   }
   for (const key of Object.keys(options)) {
-    if (!knownOptions.has(key)) throw new TypeError(`unknown transaction option ${JSON.stringify(key)} (known: isolation, readOnly, deferrable)`);
+    if (!knownOptions.has(key))
+      throw new TypeError(`unknown transaction option ${JSON.stringify(key)} (known: isolation, readOnly, deferrable)`);
   }
   const clauses: string[] = [];
   const { isolation, readOnly, deferrable } = options;
   if (isolation !== undefined) {
     const clause = typeof isolation === 'string' && Object.hasOwn(isolationClauses, isolation) ? isolationClauses[isolation] : undefined;
     if (clause === undefined) {
-      throw new TypeError(`transaction option isolation must be 'read committed', 'repeatable read' or 'serializable', got ${describe(isolation)}`);
+      throw new TypeError(
+        `transaction option isolation must be 'read committed', 'repeatable read' or 'serializable', got ${describe(isolation)}`,
+      );
     }
     clauses.push(clause);
   }
@@ -64,7 +69,8 @@ function transactionModeClauses(options: TransactionOptions | undefined): string
     clauses.push(readOnly ? 'READ ONLY' : 'READ WRITE');
   }
   if (deferrable !== undefined) {
-    if (typeof deferrable !== 'boolean') throw new TypeError(`transaction option deferrable must be a boolean, got ${describe(deferrable)}`);
+    if (typeof deferrable !== 'boolean')
+      throw new TypeError(`transaction option deferrable must be a boolean, got ${describe(deferrable)}`);
     clauses.push(deferrable ? 'DEFERRABLE' : 'NOT DEFERRABLE');
   }
   return clauses;

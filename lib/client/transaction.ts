@@ -386,7 +386,11 @@ export class Transaction {
    * @example
    * tx.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' }).subscribe(([id, name]) => console.log(id, name));
    */
-  query<T extends readonly unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: ArrayQueryOptions): Observable<T>;
+  query<T extends readonly unknown[] = unknown[]>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: ArrayQueryOptions,
+  ): Observable<T>;
   /**
    * `query` with `rowMode: 'raw'`: each row is a {@link RawRow} (text values, nothing decoded).
    *
@@ -455,21 +459,33 @@ export class Transaction {
    * @example
    * const open = await tx.all<{ id: number }>('SELECT id FROM orders WHERE paid = false');
    */
-  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions<ObjectQueryOptions>): Promise<T[]>;
+  all<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: PromiseQueryOptions<ObjectQueryOptions>,
+  ): Promise<T[]>;
   /**
    * `all` with `rowMode: 'array'`: resolves with the rows as arrays of decoded values.
    *
    * @example
    * const pairs = await tx.all<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' });
    */
-  all<T extends readonly unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<ArrayQueryOptions>): Promise<T[]>;
+  all<T extends readonly unknown[] = unknown[]>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<ArrayQueryOptions>,
+  ): Promise<T[]>;
   /**
    * `all` with `rowMode: 'raw'`: resolves with the rows as {@link RawRow}s.
    *
    * @example
    * const rows = await tx.all('SELECT id, name FROM users', [], { rowMode: 'raw' });
    */
-  all<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<RawQueryOptions>): Promise<T[]>;
+  all<T extends RawRow = RawRow>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<RawQueryOptions>,
+  ): Promise<T[]>;
   /**
    * `all` with a row mode known only at run time: resolves with {@link QueryRow}s.
    *
@@ -487,7 +503,11 @@ export class Transaction {
    * @example
    * const order = await tx.first<{ total: string }>('SELECT total FROM orders WHERE id = $1', [7]);
    */
-  first<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions<ObjectQueryOptions>): Promise<T | undefined>;
+  first<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: PromiseQueryOptions<ObjectQueryOptions>,
+  ): Promise<T | undefined>;
   /**
    * `first` with `rowMode: 'array'`: resolves with the first row as an array of decoded values.
    *
@@ -505,7 +525,11 @@ export class Transaction {
    * @example
    * const row = await tx.first('SELECT name FROM users WHERE id = $1', [7], { rowMode: 'raw' });
    */
-  first<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions<RawQueryOptions>): Promise<T | undefined>;
+  first<T extends RawRow = RawRow>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<RawQueryOptions>,
+  ): Promise<T | undefined>;
   /**
    * `first` with a row mode known only at run time: resolves with a {@link QueryRow}.
    *
@@ -544,7 +568,9 @@ export class Transaction {
     return new Observable<T>((subscriber) => {
       try {
         if (hasTransactionModes(options)) {
-          throw new TypeError('a nested transaction (a savepoint) cannot set isolation, readOnly or deferrable: set them on the outer transaction');
+          throw new TypeError(
+            'a nested transaction (a savepoint) cannot set isolation, readOnly or deferrable: set them on the outer transaction',
+          );
         }
       } catch (error) {
         subscriber.error(error);

@@ -70,7 +70,8 @@ export function freezeSettings(settings: MutableConnectionSettings): ConnectionS
   for (const key of Object.keys(settings) as (keyof ConnectionSettings)[]) {
     const value = settings[key];
     if (value === undefined || key === 'password') continue;
-    result[key] = key === 'runtimeParameters' ? Object.freeze(value) : Array.isArray(value) ? Object.freeze([...(value as readonly unknown[])]) : value;
+    result[key] =
+      key === 'runtimeParameters' ? Object.freeze(value) : Array.isArray(value) ? Object.freeze([...(value as readonly unknown[])]) : value;
   }
   if (settings.password !== undefined) {
     Object.defineProperty(result, 'password', { value: settings.password, enumerable: false });

@@ -11,13 +11,7 @@ export {
   minMaxMessageSize,
   resolveConnectionConfig,
 } from './resolve-connection-config';
-export {
-  defaultPasswordFilePath,
-  findPassword,
-  parsePasswordFile,
-  passwordFromFile,
-  resolvePassword,
-} from './password-file';
+export { defaultPasswordFilePath, findPassword, parsePasswordFile, passwordFromFile, resolvePassword } from './password-file';
 export type { PasswordFileEntry, PasswordFileTarget, PasswordLookupOptions } from './password-file';
 export { sslPolicy } from './ssl-policy';
 export type { SslPolicy, SslPolicyConfig } from './ssl-policy';

@@ -186,9 +186,7 @@ export async function passwordFromFile(
         return undefined;
       }
       if ((stats.mode & 0o077) !== 0) {
-        options.onWarning?.(
-          `password file "${path}" has group or world access; permissions should be u=rw (0600) or less; ignoring it`,
-        );
+        options.onWarning?.(`password file "${path}" has group or world access; permissions should be u=rw (0600) or less; ignoring it`);
         return undefined;
       }
     }

@@ -72,10 +72,7 @@ const noSettings: ConnectionSettings = Object.freeze({});
  * config.sslmode;       // 'verify-full'
  * JSON.stringify(config).includes('password'); // false
  */
-export function resolveConnectionConfig(
-  input?: ConnectionConfig | string,
-  env: NodeJS.ProcessEnv = process.env,
-): ResolvedConnectionConfig {
+export function resolveConnectionConfig(input?: ConnectionConfig | string, env: NodeJS.ProcessEnv = process.env): ResolvedConnectionConfig {
   let explicit: ConnectionConfig;
   if (input === undefined || input === null) explicit = {};
   else if (typeof input === 'string') explicit = { connectionString: input };
@@ -94,8 +91,7 @@ export function resolveConnectionConfig(
   // Each of host, hostaddr and port comes from its highest source on its own; libpq matches
   // the lists afterwards.
   const explicitHost = typeof explicit.host === 'string' ? parseHostText(explicit.host, 'host') : explicit.host;
-  const explicitHostaddr =
-    typeof explicit.hostaddr === 'string' ? parseHostaddrText(explicit.hostaddr, 'hostaddr') : explicit.hostaddr;
+  const explicitHostaddr = typeof explicit.hostaddr === 'string' ? parseHostaddrText(explicit.hostaddr, 'hostaddr') : explicit.hostaddr;
   const hosts = Object.freeze(
     resolveHostEntries(
       explicitHost ?? fromString.host ?? fromEnv.host,
@@ -130,7 +126,10 @@ export function resolveConnectionConfig(
     hosts,
     targetSessionAttrs: pick('targetSessionAttrs') ?? 'any',
     channelBinding: pick('channelBinding') ?? 'prefer',
-    requireAuth: explicit.requireAuth !== undefined ? parseRequireAuth(explicit.requireAuth, 'requireAuth') : (fromString.requireAuth ?? fromEnv.requireAuth),
+    requireAuth:
+      explicit.requireAuth !== undefined
+        ? parseRequireAuth(explicit.requireAuth, 'requireAuth')
+        : (fromString.requireAuth ?? fromEnv.requireAuth),
     loadBalanceHosts: pick('loadBalanceHosts') ?? 'disable',
     user,
     database: pick('database') ?? user,
@@ -286,7 +285,17 @@ function osUserName(env: NodeJS.ProcessEnv): string {
   return name;
 }
 
-const stringFields = ['connectionString', 'user', 'database', 'applicationName', 'options', 'sslrootcert', 'sslcert', 'sslkey', 'passfile'] as const;
+const stringFields = [
+  'connectionString',
+  'user',
+  'database',
+  'applicationName',
+  'options',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'passfile',
+] as const;
 const nonEmptyFields: ReadonlySet<string> = new Set(['user', 'database', 'sslrootcert', 'sslcert', 'sslkey', 'passfile']);
 
 /** Validates the explicitly given fields' types and values. */
@@ -298,20 +307,36 @@ function checkExplicit(config: ConnectionConfig): void {
     if (nonEmptyFields.has(field) && value === '') throw new ConfigError(`${field} must not be empty`, { setting: field });
     if (field !== 'connectionString') assertNoNul(value, field, field);
   }
-  checkListField(config.host, 'host', (value) => {
-    if (typeof value !== 'string') throw new ConfigError('host must be a string or an array of strings', { setting: 'host' });
-    assertNoNul(value, 'host', 'host');
-  }, (value, field) => {
-    if (typeof value !== 'string') throw new ConfigError(`${field} must be a string`, { setting: 'host' });
-    checkHost(value, field);
-  });
-  checkListField(config.hostaddr, 'hostaddr', (value) => {
-    if (typeof value !== 'string') throw new ConfigError('hostaddr must be a string or an array of strings', { setting: 'hostaddr' });
-  }, (value, field) => {
-    if (typeof value !== 'string' || value.includes(',')) throw new ConfigError(`${field} must be a string without commas`, { setting: 'hostaddr' });
-    parseHostaddrText(value, field);
-  });
-  checkListField(config.port, 'port', (value) => checkPort(value, 'port'), (value, field) => checkPort(value, field));
+  checkListField(
+    config.host,
+    'host',
+    (value) => {
+      if (typeof value !== 'string') throw new ConfigError('host must be a string or an array of strings', { setting: 'host' });
+      assertNoNul(value, 'host', 'host');
+    },
+    (value, field) => {
+      if (typeof value !== 'string') throw new ConfigError(`${field} must be a string`, { setting: 'host' });
+      checkHost(value, field);
+    },
+  );
+  checkListField(
+    config.hostaddr,
+    'hostaddr',
+    (value) => {
+      if (typeof value !== 'string') throw new ConfigError('hostaddr must be a string or an array of strings', { setting: 'hostaddr' });
+    },
+    (value, field) => {
+      if (typeof value !== 'string' || value.includes(','))
+        throw new ConfigError(`${field} must be a string without commas`, { setting: 'hostaddr' });
+      parseHostaddrText(value, field);
+    },
+  );
+  checkListField(
+    config.port,
+    'port',
+    (value) => checkPort(value, 'port'),
+    (value, field) => checkPort(value, field),
+  );
   if (config.sslmode !== undefined) parseSslMode(config.sslmode, 'sslmode');
   if (config.targetSessionAttrs !== undefined) parseTargetSessionAttrs(config.targetSessionAttrs, 'targetSessionAttrs');
   if (config.channelBinding !== undefined) parseChannelBinding(config.channelBinding, 'channelBinding');
@@ -344,10 +369,7 @@ function checkExplicit(config: ConnectionConfig): void {
   }
 
   const size: unknown = config.maxMessageSize;
-  if (
-    size !== undefined &&
-    (typeof size !== 'number' || !Number.isInteger(size) || size < minMaxMessageSize || size > maxMaxMessageSize)
-  ) {
+  if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size < minMaxMessageSize || size > maxMaxMessageSize)) {
     throw new ConfigError(`maxMessageSize must be an integer from ${minMaxMessageSize} to ${maxMaxMessageSize}`, {
       setting: 'maxMessageSize',
     });
@@ -359,10 +381,7 @@ function checkExplicit(config: ConnectionConfig): void {
   }
 
   const cancelTimeout: unknown = config.cancelTimeout;
-  if (
-    cancelTimeout !== undefined &&
-    (typeof cancelTimeout !== 'number' || !Number.isFinite(cancelTimeout) || cancelTimeout <= 0)
-  ) {
+  if (cancelTimeout !== undefined && (typeof cancelTimeout !== 'number' || !Number.isFinite(cancelTimeout) || cancelTimeout <= 0)) {
     throw new ConfigError('cancelTimeout must be a positive, finite number of milliseconds', { setting: 'cancelTimeout' });
   }
 

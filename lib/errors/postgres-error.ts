@@ -14,11 +14,7 @@ type DatabaseErrorBase = Omit<DatabaseError, 'name' | 'position' | 'internalPosi
 // DatabaseError types `position` as a string and `name` as a message-name union; PostgresError
 // keeps the prototype chain (so `instanceof DatabaseError` holds) but types those fields as
 // the numbers and the class name they really are here.
-const DatabaseErrorClass = DatabaseError as unknown as new (
-  message: string,
-  length: number,
-  name: string,
-) => DatabaseErrorBase & Error;
+const DatabaseErrorClass = DatabaseError as unknown as new (message: string, length: number, name: string) => DatabaseErrorBase & Error;
 
 const sqlAroundPositionWidth = 60;
 

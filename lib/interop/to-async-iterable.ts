@@ -52,10 +52,7 @@ export interface ToAsyncIterableOptions {
  *   if (row.id === 42) break; // cancels the query on the server
  * }
  */
-export function toAsyncIterable<T>(
-  source: PushbackSource<T> | Observable<T>,
-  options: ToAsyncIterableOptions = {},
-): AsyncIterable<T> {
+export function toAsyncIterable<T>(source: PushbackSource<T> | Observable<T>, options: ToAsyncIterableOptions = {}): AsyncIterable<T> {
   checkSource('toAsyncIterable', source);
   const highWaterMark = highWaterMarkOption('toAsyncIterable', options.highWaterMark);
   return {

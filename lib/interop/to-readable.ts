@@ -100,7 +100,9 @@ class PushbackReadable<T> extends Readable {
   #onValue(value: T): void {
     if (this.#ended || this.destroyed) return;
     if (value === null) {
-      this.#onEnd(() => this.destroy(new TypeError('toReadable: the source emitted null, which a Node stream cannot carry (it means end of stream)')));
+      this.#onEnd(() =>
+        this.destroy(new TypeError('toReadable: the source emitted null, which a Node stream cannot carry (it means end of stream)')),
+      );
       return;
     }
     if (!this.push(value)) this.#full = true;

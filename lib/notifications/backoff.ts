@@ -23,12 +23,16 @@ export function reconnectPolicy(options: ReconnectOptions = {}): ReconnectPolicy
   const initialDelay = options.initialDelay ?? 500;
   const maxDelay = options.maxDelay ?? Math.max(30_000, initialDelay);
   const factor = options.factor ?? 2;
-  for (const [name, value] of [['initialDelay', initialDelay], ['maxDelay', maxDelay]] as const) {
+  for (const [name, value] of [
+    ['initialDelay', initialDelay],
+    ['maxDelay', maxDelay],
+  ] as const) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new RangeError(`reconnect.${name} must be a finite number of milliseconds ≥ 0, got ${String(value)}`);
     }
   }
-  if (maxDelay < initialDelay) throw new RangeError(`reconnect.maxDelay (${maxDelay}) must not be below reconnect.initialDelay (${initialDelay})`);
+  if (maxDelay < initialDelay)
+    throw new RangeError(`reconnect.maxDelay (${maxDelay}) must not be below reconnect.initialDelay (${initialDelay})`);
   if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
     throw new RangeError(`reconnect.factor must be a finite number ≥ 1, got ${String(factor)}`);
   }

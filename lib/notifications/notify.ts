@@ -35,7 +35,8 @@ export function notify(connection: QueryConnection, channel: string, payload = '
   // in a tight loop, and each operator is an Observable and a subscriber per call.
   return new Observable<void>((subscriber) => {
     validateChannelName(channel);
-    if (typeof payload !== 'string') throw new TypeError(`a notification payload must be a string, got ${payload === null ? 'null' : typeof payload}`);
+    if (typeof payload !== 'string')
+      throw new TypeError(`a notification payload must be a string, got ${payload === null ? 'null' : typeof payload}`);
     if (payload.includes('\0')) throw new TypeError('a notification payload must not contain a NUL character');
     return connection.query('SELECT pg_notify($1, $2)', [channel, payload]).subscribe({
       error: (error: unknown) => subscriber.error(error),

@@ -1,7 +1,18 @@
 import type { ObservableInput } from 'rxjs';
 import { PostgresError, ProtocolError, QueryShapeError, type ErrorFields } from '../errors';
 import { ParameterError } from '../types';
-import { bind, checkNoNul, copyFail, describe, execute, parse, sync, type BackendMessage, type BindParameter, type FieldDescription } from '../wire';
+import {
+  bind,
+  checkNoNul,
+  copyFail,
+  describe,
+  execute,
+  parse,
+  sync,
+  type BackendMessage,
+  type BindParameter,
+  type FieldDescription,
+} from '../wire';
 import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
 import type { CachedStatement, StatementCache } from './statement-cache';
 import { hasPlannedColumns } from './statement-keywords';
@@ -190,7 +201,8 @@ export class ExtendedQueryConversation implements Conversation {
         return false;
       case 'BindComplete':
         this.#bound = true;
-        if (this.#use === 'named' && this.#entry !== undefined && !this.#entry.describesPortal) this.#described(this.#entry.fields ?? noFields);
+        if (this.#use === 'named' && this.#entry !== undefined && !this.#entry.describesPortal)
+          this.#described(this.#entry.fields ?? noFields);
         return false;
       case 'RowDescription':
         this.#described(message.fields);
@@ -208,7 +220,9 @@ export class ExtendedQueryConversation implements Conversation {
       case 'ErrorResponse':
         this.#error ??=
           this.#parameterCountError(message.fields) ??
-          this.#statementError(new PostgresError(this.#publicFields(message.fields), { sql: this.#sql, parameterCount: this.#parameters.length }));
+          this.#statementError(
+            new PostgresError(this.#publicFields(message.fields), { sql: this.#sql, parameterCount: this.#parameters.length }),
+          );
         return false;
       case 'CopyInResponse':
         this.#error ??= new QueryShapeError('COPY FROM STDIN cannot run through query(); use copyIn()', this.#sql);
@@ -325,7 +339,10 @@ const bindCountMessage = /^bind message supplies (\d+) parameters?, but prepared
 function parameterCountError(needed: number, given: number): ParameterError {
   const takes = needed === 0 ? 'no parameters' : needed === 1 ? '1 parameter' : `${needed} parameters`;
   // The position is the first parameter missing, or the first one too many.
-  return new ParameterError(Math.min(needed, given) + 1, `the statement takes ${takes}, but ${given} ${given === 1 ? 'was' : 'were'} given`);
+  return new ParameterError(
+    Math.min(needed, given) + 1,
+    `the statement takes ${takes}, but ${given} ${given === 1 ? 'was' : 'were'} given`,
+  );
 }
 
 function fieldCountMismatch(values: number, columns: number): ProtocolError {

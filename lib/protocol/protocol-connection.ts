@@ -354,9 +354,7 @@ export class ProtocolConnection {
     this.#failHeld(this.unusableError());
     const timeout = options.timeout ?? defaultCloseTimeout;
     this.#closeTimer = setTimeout(() => {
-      this.fail(
-        new ConnectionError(`close: the server did not end the connection within ${timeout} ms`, { code: '08006' }),
-      );
+      this.fail(new ConnectionError(`close: the server did not end the connection within ${timeout} ms`, { code: '08006' }));
     }, timeout);
     this.#conversations.push(terminateConversation);
     terminateConversation.start(this.#channel);
@@ -460,9 +458,7 @@ export class ProtocolConnection {
   #unexpected(message: BackendMessage): void {
     if (message.name === 'ErrorResponse') {
       const cause = this.#fatal ?? new PostgresError(message.fields);
-      this.fail(
-        new ConnectionError(`server ended the connection: ${cause.message}`, { code: '08006', cause }),
-      );
+      this.fail(new ConnectionError(`server ended the connection: ${cause.message}`, { code: '08006', cause }));
       return;
     }
     this.fail(new ProtocolError(`unexpected ${message.name} while no request was waiting for it`));

@@ -1,12 +1,5 @@
 import { AuthenticationError, ConnectionError, PostgresError, ProtocolError } from '../errors';
-import {
-  gssResponse,
-  passwordMessage,
-  saslInitialResponse,
-  saslResponse,
-  startupMessage,
-  type BackendMessage,
-} from '../wire';
+import { gssResponse, passwordMessage, saslInitialResponse, saslResponse, startupMessage, type BackendMessage } from '../wire';
 import { md5PasswordMessage, startScramSession, tlsServerEndPoint, type ScramSession } from './auth';
 import type { AuthMethod, ChannelBinding } from '../config';
 import type { Conversation, ConversationChannel } from './conversation';
@@ -107,9 +100,7 @@ export class StartupConversation implements Conversation {
         if (this.#refuseMethod(channel, 'md5', 'MD5')) return false;
         if (this.#refuseWithoutChannelBinding(channel, 'the server asked for MD5 authentication')) return false;
         const salt = message.salt;
-        this.#withPassword(channel, (password) =>
-          passwordMessage(md5PasswordMessage(this.#settings.user, password, salt)),
-        );
+        this.#withPassword(channel, (password) => passwordMessage(md5PasswordMessage(this.#settings.user, password, salt)));
         return false;
       }
       case 'AuthenticationSASL': {
@@ -118,7 +109,10 @@ export class StartupConversation implements Conversation {
         if (
           this.#settings.channelBinding === 'require' &&
           (!mechanisms.includes('SCRAM-SHA-256-PLUS') || this.#channelBinding() === undefined) &&
-          this.#refuseWithoutChannelBinding(channel, `the server offered ${mechanisms.slice(0, 5).join(', ') || 'no SASL mechanism'}, and SCRAM-SHA-256-PLUS over TLS is needed`)
+          this.#refuseWithoutChannelBinding(
+            channel,
+            `the server offered ${mechanisms.slice(0, 5).join(', ') || 'no SASL mechanism'}, and SCRAM-SHA-256-PLUS over TLS is needed`,
+          )
         ) {
           return false;
         }
@@ -197,9 +191,7 @@ export class StartupConversation implements Conversation {
         return false;
       case 'ReadyForQuery':
         if (message.transactionStatus !== 'I') {
-          channel.failConnection(
-            new ProtocolError(`unexpected transaction status ${message.transactionStatus} at the end of startup`),
-          );
+          channel.failConnection(new ProtocolError(`unexpected transaction status ${message.transactionStatus} at the end of startup`));
           return false;
         }
         this.#ended = true;
@@ -241,9 +233,7 @@ export class StartupConversation implements Conversation {
    */
   #refuseWithoutChannelBinding(channel: ConversationChannel, reason: string): boolean {
     if (this.#settings.channelBinding !== 'require') return false;
-    channel.failConnection(
-      new AuthenticationError(`channel binding is required, but ${reason}`, { code: '28000' }),
-    );
+    channel.failConnection(new AuthenticationError(`channel binding is required, but ${reason}`, { code: '28000' }));
     return true;
   }
 
@@ -280,9 +270,7 @@ export class StartupConversation implements Conversation {
       (password) => {
         if (this.#ended) return;
         if (password === undefined) {
-          channel.failConnection(
-            new AuthenticationError('server requested a password, but none was provided', { code: '28P01' }),
-          );
+          channel.failConnection(new AuthenticationError('server requested a password, but none was provided', { code: '28P01' }));
           return;
         }
         this.#step(channel, () => reply(password));

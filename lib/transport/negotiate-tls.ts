@@ -78,9 +78,7 @@ export function negotiateTls(socket: Socket, request: TlsRequest): Observable<Ne
       const answer = String.fromCharCode(chunk[0]!);
       if (answer === 'N') {
         if (request.required) {
-          subscriber.error(
-            new ConnectionError('server does not support SSL, but SSL was required (sslmode)', { code: '08001' }),
-          );
+          subscriber.error(new ConnectionError('server does not support SSL, but SSL was required (sslmode)', { code: '08001' }));
           return;
         }
         handedOver = true;
@@ -89,9 +87,7 @@ export function negotiateTls(socket: Socket, request: TlsRequest): Observable<Ne
         return;
       }
       if (answer !== 'S') {
-        subscriber.error(
-          new ProtocolError(`server does not understand SSLRequest (answered ${JSON.stringify(answer)} instead of S or N)`),
-        );
+        subscriber.error(new ProtocolError(`server does not understand SSLRequest (answered ${JSON.stringify(answer)} instead of S or N)`));
         return;
       }
       startHandshake();
@@ -117,9 +113,7 @@ export function negotiateTls(socket: Socket, request: TlsRequest): Observable<Ne
         // Node builds the secure context synchronously and throws for unusable options (a
         // certificate or key it cannot load): inside this data handler that would escape as an
         // uncaught exception and leave the attempt hanging.
-        subscriber.error(
-          new ConfigError(`the TLS settings cannot be used: ${(error as Error).message}`, { setting: 'tls', cause: error }),
-        );
+        subscriber.error(new ConfigError(`the TLS settings cannot be used: ${(error as Error).message}`, { setting: 'tls', cause: error }));
         return;
       }
       tlsSocket = secured;

@@ -35,14 +35,16 @@ export function openSocket(
   options: { readonly keepAlive: boolean; readonly description?: string },
 ): Observable<Socket> {
   return new Observable<Socket>((subscriber) => {
-    const socket =
-      address.kind === 'unix' ? netConnect({ path: address.path }) : netConnect({ host: address.host, port: address.port });
+    const socket = address.kind === 'unix' ? netConnect({ path: address.path }) : netConnect({ host: address.host, port: address.port });
     let handedOver = false;
     const onError = (error: Error) => {
-      const failure = new ConnectionError(`could not connect to ${options.description ?? describeSocketAddress(address)}: ${error.message}`, {
-        code: '08001',
-        cause: error,
-      });
+      const failure = new ConnectionError(
+        `could not connect to ${options.description ?? describeSocketAddress(address)}: ${error.message}`,
+        {
+          code: '08001',
+          cause: error,
+        },
+      );
       unreachable.add(failure);
       subscriber.error(failure);
     };

@@ -3,8 +3,7 @@
  * (libpq's rule: a host starting with `/`), else a TCP host and port.
  */
 export type SocketAddress =
-  | { readonly kind: 'unix'; readonly path: string }
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+  { readonly kind: 'unix'; readonly path: string } | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
 
 /**
  * Maps a host and port to a socket address. A directory host names the socket file

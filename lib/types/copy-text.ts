@@ -214,7 +214,10 @@ export class CopyTextEncoder {
  * @example
  * for (const chunk of encodeCopyTextRows([[1, 'a'], [2, null]])) send(chunk); // '1\ta\n2\t\\N\n'
  */
-export function* encodeCopyTextRows(rows: Iterable<readonly unknown[]>, maxChunkLength: number = defaultCopyChunkLength): Generator<string, void, undefined> {
+export function* encodeCopyTextRows(
+  rows: Iterable<readonly unknown[]>,
+  maxChunkLength: number = defaultCopyChunkLength,
+): Generator<string, void, undefined> {
   const encoder = new CopyTextEncoder(maxChunkLength);
   for (const row of rows) {
     const chunk = encoder.push(row);
@@ -381,7 +384,8 @@ export class CopyTextParser {
     this.#pending = [];
     this.#pendingLength = 0;
     this.#ended = true;
-    const size = rest.length > 0 && rest[rest.length - 1] === carriageReturn && !isEscaped(rest, rest.length - 1, 0) ? rest.length - 1 : rest.length;
+    const size =
+      rest.length > 0 && rest[rest.length - 1] === carriageReturn && !isEscaped(rest, rest.length - 1, 0) ? rest.length - 1 : rest.length;
     if (size === 2 && rest[0] === backslash && rest[1] === period) return;
     throw new SyntaxError(`COPY text data ends inside a row (${rest.length} bytes after the last newline)`);
   }

@@ -196,7 +196,15 @@ export function formatInterval(interval: Interval): string {
   ) {
     return years > 0 ? 'infinity' : '-infinity';
   }
-  if (!(isFinite(years) && isFinite(months) && isFinite(days) && isFinite(hours) && isFinite(minutes) && isFinite(seconds) && isFinite(milliseconds))) {
+  if (!(
+    isFinite(years) &&
+    isFinite(months) &&
+    isFinite(days) &&
+    isFinite(hours) &&
+    isFinite(minutes) &&
+    isFinite(seconds) &&
+    isFinite(milliseconds)
+  )) {
     throw new RangeError('an interval field is not a finite number');
   }
   const totalSeconds = (seconds * 1000 + milliseconds) / 1000;

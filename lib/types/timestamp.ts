@@ -185,12 +185,7 @@ function parseTimestampMs(text: string, withOffset: boolean): number {
   }
 
   return (
-    daysFromCivil(year, month, day) * msPerDay +
-    hours * 3_600_000 +
-    minutes * 60_000 +
-    seconds * 1000 +
-    milliseconds -
-    offsetSeconds * 1000
+    daysFromCivil(year, month, day) * msPerDay + hours * 3_600_000 + minutes * 60_000 + seconds * 1000 + milliseconds - offsetSeconds * 1000
   );
 }
 

@@ -2,13 +2,7 @@ import { DatabaseError } from 'pg-protocol';
 import type { BackendMessage as ParserMessage } from 'pg-protocol/dist/messages';
 import { Parser } from 'pg-protocol/dist/parser';
 import { errorFieldsFromCodes, ProtocolError } from '../errors';
-import type {
-  AuthenticationMD5Password,
-  BackendMessage,
-  FieldDescription,
-  FormatCode,
-  ReadyForQuery,
-} from './backend-message';
+import type { AuthenticationMD5Password, BackendMessage, FieldDescription, FormatCode, ReadyForQuery } from './backend-message';
 
 /** Options of a {@link BackendMessageDecoder}. */
 export interface BackendMessageDecoderOptions {
@@ -406,7 +400,7 @@ export class BackendMessageDecoder {
       }
       case Code.NegotiateProtocolVersion: {
         const unrecognizedOptions: string[] = [];
-        for (let at = start + 8; at < end; ) {
+        for (let at = start + 8; at < end;) {
           const nul = bytes.indexOf(0, at);
           unrecognizedOptions.push(bytes.toString('utf8', at, nul));
           at = nul + 1;
@@ -558,7 +552,7 @@ function copyBytes(source: Buffer, start: number, end: number, target: Buffer, a
 /** The fields of a checked ErrorResponse or NoticeResponse body, by one-letter code. */
 function readFieldCodes(bytes: Buffer, start: number, end: number): Record<string, string> {
   const codes: Record<string, string> = {};
-  for (let at = start; at < end - 1; ) {
+  for (let at = start; at < end - 1;) {
     const nul = bytes.indexOf(0, at + 1);
     codes[String.fromCharCode(bytes[at]!)] = bytes.toString('utf8', at + 1, nul);
     at = nul + 1;

@@ -269,7 +269,8 @@ export function bind(parameters: readonly BindParameter[], options: BindOptions 
     formats = parameters.map((value) => (value instanceof Uint8Array ? 1 : 0));
   }
   const formatCount = formats?.length ?? 0;
-  let size = Buffer.byteLength(portal) + 1 + Buffer.byteLength(statement) + 1 + 2 + 2 * formatCount + 2 + 4 * count + 2 + 2 * resultFormats.length;
+  let size =
+    Buffer.byteLength(portal) + 1 + Buffer.byteLength(statement) + 1 + 2 + 2 * formatCount + 2 + 4 * count + 2 + 2 * resultFormats.length;
   // A string's UTF-8 size is at least its length, so a message too large by that count alone
   // is refused before any string is measured (which would flatten one built by concatenation).
   let atLeast = 4 + size;

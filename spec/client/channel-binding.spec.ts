@@ -23,7 +23,8 @@ function roleConfig(role: Role, tls: boolean, channelBinding: ChannelBinding): {
   const server = testServers().primary;
   const roles = server.roles;
   const caFile = server.tls?.caFile;
-  if (roles === undefined || caFile === undefined) throw new Error('the test server has no auth roles or TLS (an external server was given)');
+  if (roles === undefined || caFile === undefined)
+    throw new Error('the test server has no auth roles or TLS (an external server was given)');
   const credentials: { user: string; password?: string } = roles[role];
   let asked = 0;
   const config: ConnectionConfig = {

@@ -95,7 +95,9 @@ describe('connect over a host list', () => {
     const { primary } = testServers();
     const tls = requireTls();
     const error = await errorOf(
-      firstValueFrom(connect({ ...base(), host: ['127.0.0.1', 'localhost'], port: primary.port, sslmode: 'verify-full', sslrootcert: tls.caFile })),
+      firstValueFrom(
+        connect({ ...base(), host: ['127.0.0.1', 'localhost'], port: primary.port, sslmode: 'verify-full', sslrootcert: tls.caFile }),
+      ),
     );
     expect(error).not.toBeInstanceOf(ConnectionAttemptsError);
     expect(error.message).toMatch(/SSL connection failed/);

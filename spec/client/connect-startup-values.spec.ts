@@ -40,8 +40,16 @@ describe('connect refuses a NUL byte in a startup value before opening a socket'
     ['the URL options (%00)', (port) => url(port, '/shop?sslmode=disable&options=-c%00user%00admin'), 'connectionString'],
     ['a URL runtime parameter (%00)', (port) => url(port, '/shop?sslmode=disable&search_path=x%00user%00admin'), 'connectionString'],
     ['the URL password (%00)', (port) => `postgres://app:${secret}%00x@127.0.0.1:${port}/shop?sslmode=disable`, 'password'],
-    ['a StartupMessage over the server\'s 10000 bytes', (port) => ({ ...base(port), runtimeParameters: { search_path: 'a'.repeat(20000) } }), 'runtimeParameters'],
-    ['a keyword/value application_name', (port) => `host=127.0.0.1 port=${port} sslmode=disable application_name='x\0user'`, 'applicationName'],
+    [
+      "a StartupMessage over the server's 10000 bytes",
+      (port) => ({ ...base(port), runtimeParameters: { search_path: 'a'.repeat(20000) } }),
+      'runtimeParameters',
+    ],
+    [
+      'a keyword/value application_name',
+      (port) => `host=127.0.0.1 port=${port} sslmode=disable application_name='x\0user'`,
+      'applicationName',
+    ],
   ];
 
   it.each(cases)('%s', async (_name, make, setting) => {

@@ -71,9 +71,7 @@ describe('a connection ended by the server', () => {
 
   it('a backend that terminates itself fails that query with the ConnectionError, 57P01 as its cause (T-F1)', async () => {
     const connection = await openConnection(superuserConfig());
-    const queryError = await errorOf(
-      firstValueFrom(connection.simpleQuery('SELECT pg_terminate_backend(pg_backend_pid())')),
-    );
+    const queryError = await errorOf(firstValueFrom(connection.simpleQuery('SELECT pg_terminate_backend(pg_backend_pid())')));
     expect(queryError).toBeInstanceOf(ConnectionError);
     expect(queryError.cause).toBeInstanceOf(PostgresError);
     expect((queryError.cause as PostgresError).code).toBe('57P01');

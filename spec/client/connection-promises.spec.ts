@@ -1,6 +1,15 @@
 import { getEventListeners } from 'node:events';
 import { EMPTY, concat, lastValueFrom, toArray } from 'rxjs';
-import { ConnectionError, ParameterError, PostgresError, QueryShapeError, TimeoutError, TransactionStateError, type Connection, type Transaction } from '../../lib';
+import {
+  ConnectionError,
+  ParameterError,
+  PostgresError,
+  QueryShapeError,
+  TimeoutError,
+  TransactionStateError,
+  type Connection,
+  type Transaction,
+} from '../../lib';
 import { closeOpenedConnections, eventually, openConnection } from '../helpers/connections';
 import { superuserConfig } from '../helpers/test-servers';
 
@@ -151,7 +160,9 @@ describe('on a Transaction', () => {
       connection.transaction(async (tx: Transaction) => {
         const inserted = await tx.run('INSERT INTO t VALUES (1), (2)');
         const all = await tx.all<{ n: number }>('SELECT n FROM t ORDER BY n');
-        const first = await tx.first<{ status: string }>("SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN 'none' ELSE 'inside' END AS status");
+        const first = await tx.first<{ status: string }>(
+          "SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN 'none' ELSE 'inside' END AS status",
+        );
         return { inserted, all, first };
       }),
     );

@@ -15,11 +15,23 @@ afterEach(closeOpenedConnections);
 
 const run = (sql: string) => lastValueFrom(connection.execute(sql));
 const arrays = (sql: string) =>
-  lastValueFrom(connection.query<unknown[]>(sql, [], { rowMode: 'array' }).pipe((source) => new Observable<unknown[][]>((s) => {
-    const rows: unknown[][] = [];
-    return source.subscribe({ next: (r) => rows.push(r), error: (e) => s.error(e), complete: () => { s.next(rows); s.complete(); } });
-  })));
-const count = async (table: string) => ((await arrays(`SELECT count(*)::int FROM ${table}`))[0]![0]) as number;
+  lastValueFrom(
+    connection.query<unknown[]>(sql, [], { rowMode: 'array' }).pipe(
+      (source) =>
+        new Observable<unknown[][]>((s) => {
+          const rows: unknown[][] = [];
+          return source.subscribe({
+            next: (r) => rows.push(r),
+            error: (e) => s.error(e),
+            complete: () => {
+              s.next(rows);
+              s.complete();
+            },
+          });
+        }),
+    ),
+  );
+const count = async (table: string) => (await arrays(`SELECT count(*)::int FROM ${table}`))[0]![0] as number;
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('copyIn: feeding', () => {
@@ -35,7 +47,15 @@ describe('copyIn: feeding', () => {
 
   it('accepts an Observable, an async generator, a Readable and Uint8Arrays', async () => {
     await run('CREATE TEMPORARY TABLE x (y int)');
-    await lastValueFrom(connection.copyIn('COPY x FROM STDIN', interval(1).pipe(take(3), map((i) => `${i}\n`))));
+    await lastValueFrom(
+      connection.copyIn(
+        'COPY x FROM STDIN',
+        interval(1).pipe(
+          take(3),
+          map((i) => `${i}\n`),
+        ),
+      ),
+    );
     async function* lines() {
       for (let i = 10; i < 13; i++) {
         await tick();
@@ -58,7 +78,9 @@ describe('copyIn: feeding', () => {
       }
     }
     await lastValueFrom(connection.copyIn('COPY x FROM STDIN', rows()));
-    expect(await arrays('SELECT count(*)::int, min(y), max(y), sum(y)::int8, min(length(z)) FROM x')).toEqual([[8192, 1, 8192, '33558528', 1024]]);
+    expect(await arrays('SELECT count(*)::int, min(y), max(y), sum(y)::int8, min(length(z)) FROM x')).toEqual([
+      [8192, 1, 8192, '33558528', 1024],
+    ]);
   });
 
   it('splits a large chunk into several CopyData messages', async () => {
@@ -77,10 +99,18 @@ describe('copyIn: feeding', () => {
     ]);
     const binary = await lastValueFrom(
       connection.copyOut("COPY (SELECT 3::int, 'bin'::text) TO STDOUT (FORMAT binary)").pipe(
-        (source) => new Observable<Buffer>((s) => {
-          const chunks: Buffer[] = [];
-          return source.subscribe({ next: (c) => chunks.push(c), error: (e) => s.error(e), complete: () => { s.next(Buffer.concat(chunks)); s.complete(); } });
-        }),
+        (source) =>
+          new Observable<Buffer>((s) => {
+            const chunks: Buffer[] = [];
+            return source.subscribe({
+              next: (c) => chunks.push(c),
+              error: (e) => s.error(e),
+              complete: () => {
+                s.next(Buffer.concat(chunks));
+                s.complete();
+              },
+            });
+          }),
       ),
     );
     await lastValueFrom(connection.copyIn('COPY x FROM STDIN (FORMAT binary)', [binary]));
@@ -96,9 +126,14 @@ describe('copyIn: failures', () => {
     await run('CREATE TEMPORARY TABLE x (y int, z text)');
     const cause = new Error('user reason');
     let pulledAfterError = false;
-    const source = concat(of('1\tone\n'), of('2\ttwo\n'), throwError(() => cause), new Observable<string>(() => {
-      pulledAfterError = true;
-    }));
+    const source = concat(
+      of('1\tone\n'),
+      of('2\ttwo\n'),
+      throwError(() => cause),
+      new Observable<string>(() => {
+        pulledAfterError = true;
+      }),
+    );
     const error = await errorOf(lastValueFrom(connection.copyIn('COPY x FROM STDIN', source)));
     expect(error).toBeInstanceOf(CopyAbortedError);
     expect(error.cause).toBe(cause);

@@ -72,10 +72,13 @@ describe('COPY at scale', () => {
     const growth = new MemoryGrowth();
     const started = process.hrtime.bigint();
     const result = await lastValueFrom(
-      connection.copyInRows({ table: 'big', columns: ['i', 't', 'f'] }, rows(total, (i) => {
-        if (i === 100_000) growth.start();
-        else if (i % 100_000 === 0) growth.sample();
-      })),
+      connection.copyInRows(
+        { table: 'big', columns: ['i', 't', 'f'] },
+        rows(total, (i) => {
+          if (i === 100_000) growth.start();
+          else if (i % 100_000 === 0) growth.sample();
+        }),
+      ),
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     expect(result.rowCount).toBe(total);

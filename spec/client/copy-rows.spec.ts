@@ -24,7 +24,10 @@ describe('copyInRows', () => {
       const i = 10 - k;
       return [String(i), i % 2 === 0 ? `asdf-${i}` : null];
     });
-    expect(await lastValueFrom(connection.copyInRows({ table: 'x', columns: ['y', 'z'] }, rows))).toEqual({ command: 'COPY 10', rowCount: 10 });
+    expect(await lastValueFrom(connection.copyInRows({ table: 'x', columns: ['y', 'z'] }, rows))).toEqual({
+      command: 'COPY 10',
+      rowCount: 10,
+    });
     const back = await lastValueFrom(connection.query('SELECT * FROM x ORDER BY y', [], { rowMode: 'raw' }).pipe(toArray()));
     expect(back.map((row) => row.values)).toEqual(
       Array.from({ length: 10 }, (_, k) => [String(k + 1), (k + 1) % 2 === 0 ? `asdf-${k + 1}` : null]),
@@ -33,7 +36,13 @@ describe('copyInRows', () => {
 
   it('takes columns in any order (T-CI1) and a schema with an odd table name (T-CI2, T-CI8)', async () => {
     await run('CREATE TEMPORARY TABLE "test.table" (y integer PRIMARY KEY, z text)');
-    await lastValueFrom(connection.copyInRows({ schema: 'pg_temp', table: 'test.table', columns: ['z', 'y'] }, [['one', 1], [null, 2], ['three', 3]]));
+    await lastValueFrom(
+      connection.copyInRows({ schema: 'pg_temp', table: 'test.table', columns: ['z', 'y'] }, [
+        ['one', 1],
+        [null, 2],
+        ['three', 3],
+      ]),
+    );
     expect(await arrays('SELECT * FROM pg_temp."test.table" ORDER BY y')).toEqual([
       [1, 'one'],
       [2, null],
@@ -66,12 +75,13 @@ describe('copyInRows', () => {
   });
 
   it('quotes mixed-case, spaced and quoted column names (T-CI4)', async () => {
-    await run('CREATE TEMPORARY TABLE "table-name " (k integer PRIMARY KEY, "y space" text, "z""quote" text, "year" text, LOWERCASE1 text, "UPPERCASE2" text)');
+    await run(
+      'CREATE TEMPORARY TABLE "table-name " (k integer PRIMARY KEY, "y space" text, "z""quote" text, "year" text, LOWERCASE1 text, "UPPERCASE2" text)',
+    );
     await lastValueFrom(
-      connection.copyInRows(
-        { table: 'table-name ', columns: ['k', 'y space', 'z"quote', 'year', 'lowercase1', 'UPPERCASE2'] },
-        [[1, 'A', 'B', 'C', 'D', 'E']],
-      ),
+      connection.copyInRows({ table: 'table-name ', columns: ['k', 'y space', 'z"quote', 'year', 'lowercase1', 'UPPERCASE2'] }, [
+        [1, 'A', 'B', 'C', 'D', 'E'],
+      ]),
     );
     const [row] = await lastValueFrom(connection.query('SELECT * FROM "table-name "').pipe(toArray()));
     expect(row).toEqual({ k: 1, 'y space': 'A', 'z"quote': 'B', year: 'C', lowercase1: 'D', UPPERCASE2: 'E' });
@@ -79,7 +89,9 @@ describe('copyInRows', () => {
 
   it('cannot be injected through names', async () => {
     await run('CREATE TEMPORARY TABLE victim (y int)');
-    const error = await errorOf(lastValueFrom(connection.copyInRows({ table: 'victim (y) FROM STDIN; DROP TABLE victim; --', columns: ['y'] }, [[1]])));
+    const error = await errorOf(
+      lastValueFrom(connection.copyInRows({ table: 'victim (y) FROM STDIN; DROP TABLE victim; --', columns: ['y'] }, [[1]])),
+    );
     expect(error).toBeInstanceOf(PostgresError);
     expect((error as PostgresError).code).toBe('42P01');
     expect(await arrays('SELECT count(*)::int FROM victim')).toEqual([[0]]);
@@ -88,7 +100,11 @@ describe('copyInRows', () => {
   it('encodes numbers, bigint, booleans, dates, arrays and JSON as parameters are', async () => {
     await run('CREATE TEMPORARY TABLE x (a int8, b bool, c timestamptz, d int4[], e jsonb, f float8)');
     const when = new Date('2020-05-06T07:08:09.123Z');
-    await lastValueFrom(connection.copyInRows({ table: 'x', columns: ['a', 'b', 'c', 'd', 'e', 'f'] }, [[12345678901234567n, true, when, [1, null, 3], { k: ['v\t'] }, -1.5]]));
+    await lastValueFrom(
+      connection.copyInRows({ table: 'x', columns: ['a', 'b', 'c', 'd', 'e', 'f'] }, [
+        [12345678901234567n, true, when, [1, null, 3], { k: ['v\t'] }, -1.5],
+      ]),
+    );
     expect(await arrays('SELECT * FROM x')).toEqual([['12345678901234567', true, when, [1, null, 3], { k: ['v\t'] }, -1.5]]);
   });
 
@@ -118,8 +134,12 @@ describe('copyOut', () => {
         ),
       )
     ).toString('utf8');
-    expect(text).toBe('\\N\t101\tx\t2\t4\t8\t1.5\ta0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\t1.25\t{1,2}\t10.1.0.0/16\t{"a": 1}\ttab\\there\t\\\\x00deadbeef00\n');
-    const rows = await lastValueFrom(connection.copyOutRows("COPY (SELECT NULL::text, E'tab\\there', '\\x00ff'::bytea) TO STDOUT").pipe(toArray()));
+    expect(text).toBe(
+      '\\N\t101\tx\t2\t4\t8\t1.5\ta0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\t1.25\t{1,2}\t10.1.0.0/16\t{"a": 1}\ttab\\there\t\\\\x00deadbeef00\n',
+    );
+    const rows = await lastValueFrom(
+      connection.copyOutRows("COPY (SELECT NULL::text, E'tab\\there', '\\x00ff'::bytea) TO STDOUT").pipe(toArray()),
+    );
     expect(rows).toEqual([[null, 'tab\there', '\\x00ff']]);
   });
 
@@ -133,8 +153,15 @@ describe('copyOut', () => {
       );
       for (const format of ['text', 'binary']) {
         await run(`TRUNCATE ${table}_copy`, other).catch(() => run(`CREATE TABLE ${table}_copy (LIKE ${table})`, other));
-        await lastValueFrom(other.copyIn(`COPY ${table}_copy FROM STDIN (FORMAT ${format})`, connection.copyOut(`COPY ${table} TO STDOUT (FORMAT ${format})`)));
-        const difference = await arrays(`SELECT count(*)::int FROM ((TABLE ${table} EXCEPT ALL TABLE ${table}_copy) UNION ALL (TABLE ${table}_copy EXCEPT ALL TABLE ${table})) d`);
+        await lastValueFrom(
+          other.copyIn(
+            `COPY ${table}_copy FROM STDIN (FORMAT ${format})`,
+            connection.copyOut(`COPY ${table} TO STDOUT (FORMAT ${format})`),
+          ),
+        );
+        const difference = await arrays(
+          `SELECT count(*)::int FROM ((TABLE ${table} EXCEPT ALL TABLE ${table}_copy) UNION ALL (TABLE ${table}_copy EXCEPT ALL TABLE ${table})) d`,
+        );
         expect(difference).toEqual([[0]]);
         expect(await arrays(`SELECT count(*)::int FROM ${table}_copy`)).toEqual([[5000]]);
       }
@@ -157,7 +184,11 @@ describe('copyOut', () => {
     expect(first.length).toBeGreaterThan(0);
     await eventually(
       async () =>
-        Number(await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%${marker}%' AND application_name <> 'rxpg-test-harness'`)) === 0,
+        Number(
+          await superuserPsql(
+            `SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%${marker}%' AND application_name <> 'rxpg-test-harness'`,
+          ),
+        ) === 0,
       2000,
     );
     expect(await arrays('SELECT 2')).toEqual([[2]]);

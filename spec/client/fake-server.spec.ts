@@ -4,21 +4,8 @@
 // login replies), T-F6 (EOF while idle), T-SSL1..T-SSL3, T-SSL5..T-SSL6.
 import type { Socket } from 'node:net';
 import { Subscription, firstValueFrom, lastValueFrom } from 'rxjs';
-import {
-  AuthenticationError,
-  ConnectionError,
-  ProtocolError,
-  connect,
-  type ConnectionConfig,
-  type SslMode,
-} from '../../lib';
-import {
-  authenticationCode,
-  authenticationOk,
-  backendKeyData,
-  frame,
-  readyForQuery,
-} from '../helpers/backend-messages';
+import { AuthenticationError, ConnectionError, ProtocolError, connect, type ConnectionConfig, type SslMode } from '../../lib';
+import { authenticationCode, authenticationOk, backendKeyData, frame, readyForQuery } from '../helpers/backend-messages';
 import { errorOf } from '../helpers/connections';
 import { testServers } from '../helpers/test-servers';
 import { readTypedFrame, readUntypedFrame, startFakeServer, whenClosed, type FakeServer } from '../helpers/fake-server';
@@ -186,7 +173,10 @@ describe('after login', () => {
     let serverSocket: Socket | undefined;
     server = await startFakeServer((socket) => {
       serverSocket = socket;
-      readUntypedFrame(socket).then(() => socket.write(acceptLogin), () => undefined);
+      readUntypedFrame(socket).then(
+        () => socket.write(acceptLogin),
+        () => undefined,
+      );
     });
     const connection = await firstValueFrom(connect(fakeConfig(server.port)));
     let settled = false;
@@ -203,7 +193,10 @@ describe('after login', () => {
     let serverSocket: Socket | undefined;
     server = await startFakeServer((socket) => {
       serverSocket = socket;
-      readUntypedFrame(socket).then(() => socket.write(acceptLogin), () => undefined);
+      readUntypedFrame(socket).then(
+        () => socket.write(acceptLogin),
+        () => undefined,
+      );
     });
     const connection = await firstValueFrom(connect(fakeConfig(server.port)));
     serverSocket?.write(readyForQuery('I'));

@@ -67,7 +67,11 @@ const hostileReplies: Record<string, { readonly reply: Buffer; readonly simple?:
   'an unknown message type': { reply: Buffer.concat([queryStart, frame('j', [1, 2, 3])]) },
   'a length field under 4': { reply: Buffer.concat([queryStart, frame('C', [], 2)]) },
   'a RowDescription that declares more fields than it has': {
-    reply: Buffer.concat([parseComplete(), bindComplete(), frame('T', Buffer.concat([int16(3), cstring('a'), int32(0), int16(0), int32(25), int16(-1), int32(-1), int16(0)]))]),
+    reply: Buffer.concat([
+      parseComplete(),
+      bindComplete(),
+      frame('T', Buffer.concat([int16(3), cstring('a'), int32(0), int16(0), int32(25), int16(-1), int32(-1), int16(0)])),
+    ]),
   },
   'a DataRow whose value runs past the message': {
     reply: Buffer.concat([queryStart, frame('D', Buffer.concat([int16(1), int32(100), Buffer.from('abc')]))]),

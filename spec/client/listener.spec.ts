@@ -31,13 +31,16 @@ function record(events$: ReturnType<typeof listen>): Recorder<ListenerEvent> {
 
 const isConnected = (event: ListenerEvent) => event.type === 'connected';
 const isDisconnected = (event: ListenerEvent) => event.type === 'disconnected';
-const isNotification = (payload: string) => (event: ListenerEvent) => event.type === 'notification' && event.notification.payload === payload;
+const isNotification = (payload: string) => (event: ListenerEvent) =>
+  event.type === 'notification' && event.notification.payload === payload;
 
 const backends = async (applicationName: string) =>
   Number(await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = '${applicationName}'`));
 
 const notifications = (recorder: Recorder<ListenerEvent>) =>
-  recorder.values.flatMap((event) => (event.type === 'notification' ? [`${event.notification.channel}:${event.notification.payload}`] : []));
+  recorder.values.flatMap((event) =>
+    event.type === 'notification' ? [`${event.notification.channel}:${event.notification.payload}`] : [],
+  );
 
 describe('listen', () => {
   it('connects, LISTENs every channel, forwards only their notifications, and closes on unsubscribe', async () => {
@@ -97,7 +100,9 @@ describe('listen', () => {
     expect((lost.error as Error).message).toMatch(/heartbeat not answered/);
 
     // While the path is silent, an attempt hangs in the login; it is abandoned and retried.
-    const abandoned = await events.next((event) => event.type === 'disconnected' && event.attempt >= 2, { timeout: 10 * heartbeatInterval });
+    const abandoned = await events.next((event) => event.type === 'disconnected' && event.attempt >= 2, {
+      timeout: 10 * heartbeatInterval,
+    });
     expect((abandoned as { error: Error }).error.message).toMatch(/could not connect and LISTEN within 600 ms/);
 
     relay.forward();

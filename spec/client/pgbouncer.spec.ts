@@ -19,7 +19,12 @@ const rows = <T = Record<string, unknown>>(connection: Connection, sql: string, 
 
 /** How many backends of the plain server run a statement containing `marker` right now. */
 const running = async (marker: string) =>
-  Number(await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%${marker}%' AND pid <> pg_backend_pid()`, requirePlainServer()));
+  Number(
+    await superuserPsql(
+      `SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%${marker}%' AND pid <> pg_backend_pid()`,
+      requirePlainServer(),
+    ),
+  );
 
 /** Whether PgBouncer's process is alive and its log has no FATAL (it logs one before it dies). */
 async function expectPgBouncerHealthy(): Promise<void> {
@@ -69,12 +74,14 @@ describe('through PgBouncer (transaction mode)', () => {
       results.forEach((result, k) => expect(result).toEqual([{ v: `${k}:${round}` }]));
     }
     const [first] = clients as [Connection];
-    const pipelined = await Promise.all(Array.from({ length: 200 }, (_, i) => rows(first, 'SELECT $1::int4 * 2 AS n, $2::text AS t', [i, `v${i % 7}`])));
+    const pipelined = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => rows(first, 'SELECT $1::int4 * 2 AS n, $2::text AS t', [i, `v${i % 7}`])),
+    );
     pipelined.forEach((result, i) => expect(result).toEqual([{ n: i * 2, t: `v${i % 7}` }]));
     for (const client of clients) expect(client.state).toBe('open');
   });
 
-  it('the default statement cache never runs another client\'s statement: names are unique per connection', async () => {
+  it("the default statement cache never runs another client's statement: names are unique per connection", async () => {
     // Sequential requests per client, so a statement missing on the server session PgBouncer
     // picked (26000) is prepared again and retried invisibly; what must never happen is a
     // statement of the same name from another client answering (rows of the wrong SQL).

@@ -26,7 +26,7 @@ describe('a pool through PgBouncer (transaction mode)', () => {
       Array.from({ length: 200 }, (_, i) =>
         i % 2 === 0
           ? pool.first<{ n: number }>('SELECT $1::int AS n', [i]).then((row) => row?.n)
-          : pool.first<{ t: string }>('SELECT $1::text || \'!\' AS t', [String(i)]).then((row) => row?.t),
+          : pool.first<{ t: string }>("SELECT $1::text || '!' AS t", [String(i)]).then((row) => row?.t),
       ),
     );
     expect(answers).toEqual(Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? i : `${i}!`)));

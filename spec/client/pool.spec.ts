@@ -80,14 +80,20 @@ describe('pool requests', () => {
     await lastValueFrom(p.execute(`CREATE TABLE ${table} (id int, name text)`));
     try {
       expect(await all(p.query<{ n: number }>('SELECT generate_series(1, $1::int) AS n', [3]))).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
-      expect(await lastValueFrom(p.execute(`INSERT INTO ${table} VALUES ($1, $2)`, [1, 'Ada']))).toEqual({ command: 'INSERT 0 1', rowCount: 1 });
+      expect(await lastValueFrom(p.execute(`INSERT INTO ${table} VALUES ($1, $2)`, [1, 'Ada']))).toEqual({
+        command: 'INSERT 0 1',
+        rowCount: 1,
+      });
       const [result] = await all(p.simpleQuery(`SELECT count(*) AS c FROM ${table}`));
       expect(result?.rows).toEqual([['1']]);
       expect(await lastValueFrom(p.copyIn(`COPY ${table} FROM STDIN`, ['2\tGrace\n', '3\tEdsger\n']))).toMatchObject({ rowCount: 2 });
       expect(await lastValueFrom(p.copyInRows({ table, columns: ['id', 'name'] }, [[4, null]]))).toMatchObject({ rowCount: 1 });
       const csv = Buffer.concat(await all(p.copyOut(`COPY (SELECT * FROM ${table} ORDER BY id) TO STDOUT (FORMAT csv)`))).toString();
       expect(csv).toBe('1,Ada\n2,Grace\n3,Edsger\n4,\n');
-      expect(await all(p.copyOutRows(`COPY (SELECT * FROM ${table} WHERE id > 2 ORDER BY id) TO STDOUT`))).toEqual([['3', 'Edsger'], ['4', null]]);
+      expect(await all(p.copyOutRows(`COPY (SELECT * FROM ${table} WHERE id > 2 ORDER BY id) TO STDOUT`))).toEqual([
+        ['3', 'Edsger'],
+        ['4', null],
+      ]);
       await lastValueFrom(p.notify(`pool_kinds_${tag()}`, 'x'), { defaultValue: undefined });
       expect(p.stats).toMatchObject({ busy: 0, waiting: 0 });
       expect(p.stats.total).toBeGreaterThanOrEqual(1);
@@ -148,7 +154,11 @@ describe('pool requests', () => {
     const p = pool({ max: 1 });
     // transactionStatus still says 'idle' when this is abandoned: its only ReadyForQuery comes at the end.
     const subscription = p.simpleQuery('BEGIN; SELECT pg_sleep(10)').subscribe({ error: () => undefined });
-    await eventually(async () => (await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE query = 'BEGIN; SELECT pg_sleep(10)' AND state = 'active'`)) === '1');
+    await eventually(
+      async () =>
+        (await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE query = 'BEGIN; SELECT pg_sleep(10)' AND state = 'active'`)) ===
+        '1',
+    );
     subscription.unsubscribe();
     expect(await p.first('SELECT 1 AS one')).toEqual({ one: 1 });
     expect(await firstValueFrom(p.withConnection((c) => of(c.transactionStatus)))).toBe('idle');
@@ -204,7 +214,10 @@ describe('pool requests', () => {
   });
 
   it('keeps waiting while the server cannot be reached, and names the connect error when acquireTimeout passes', async () => {
-    const p = createPool({ ...superuserConfig(), host: '127.0.0.1', port: 1 }, { acquireTimeout: 300, connectRetry: { initialDelay: 20, maxDelay: 50 } });
+    const p = createPool(
+      { ...superuserConfig(), host: '127.0.0.1', port: 1 },
+      { acquireTimeout: 300, connectRetry: { initialDelay: 20, maxDelay: 50 } },
+    );
     pools.push(p);
     const error = await errorOf(lastValueFrom(p.query('SELECT 1')));
     expect(error).toBeInstanceOf(AcquireTimeoutError);
@@ -215,7 +228,9 @@ describe('pool requests', () => {
 
 describe('pool option pipeline', () => {
   const running = (marker: string) =>
-    superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%${marker}%' AND state = 'active' AND pid <> pg_backend_pid()`).then(Number);
+    superuserPsql(
+      `SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%${marker}%' AND state = 'active' AND pid <> pg_backend_pid()`,
+    ).then(Number);
 
   it('pipelines single statements on busy connections at max, each with its own answer and its own failure', async () => {
     const p = pool({ max: 2, pipeline: 8 });
@@ -249,7 +264,9 @@ describe('pool option pipeline', () => {
     const p = pool({ max: 1, pipeline: 8 });
     await p.first('SELECT 1');
     const begin = errorOf(lastValueFrom(p.query('  begin')));
-    const behind = p.first<{ inTx: boolean }>("SELECT now() <> clock_timestamp() AND current_setting('transaction_isolation') IS NOT NULL AS \"inTx\"");
+    const behind = p.first<{ inTx: boolean }>(
+      'SELECT now() <> clock_timestamp() AND current_setting(\'transaction_isolation\') IS NOT NULL AS "inTx"',
+    );
     expect(p.stats.waiting).toBe(1); // not pipelined behind the BEGIN
     expect(await begin).toBeInstanceOf(PoolMisuseError);
     await behind;
@@ -303,7 +320,15 @@ describe('pool.withConnection', () => {
     const p = pool({ max: 1 });
     expect(await errorOf(lastValueFrom(p.withConnection((c) => c.query('SELECT nope'))))).toBeInstanceOf(PostgresError);
     const thrown = new Error('work threw');
-    expect(await errorOf(lastValueFrom(p.withConnection(() => { throw thrown; })))).toBe(thrown);
+    expect(
+      await errorOf(
+        lastValueFrom(
+          p.withConnection(() => {
+            throw thrown;
+          }),
+        ),
+      ),
+    ).toBe(thrown);
     await eventually(() => p.stats.idle === 1);
     expect(await firstValueFrom(p.withConnection((c) => of(c.transactionStatus)))).toBe('idle');
   });
@@ -316,7 +341,10 @@ describe('pool.withConnection', () => {
       const subscription = p
         .withConnection((c) => concat(c.execute('BEGIN'), c.execute(`INSERT INTO ${table} VALUES (1)`), c.query('SELECT pg_sleep(10)')))
         .subscribe({ error: () => undefined });
-      await eventually(async () => (await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND state = 'active'`)) === '1');
+      await eventually(
+        async () =>
+          (await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND state = 'active'`)) === '1',
+      );
       subscription.unsubscribe();
       const started = Date.now();
       expect(await firstValueFrom(p.withConnection((c) => of(c.transactionStatus)))).toBe('idle');
@@ -391,12 +419,17 @@ describe('pool.transaction and the Promise conveniences', () => {
 
   it('rolls back on error (the work error reaches the subscriber) and on unsubscribe mid-statement', async () => {
     const p = pool({ max: 1 });
-    const failure = await errorOf(lastValueFrom(p.transaction((tx) => concat(tx.execute(`INSERT INTO ${table} VALUES (2)`), tx.query('SELECT 1/0')))));
+    const failure = await errorOf(
+      lastValueFrom(p.transaction((tx) => concat(tx.execute(`INSERT INTO ${table} VALUES (2)`), tx.query('SELECT 1/0')))),
+    );
     expect((failure as PostgresError).code).toBe('22012');
     const subscription = p
       .transaction((tx) => concat(tx.execute(`INSERT INTO ${table} VALUES (3)`), tx.query('SELECT pg_sleep(10)')))
       .subscribe({ error: () => undefined });
-    await eventually(async () => (await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND state = 'active'`)) === '1');
+    await eventually(
+      async () =>
+        (await superuserPsql(`SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND state = 'active'`)) === '1',
+    );
     subscription.unsubscribe();
     expect(await firstValueFrom(p.withConnection((c) => of(c.transactionStatus)))).toBe('idle');
     expect(await p.all(`SELECT id FROM ${table} WHERE id IN (2, 3)`)).toEqual([]);
@@ -411,7 +444,9 @@ describe('pool.transaction and the Promise conveniences', () => {
           (tx) =>
             concat(
               tx.execute(`INSERT INTO ${table} VALUES (4)`),
-              ++attempts === 1 ? tx.execute(`DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$`) : tx.execute('SELECT 1 WHERE false'),
+              ++attempts === 1
+                ? tx.execute(`DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$`)
+                : tx.execute('SELECT 1 WHERE false'),
             ),
           { isolation: 'serializable' },
         )

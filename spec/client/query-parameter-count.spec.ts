@@ -41,7 +41,11 @@ describe.each([
   it('pipelined behind a run that prepares the statement', async () => {
     const connection = await openConnection({ ...superuserConfig(), ...extra });
     const sql = 'SELECT $1::int + $2::int AS n';
-    const [good, bad, alsoGood] = await Promise.allSettled([rows(connection, sql, [1, 2]), rows(connection, sql, [1, 2, 3]), rows(connection, sql, [2, 2])]);
+    const [good, bad, alsoGood] = await Promise.allSettled([
+      rows(connection, sql, [1, 2]),
+      rows(connection, sql, [1, 2, 3]),
+      rows(connection, sql, [2, 2]),
+    ]);
     expect(good).toEqual({ status: 'fulfilled', value: [{ n: 3 }] });
     expect(bad.status).toBe('rejected');
     expectCountError((bad as PromiseRejectedResult).reason as Error, '2 parameters', '3 were', 3);

@@ -29,7 +29,9 @@ describe('pipelining', () => {
     const failing = 5_000;
     const results: (number | string)[] = new Array(count);
     const done = Array.from({ length: count }, (_, i) =>
-      lastValueFrom(connection.query<{ n: number }>(i === failing ? 'SELECT 1/0 AS n' : 'SELECT $1::int4 + 1 AS n', i === failing ? [] : [i]))
+      lastValueFrom(
+        connection.query<{ n: number }>(i === failing ? 'SELECT 1/0 AS n' : 'SELECT $1::int4 + 1 AS n', i === failing ? [] : [i]),
+      )
         .then((row) => (results[i] = row.n))
         .catch((error: PostgresError) => (results[i] = error.code ?? 'error')),
     );
@@ -41,9 +43,7 @@ describe('pipelining', () => {
   it('keeps FIFO order when statements take different times', async () => {
     const order: number[] = [];
     const statements = ['SELECT pg_sleep(0.2), 1', 'SELECT 2', 'SELECT pg_sleep(0.1), 3'];
-    await Promise.all(
-      statements.map((sql, i) => lastValueFrom(connection.query(sql).pipe(toArray())).then(() => order.push(i + 1))),
-    );
+    await Promise.all(statements.map((sql, i) => lastValueFrom(connection.query(sql).pipe(toArray())).then(() => order.push(i + 1))));
     expect(order).toEqual([1, 2, 3]);
   });
 });
@@ -62,7 +62,9 @@ describe('cancellation by unsubscribe', () => {
 
   it('never cancels the requests pipelined behind the abandoned one', async () => {
     for (let round = 0; round < 10; round++) {
-      const behind = Array.from({ length: 3 }, (_, i) => lastValueFrom(connection.query<{ n: number }>(`SELECT pg_sleep(0.01), ${i} AS n`)));
+      const behind = Array.from({ length: 3 }, (_, i) =>
+        lastValueFrom(connection.query<{ n: number }>(`SELECT pg_sleep(0.01), ${i} AS n`)),
+      );
       const sleeper = connection.query('SELECT pg_sleep(0.05)').subscribe({ error: () => undefined });
       // Written after the sleeper: a CancelRequest would hit these, so none may be sent.
       const after = Array.from({ length: 3 }, (_, i) => lastValueFrom(connection.query<{ n: number }>(`SELECT pg_sleep(0.01), ${i} AS n`)));

@@ -88,11 +88,13 @@ describe('pushback', () => {
   it('a pushback that throws or returns nonsense fails only its query', async () => {
     const thrown = new Error('pushback broke');
     const error = await errorOf(
-      lastValueFrom(connection.query('SELECT generate_series(1, 100000) AS g', [], {
-        pushback: () => {
-          throw thrown;
-        },
-      })),
+      lastValueFrom(
+        connection.query('SELECT generate_series(1, 100000) AS g', [], {
+          pushback: () => {
+            throw thrown;
+          },
+        }),
+      ),
     );
     expect(error).toBe(thrown);
     const nonsense = await errorOf(

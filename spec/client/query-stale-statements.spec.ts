@@ -27,7 +27,9 @@ describe('a cached statement whose result type changed (0A000)', () => {
     const connection = await cachedSelect();
     await run(connection, 'ALTER TABLE t ADD COLUMN b text');
     const fieldNames: string[][] = [];
-    const result = await rows(connection, 'SELECT * FROM t', [], { onFields: (fields) => fieldNames.push(fields.map((field) => field.name)) });
+    const result = await rows(connection, 'SELECT * FROM t', [], {
+      onFields: (fields) => fieldNames.push(fields.map((field) => field.name)),
+    });
     expect(result).toEqual([{ a: 1, b: null }]);
     // The failed attempt delivered nothing: one set of columns, the retried one's.
     expect(fieldNames).toEqual([['a', 'b']]);
@@ -127,7 +129,10 @@ describe('a cached statement the server no longer has (26000)', () => {
     [
       'a function that runs DEALLOCATE ALL',
       async (connection: Connection) => {
-        await run(connection, "CREATE FUNCTION pg_temp.deallocate_all() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$");
+        await run(
+          connection,
+          "CREATE FUNCTION pg_temp.deallocate_all() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$",
+        );
         await rows(connection, 'SELECT pg_temp.deallocate_all()');
       },
     ],
@@ -143,7 +148,10 @@ describe('a cached statement the server no longer has (26000)', () => {
   it('through execute() too', async () => {
     const connection = await openConnection(superuserConfig());
     await run(connection, 'CREATE TEMPORARY TABLE t (a int)');
-    await run(connection, "CREATE FUNCTION pg_temp.deallocate_all() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$");
+    await run(
+      connection,
+      "CREATE FUNCTION pg_temp.deallocate_all() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$",
+    );
     await run(connection, 'INSERT INTO t VALUES (1)');
     await run(connection, 'INSERT INTO t VALUES (1)');
     await rows(connection, 'SELECT pg_temp.deallocate_all()');
@@ -153,7 +161,10 @@ describe('a cached statement the server no longer has (26000)', () => {
 
   it('pipelined requests on the dropped statement: the last one in flight is retried, the others report 26000', async () => {
     const connection = await openConnection(superuserConfig());
-    await run(connection, "CREATE FUNCTION pg_temp.deallocate_all() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$");
+    await run(
+      connection,
+      "CREATE FUNCTION pg_temp.deallocate_all() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$",
+    );
     await rows(connection, 'SELECT $1::int AS n', [0]);
     await rows(connection, 'SELECT $1::int AS n', [0]);
     const outcomes = await Promise.all([
@@ -173,7 +184,10 @@ describe('a cached statement the server no longer has (26000)', () => {
 
   it('reaches the caller inside a transaction, and the statement works again after ROLLBACK', async () => {
     const connection = await openConnection(superuserConfig());
-    await run(connection, "CREATE FUNCTION pg_temp.deallocate_all() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$");
+    await run(
+      connection,
+      "CREATE FUNCTION pg_temp.deallocate_all() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$",
+    );
     await rows(connection, 'SELECT 7 AS seven');
     await run(connection, 'BEGIN');
     await rows(connection, 'SELECT pg_temp.deallocate_all()');

@@ -36,7 +36,11 @@ describe('statement cache', () => {
   it('requests pipelined behind a leader whose own Bind fails still get their columns and rows', async () => {
     const connection = await openConnection(superuserConfig());
     const sql = 'SELECT $1::int4 AS n, $1::text AS t';
-    const [bad, good, again] = await Promise.allSettled([rows(connection, sql, ['x']), rows(connection, sql, ['5']), rows(connection, sql, ['6'])]);
+    const [bad, good, again] = await Promise.allSettled([
+      rows(connection, sql, ['x']),
+      rows(connection, sql, ['5']),
+      rows(connection, sql, ['6']),
+    ]);
     expect(bad.status === 'rejected' && (bad.reason as PostgresError).code).toBe('22P02');
     expect(good).toEqual({ status: 'fulfilled', value: [{ n: 5, t: '5' }] });
     expect(again).toEqual({ status: 'fulfilled', value: [{ n: 6, t: '6' }] });

@@ -5,14 +5,7 @@
 // T-Q11 (too many parameters; here the connection survives), T-Q13 (handle_columns = onFields),
 // T-Q14 (onFields throwing).
 import { firstValueFrom, lastValueFrom, tap, toArray } from 'rxjs';
-import {
-  ConnectionError,
-  PostgresError,
-  QueryShapeError,
-  type Connection,
-  type RawRow,
-  type ResultField,
-} from '../../lib';
+import { ConnectionError, PostgresError, QueryShapeError, type Connection, type RawRow, type ResultField } from '../../lib';
 import { closeOpenedConnections, errorOf, openConnection } from '../helpers/connections';
 import { superuserConfig } from '../helpers/test-servers';
 
@@ -26,8 +19,7 @@ const rows = <T = Record<string, unknown>>(sql: string, params?: unknown[], c: C
   lastValueFrom(c.query<T>(sql, params).pipe(toArray()));
 const arrays = (sql: string, params?: unknown[]) =>
   lastValueFrom(connection.query<unknown[]>(sql, params, { rowMode: 'array' }).pipe(toArray()));
-const raw = (sql: string, params?: unknown[]) =>
-  lastValueFrom(connection.query<RawRow>(sql, params, { rowMode: 'raw' }).pipe(toArray()));
+const raw = (sql: string, params?: unknown[]) => lastValueFrom(connection.query<RawRow>(sql, params, { rowMode: 'raw' }).pipe(toArray()));
 const run = (sql: string, params?: unknown[]) => lastValueFrom(connection.execute(sql, params));
 
 const nasty = 'nasty\nstring\t\'",x';

@@ -131,7 +131,7 @@ describe('connect with target_session_attrs against a primary and a hot standby'
     expect(`${error.message} ${JSON.stringify(attempts)}`).not.toContain(password);
   });
 
-  it('keeps a single attempt\'s own error', async () => {
+  it("keeps a single attempt's own error", async () => {
     const error = await errorOf(firstValueFrom(connect(config(['primary'], 'read-only'))));
     expect(error).not.toBeInstanceOf(ConnectionAttemptsError);
     expect(error.message).toMatch(/rejected: session is not read-only$/);
@@ -150,7 +150,13 @@ describe('connect with target_session_attrs against a primary and a hot standby'
       expect(await roleOf(connection)).toBe('primary');
       expect(Date.now() - started).toBeGreaterThanOrEqual(250);
       const error = await errorOf(
-        firstValueFrom(connect({ ...config(['primary'], 'any', { connectTimeout: 200 }), host: ['127.0.0.1', '127.0.0.1'], port: [silent.port, silent.port] })),
+        firstValueFrom(
+          connect({
+            ...config(['primary'], 'any', { connectTimeout: 200 }),
+            host: ['127.0.0.1', '127.0.0.1'],
+            port: [silent.port, silent.port],
+          }),
+        ),
       );
       expect(error).toBeInstanceOf(ConnectionAttemptsError);
       expect((error as ConnectionAttemptsError).attempts.map((attempt) => attempt.error.message)).toEqual([
@@ -206,7 +212,9 @@ describe('connect with target_session_attrs against a primary and a hot standby'
     expect(await roleOf(await openConnection({ ...readOnlyPrimary, targetSessionAttrs: 'read-only' }))).toBe('primary');
     expect(await roleOf(await openConnection({ ...readOnlyPrimary, targetSessionAttrs: 'primary' }))).toBe('primary');
     const error = await errorOf(firstValueFrom(connect({ ...readOnlyPrimary, targetSessionAttrs: 'read-write' })));
-    expect((error as ConnectionAttemptsError).attempts.map((attempt) => [attempt.port, attempt.error.message.replace(/^.*rejected: /, '')])).toEqual([
+    expect(
+      (error as ConnectionAttemptsError).attempts.map((attempt) => [attempt.port, attempt.error.message.replace(/^.*rejected: /, '')]),
+    ).toEqual([
       [primary.port, 'session is read-only'],
       [cluster().standby.port, 'session is read-only'],
     ]);

@@ -15,11 +15,7 @@ beforeAll(() => {
   directory = mkdtempSync(join(tmpdir(), 'rxpg-tls-request-'));
   encryptedKeyFile = join(directory, 'encrypted.key');
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  writeFileSync(
-    encryptedKeyFile,
-    privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }),
-    { mode: 0o600 },
-  );
+  writeFileSync(encryptedKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }), { mode: 0o600 });
 });
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 

@@ -56,9 +56,7 @@ describe('sslmode against a server with TLS', () => {
   });
 
   it('verify-ca accepts a host name that does not match', async () => {
-    const connection = await openConnection(
-      config('primary', 'verify-ca', { host: '127.0.0.1', sslrootcert: tlsSettings().caFile }),
-    );
+    const connection = await openConnection(config('primary', 'verify-ca', { host: '127.0.0.1', sslrootcert: tlsSettings().caFile }));
     expect(await usesTls(connection)).toBe('t');
   });
 
@@ -103,9 +101,7 @@ describe('sslmode against a server without TLS', () => {
   });
 
   it.each<SslMode>(['require', 'verify-ca', 'verify-full'])('%s fails', async (sslmode) => {
-    const error = await errorOf(
-      firstValueFrom(connect(config('plain', sslmode, { sslrootcert: tlsSettings().caFile }))),
-    );
+    const error = await errorOf(firstValueFrom(connect(config('plain', sslmode, { sslrootcert: tlsSettings().caFile }))));
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as ConnectionError).code).toBe('08001');
     expect(error.message).toContain('SSL');
@@ -197,9 +193,7 @@ describe('unusable TLS files are refused before anything is sent', () => {
     const { caFile, clientCertFile } = tlsSettings();
     const error = await expectConfigErrorAsync(
       () =>
-        firstValueFrom(
-          connect(config('primary', 'verify-full', { sslrootcert: caFile, sslcert: clientCertFile, sslkey: strayKeyFile })),
-        ),
+        firstValueFrom(connect(config('primary', 'verify-full', { sslrootcert: caFile, sslcert: clientCertFile, sslkey: strayKeyFile }))),
       'sslkey',
     );
     expect(error.message).toContain(strayKeyFile);

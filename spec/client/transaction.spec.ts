@@ -1,11 +1,20 @@
-import { EMPTY, NEVER, catchError, concat, defer, firstValueFrom, lastValueFrom, of, retry, take, takeUntil, throwError, timer, toArray } from 'rxjs';
 import {
-  PostgresError,
-  TransactionRolledBackError,
-  TransactionStateError,
-  type Connection,
-  type Transaction,
-} from '../../lib';
+  EMPTY,
+  NEVER,
+  catchError,
+  concat,
+  defer,
+  firstValueFrom,
+  lastValueFrom,
+  of,
+  retry,
+  take,
+  takeUntil,
+  throwError,
+  timer,
+  toArray,
+} from 'rxjs';
+import { PostgresError, TransactionRolledBackError, TransactionStateError, type Connection, type Transaction } from '../../lib';
 import { closeOpenedConnections, errorOf, eventually, openConnection } from '../helpers/connections';
 import { superuserConfig } from '../helpers/test-servers';
 
@@ -38,11 +47,7 @@ describe('transaction: commit', () => {
         .transaction((tx) => concat(insert(tx, 1), insert(tx, 2), tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)))
         .pipe(toArray()),
     );
-    expect(values).toEqual([
-      { command: 'INSERT 0 1', rowCount: 1 },
-      { command: 'INSERT 0 1', rowCount: 1 },
-      { n: 2 },
-    ]);
+    expect(values).toEqual([{ command: 'INSERT 0 1', rowCount: 1 }, { command: 'INSERT 0 1', rowCount: 1 }, { n: 2 }]);
     expect(connection.transactionStatus).toBe('idle');
     expect(seen).toEqual([]);
     const other = await openConnection(superuserConfig());
@@ -52,7 +57,9 @@ describe('transaction: commit', () => {
   it('runs the statements inside one transaction (same txid, in transaction status)', async () => {
     const [a, b] = await lastValueFrom(
       connection
-        .transaction((tx) => concat(tx.query<{ x: string }>('SELECT txid_current()::text AS x'), tx.query<{ x: string }>('SELECT txid_current()::text AS x')))
+        .transaction((tx) =>
+          concat(tx.query<{ x: string }>('SELECT txid_current()::text AS x'), tx.query<{ x: string }>('SELECT txid_current()::text AS x')),
+        )
         .pipe(toArray()),
     );
     expect(a!.x).toBe(b!.x);
@@ -113,13 +120,22 @@ describe('transaction: commit', () => {
 describe('transaction: rollback on error', () => {
   it('ROLLBACKs when the work errors, and the subscriber gets the original error after the ROLLBACK', async () => {
     const failure = new Error('work failed');
-    const error = await errorOf(lastValueFrom(connection.transaction((tx) => concat(insert(tx, 1), throwError(() => failure)))));
+    const error = await errorOf(
+      lastValueFrom(
+        connection.transaction((tx) =>
+          concat(
+            insert(tx, 1),
+            throwError(() => failure),
+          ),
+        ),
+      ),
+    );
     expect(error).toBe(failure);
     expect(connection.transactionStatus).toBe('idle');
     expect(await ids()).toEqual([]);
   });
 
-  it('delivers a failed statement\'s PostgresError as it is (23505), with nothing committed', async () => {
+  it("delivers a failed statement's PostgresError as it is (23505), with nothing committed", async () => {
     const error = await errorOf(lastValueFrom(connection.transaction((tx) => concat(insert(tx, 1), insert(tx, 1)))));
     expect(error).toBeInstanceOf(PostgresError);
     expect((error as PostgresError).code).toBe('23505');
@@ -128,7 +144,15 @@ describe('transaction: rollback on error', () => {
 
   it('ROLLBACKs when work throws synchronously or returns something that is not ObservableInput', async () => {
     const thrown = new Error('thrown by work');
-    expect(await errorOf(lastValueFrom(connection.transaction(() => { throw thrown; })))).toBe(thrown);
+    expect(
+      await errorOf(
+        lastValueFrom(
+          connection.transaction(() => {
+            throw thrown;
+          }),
+        ),
+      ),
+    ).toBe(thrown);
     const invalid = await errorOf(lastValueFrom(connection.transaction(() => undefined as never)));
     expect(invalid).toBeInstanceOf(TypeError);
     expect(connection.transactionStatus).toBe('idle');
@@ -179,7 +203,7 @@ describe('transaction: COMMIT answered with ROLLBACK', () => {
     expect(await ids()).toEqual([]);
   });
 
-  it('takes a serialization failure\'s 40001 as its code, so retry policies see it', async () => {
+  it("takes a serialization failure's 40001 as its code, so retry policies see it", async () => {
     const error = await errorOf(
       lastValueFrom(
         connection.transaction((tx) =>
@@ -205,12 +229,10 @@ describe('transaction: COMMIT answered with ROLLBACK', () => {
     expect(error.cause).toBeUndefined();
   });
 
-  it('delivers a failing COMMIT\'s own error (a deferred constraint: 23505)', async () => {
+  it("delivers a failing COMMIT's own error (a deferred constraint: 23505)", async () => {
     await connection.run(`ALTER TABLE ${table} ADD CONSTRAINT ${table}_note UNIQUE (note) DEFERRABLE INITIALLY DEFERRED`);
     const error = await errorOf(
-      lastValueFrom(
-        connection.transaction((tx) => concat(tx.execute(`INSERT INTO ${table} VALUES (1, 'x'), (2, 'x')`))),
-      ),
+      lastValueFrom(connection.transaction((tx) => concat(tx.execute(`INSERT INTO ${table} VALUES (1, 'x'), (2, 'x')`)))),
     );
     expect(error).toBeInstanceOf(PostgresError);
     expect((error as PostgresError).code).toBe('23505');
@@ -261,7 +283,9 @@ describe('transaction: unsubscribe', () => {
   });
 
   it('lets a new transaction begin right after an unsubscribed one (switchMap-like), queued behind its ROLLBACK', async () => {
-    const first = connection.transaction((tx) => concat(insert(tx, 1), tx.query('SELECT pg_sleep(5)'))).subscribe({ error: () => undefined });
+    const first = connection
+      .transaction((tx) => concat(insert(tx, 1), tx.query('SELECT pg_sleep(5)')))
+      .subscribe({ error: () => undefined });
     await eventually(() => connection.transactionStatus === 'in transaction');
     first.unsubscribe();
     await lastValueFrom(connection.transaction((tx) => insert(tx, 2)));
@@ -276,17 +300,21 @@ describe('transaction: options', () => {
     );
 
   it('BEGINs with the isolation level, read-only and deferrable modes', async () => {
-    expect(await firstValueFrom(connection.transaction(settings, { isolation: 'serializable', readOnly: true, deferrable: true }))).toEqual({
-      isolation: 'serializable',
-      readOnly: 'on',
-      deferrable: 'on',
-    });
+    expect(await firstValueFrom(connection.transaction(settings, { isolation: 'serializable', readOnly: true, deferrable: true }))).toEqual(
+      {
+        isolation: 'serializable',
+        readOnly: 'on',
+        deferrable: 'on',
+      },
+    );
     expect(await firstValueFrom(connection.transaction(settings, { isolation: 'repeatable read' }))).toEqual({
       isolation: 'repeatable read',
       readOnly: 'off',
       deferrable: 'off',
     });
-    expect(await firstValueFrom(connection.transaction(settings, { isolation: 'read committed', readOnly: false, deferrable: false }))).toEqual({
+    expect(
+      await firstValueFrom(connection.transaction(settings, { isolation: 'read committed', readOnly: false, deferrable: false })),
+    ).toEqual({
       isolation: 'read committed',
       readOnly: 'off',
       deferrable: 'off',
@@ -392,7 +420,14 @@ describe('transaction: misuse', () => {
 
 describe('transaction: nested savepoints', () => {
   it('commits an inner savepoint with the outer transaction', async () => {
-    await lastValueFrom(connection.transaction((tx) => concat(insert(tx, 1), tx.transaction((inner) => insert(inner, 2)))));
+    await lastValueFrom(
+      connection.transaction((tx) =>
+        concat(
+          insert(tx, 1),
+          tx.transaction((inner) => insert(inner, 2)),
+        ),
+      ),
+    );
     expect(await ids()).toEqual([1, 2]);
   });
 
@@ -402,12 +437,14 @@ describe('transaction: nested savepoints', () => {
       connection.transaction((tx) =>
         concat(
           insert(tx, 1),
-          tx.transaction((inner) => concat(insert(inner, 2), insert(inner, 1))).pipe(
-            catchError((error: unknown) => {
-              innerErrors.push(error);
-              return EMPTY;
-            }),
-          ),
+          tx
+            .transaction((inner) => concat(insert(inner, 2), insert(inner, 1)))
+            .pipe(
+              catchError((error: unknown) => {
+                innerErrors.push(error);
+                return EMPTY;
+              }),
+            ),
           insert(tx, 3),
         ),
       ),
@@ -428,7 +465,14 @@ describe('transaction: nested savepoints', () => {
           tx.transaction((a) =>
             concat(
               a.transaction((b) => concat(insert(b, 1), b.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))),
-              a.transaction((c) => concat(insert(c, 2), throwError(() => new Error('c fails')))).pipe(catchError(() => of('c rolled back'))),
+              a
+                .transaction((c) =>
+                  concat(
+                    insert(c, 2),
+                    throwError(() => new Error('c fails')),
+                  ),
+                )
+                .pipe(catchError(() => of('c rolled back'))),
             ),
           ),
         )
@@ -470,7 +514,9 @@ describe('transaction: nested savepoints', () => {
 
   it('queues the ROLLBACK TO SAVEPOINT of an inner scope left by take(1) before the outer COMMIT', async () => {
     const values = await lastValueFrom(
-      connection.transaction((tx) => tx.transaction((inner) => concat(insert(inner, 2), of('enough'), NEVER)).pipe(take(2))).pipe(toArray()),
+      connection
+        .transaction((tx) => tx.transaction((inner) => concat(insert(inner, 2), of('enough'), NEVER)).pipe(take(2)))
+        .pipe(toArray()),
     );
     expect(values).toEqual([{ command: 'INSERT 0 1', rowCount: 1 }, 'enough']);
     // The savepoint was left, so its insert is rolled back; the (empty) outer transaction commits.
@@ -504,12 +550,14 @@ describe('transaction: nested savepoints', () => {
       connection.transaction((tx) =>
         concat(
           insert(tx, 1),
-          tx.transaction((inner) => concat(insert(inner, 2), inner.execute('SELECT 1/0').pipe(catchError(() => EMPTY)))).pipe(
-            catchError((error: unknown) => {
-              outcome.push(error);
-              return EMPTY;
-            }),
-          ),
+          tx
+            .transaction((inner) => concat(insert(inner, 2), inner.execute('SELECT 1/0').pipe(catchError(() => EMPTY))))
+            .pipe(
+              catchError((error: unknown) => {
+                outcome.push(error);
+                return EMPTY;
+              }),
+            ),
           insert(tx, 3),
         ),
       ),
@@ -546,7 +594,7 @@ describe('transaction: serialization failures and retry', () => {
     expect(await ids()).toEqual([2]);
   });
 
-  it('delivers a deadlock\'s 40P01 as the error code', async () => {
+  it("delivers a deadlock's 40P01 as the error code", async () => {
     const error = await errorOf(
       lastValueFrom(connection.transaction((tx) => tx.execute("DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END $$"))),
     );
@@ -584,11 +632,13 @@ describe('transaction: serialization failures and retry', () => {
             },
           }),
         );
-    await Promise.all([lastValueFrom(writer(connection, 1, aRead, bRead), { defaultValue: undefined }), lastValueFrom(writer(other, 2, bRead, aRead), { defaultValue: undefined })]);
+    await Promise.all([
+      lastValueFrom(writer(connection, 1, aRead, bRead), { defaultValue: undefined }),
+      lastValueFrom(writer(other, 2, bRead, aRead), { defaultValue: undefined }),
+    ]);
     expect(failures).toBeGreaterThanOrEqual(1);
     expect(await ids()).toEqual([1, 2]);
     const notes = (await connection.all<{ note: string }>(`SELECT note FROM ${table} ORDER BY note`)).map((row) => row.note);
     expect(notes).toEqual(['saw 0', 'saw 1']);
   });
 });
-

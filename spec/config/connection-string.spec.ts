@@ -71,7 +71,12 @@ describe('parseConnectionString: URLs', () => {
 
   it('reads IPv6 literals with and without port', () => {
     expect(parseConnectionString('postgres://[::1]/d')).toEqual({ host: '::1', database: 'd' });
-    expect(parseConnectionString('postgres://u@[2001:db8::7]:6543/d')).toEqual({ user: 'u', host: '2001:db8::7', port: 6543, database: 'd' });
+    expect(parseConnectionString('postgres://u@[2001:db8::7]:6543/d')).toEqual({
+      user: 'u',
+      host: '2001:db8::7',
+      port: 6543,
+      database: 'd',
+    });
     expect(parseConnectionString('postgres://[fe80::1%25eth0]').host).toBe('fe80::1%eth0');
   });
 
@@ -145,7 +150,10 @@ describe('parseConnectionString: URLs', () => {
   it('reads require_auth as the allowed methods, with ! as the refused ones', () => {
     expect(parseConnectionString('postgres://h?require_auth=scram-sha-256')).toEqual({ host: 'h', requireAuth: ['scram-sha-256'] });
     expect(parseConnectionString('host=h require_auth=md5,scram-sha-256')).toEqual({ host: 'h', requireAuth: ['md5', 'scram-sha-256'] });
-    expect(parseConnectionString('postgres://h?require_auth=!password,!none')).toEqual({ host: 'h', requireAuth: ['md5', 'gss', 'sspi', 'scram-sha-256'] });
+    expect(parseConnectionString('postgres://h?require_auth=!password,!none')).toEqual({
+      host: 'h',
+      requireAuth: ['md5', 'gss', 'sspi', 'scram-sha-256'],
+    });
   });
 
   it('reads channel_binding in both forms and refuses an unknown value', () => {
@@ -182,7 +190,9 @@ describe('parseConnectionString: URLs', () => {
     const text = fc.string({ unit: 'binary', minLength: 1 }).filter((s) => !s.includes('\0'));
     fc.assert(
       fc.property(text, (value) => {
-        const settings = parseConnectionString(`postgres://h?application_name=${encodeURIComponent(value)}&password=${encodeURIComponent(value)}`);
+        const settings = parseConnectionString(
+          `postgres://h?application_name=${encodeURIComponent(value)}&password=${encodeURIComponent(value)}`,
+        );
         expect(settings.applicationName).toBe(value);
         expect(settings.password).toBe(value);
       }),

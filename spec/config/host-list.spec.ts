@@ -9,7 +9,9 @@ const secret = 'HostListS3cretPassw0rd';
 
 /** `host:port` (with `@hostaddr` when there is one) of each resolved entry. */
 function hostsOf(input: ConnectionConfig | string, env: NodeJS.ProcessEnv = {}): string[] {
-  return resolveConnectionConfig(input, env).hosts.map(({ host, hostaddr, port }) => `${host}${hostaddr === undefined ? '' : `@${hostaddr}`}:${port}`);
+  return resolveConnectionConfig(input, env).hosts.map(
+    ({ host, hostaddr, port }) => `${host}${hostaddr === undefined ? '' : `@${hostaddr}`}:${port}`,
+  );
 }
 
 describe('host lists', () => {
@@ -55,10 +57,34 @@ describe('host lists', () => {
   const errors: [string, ConnectionConfig | string, NodeJS.ProcessEnv, string, string][] = [
     ['two ports for three hosts', `host=a,b,c port=1,2 password=${secret}`, {}, 'port', 'could not match 2 port numbers to 3 hosts'],
     ['two ports for the one default host', `port=1,2 password=${secret}`, {}, 'port', 'could not match 2 port numbers to 1 hosts'],
-    ['three URL ports for two hosts', `postgres://u:${secret}@a:1,b:2/db?port=1,2,3`, {}, 'port', 'could not match 3 port numbers to 2 hosts'],
-    ['host names not matching hostaddrs', `hostaddr=127.0.0.1 host=a,b password=${secret}`, {}, 'host', 'could not match 2 host names to 1 hostaddr values'],
-    ['PGPORT list against PGHOST', {}, { PGHOST: 'a,b,c', PGPORT: '1,2', PGPASSWORD: secret }, 'port', 'could not match 2 port numbers to 3 hosts'],
-    ['a port array against a host array', { host: ['a', 'b'], port: [1, 2, 3], password: secret }, {}, 'port', 'could not match 3 port numbers to 2 hosts'],
+    [
+      'three URL ports for two hosts',
+      `postgres://u:${secret}@a:1,b:2/db?port=1,2,3`,
+      {},
+      'port',
+      'could not match 3 port numbers to 2 hosts',
+    ],
+    [
+      'host names not matching hostaddrs',
+      `hostaddr=127.0.0.1 host=a,b password=${secret}`,
+      {},
+      'host',
+      'could not match 2 host names to 1 hostaddr values',
+    ],
+    [
+      'PGPORT list against PGHOST',
+      {},
+      { PGHOST: 'a,b,c', PGPORT: '1,2', PGPASSWORD: secret },
+      'port',
+      'could not match 2 port numbers to 3 hosts',
+    ],
+    [
+      'a port array against a host array',
+      { host: ['a', 'b'], port: [1, 2, 3], password: secret },
+      {},
+      'port',
+      'could not match 3 port numbers to 2 hosts',
+    ],
     ['a bad port in a list', `host=a,b port=1,x password=${secret}`, {}, 'port', 'invalid port number'],
     ['a name as hostaddr', `hostaddr=db.example.com password=${secret}`, {}, 'hostaddr', 'not a numeric IPv4 or IPv6 address'],
     ['a name in a hostaddr list', `hostaddr=10.0.0.1,db password=${secret}`, {}, 'hostaddr', 'hostaddr element 2 is not a numeric'],
@@ -91,7 +117,10 @@ describe('target_session_attrs and load_balance_hosts', () => {
       loadBalanceHosts: 'disable',
     });
     expect(
-      resolveConnectionConfig({ connectionString: 'host=a target_session_attrs=primary', targetSessionAttrs: 'read-only', loadBalanceHosts: 'random' }, env),
+      resolveConnectionConfig(
+        { connectionString: 'host=a target_session_attrs=primary', targetSessionAttrs: 'read-only', loadBalanceHosts: 'random' },
+        env,
+      ),
     ).toMatchObject({ targetSessionAttrs: 'read-only', loadBalanceHosts: 'random' });
     // An empty value means "not set", as in libpq.
     expect(resolveConnectionConfig('host=a target_session_attrs=', env).targetSessionAttrs).toBe('standby');
@@ -100,7 +129,12 @@ describe('target_session_attrs and load_balance_hosts', () => {
   const invalid: [string, ConnectionConfig | string, NodeJS.ProcessEnv, string][] = [
     ['libpq 10 spelling master', 'host=a target_session_attrs=master', {}, 'targetSessionAttrs'],
     ['upper case', 'host=a target_session_attrs=READ-WRITE', {}, 'targetSessionAttrs'],
-    ['a bad PGTARGETSESSIONATTRS even when overridden', { targetSessionAttrs: 'any' }, { PGTARGETSESSIONATTRS: 'primary-only' }, 'targetSessionAttrs'],
+    [
+      'a bad PGTARGETSESSIONATTRS even when overridden',
+      { targetSessionAttrs: 'any' },
+      { PGTARGETSESSIONATTRS: 'primary-only' },
+      'targetSessionAttrs',
+    ],
     ['a bad load_balance_hosts', 'host=a load_balance_hosts=round_robin', {}, 'loadBalanceHosts'],
     ['a bad PGLOADBALANCEHOSTS', {}, { PGLOADBALANCEHOSTS: '1' }, 'loadBalanceHosts'],
     ['a non-string loadBalanceHosts', { loadBalanceHosts: 1 as never }, {}, 'loadBalanceHosts'],

@@ -131,7 +131,9 @@ describe('passwordFromFile and resolvePassword', () => {
   it('finds the default path from PGPASSFILE, then the home directory, then APPDATA on Windows', () => {
     expect(defaultPasswordFilePath({ env: { PGPASSFILE: '/x/pgpass' }, homeDir: '/home/u' })).toBe('/x/pgpass');
     expect(defaultPasswordFilePath({ env: {}, homeDir: '/home/u', platform: 'linux' })).toBe(join('/home/u', '.pgpass'));
-    expect(defaultPasswordFilePath({ env: { APPDATA: '/appdata' }, platform: 'win32' })).toBe(join('/appdata', 'postgresql', 'pgpass.conf'));
+    expect(defaultPasswordFilePath({ env: { APPDATA: '/appdata' }, platform: 'win32' })).toBe(
+      join('/appdata', 'postgresql', 'pgpass.conf'),
+    );
     expect(defaultPasswordFilePath({ env: {}, platform: 'win32' })).toBeUndefined();
   });
 
@@ -158,7 +160,15 @@ describe('passwordFromFile and resolvePassword', () => {
 
     it('wraps a throwing password function in a ConfigError with the cause', async () => {
       const failure = new Error('token service down');
-      const config = resolveConnectionConfig({ ...base, password: () => { throw failure; } }, {});
+      const config = resolveConnectionConfig(
+        {
+          ...base,
+          password: () => {
+            throw failure;
+          },
+        },
+        {},
+      );
       const error = await expectConfigErrorAsync(() => resolvePassword(config), 'password');
       expect(error.cause).toBe(failure);
     });

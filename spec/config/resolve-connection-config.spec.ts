@@ -66,7 +66,8 @@ describe('resolveConnectionConfig: defaults', () => {
   });
 });
 
-type Field = 'host' | 'port' | 'user' | 'database' | 'applicationName' | 'options' | 'sslmode' | 'sslrootcert' | 'connectTimeout' | 'passfile';
+type Field =
+  'host' | 'port' | 'user' | 'database' | 'applicationName' | 'options' | 'sslmode' | 'sslrootcert' | 'connectTimeout' | 'passfile';
 
 /** One row per field: an explicit value, a URL query that sets it, an env variable that sets it. */
 const precedence: [Field, ConnectionConfig[Field], string, Record<string, string>, unknown, unknown, unknown][] = [
@@ -103,7 +104,9 @@ describe('resolveConnectionConfig: precedence explicit > connection string > env
 
   it('applies the same precedence to the password', () => {
     const env = { PGPASSWORD: 'env-pw' };
-    expect(resolveConnectionConfig({ connectionString: 'postgres://u:url-pw@h', password: 'explicit-pw' }, env).password).toBe('explicit-pw');
+    expect(resolveConnectionConfig({ connectionString: 'postgres://u:url-pw@h', password: 'explicit-pw' }, env).password).toBe(
+      'explicit-pw',
+    );
     expect(resolveConnectionConfig('postgres://u:url-pw@h', env).password).toBe('url-pw');
     expect(resolveConnectionConfig({}, env).password).toBe('env-pw');
   });
@@ -117,7 +120,10 @@ describe('resolveConnectionConfig: precedence explicit > connection string > env
 
   it('merges runtime parameters, explicit over URL, and freezes them', () => {
     const config = resolveConnectionConfig(
-      { connectionString: 'postgres://h?TimeZone=UTC&search_path=url', runtimeParameters: { search_path: 'explicit', statement_timeout: '5s' } },
+      {
+        connectionString: 'postgres://h?TimeZone=UTC&search_path=url',
+        runtimeParameters: { search_path: 'explicit', statement_timeout: '5s' },
+      },
       {},
     );
     expect(config.runtimeParameters).toEqual({ TimeZone: 'UTC', search_path: 'explicit', statement_timeout: '5s' });
@@ -211,21 +217,27 @@ describe('resolveConnectionConfig: what is checked is what is used', () => {
     },
   );
 
-  it('refuses startup values that do not fit in the server\'s 10000-byte StartupMessage, before any I/O', () => {
+  it("refuses startup values that do not fit in the server's 10000-byte StartupMessage, before any I/O", () => {
     const error = expectConfigError(
       () => resolveConnectionConfig({ runtimeParameters: { search_path: 'a'.repeat(10000) } }, {}),
       'runtimeParameters',
     );
     expect(error.message).toContain('10000');
-    expectConfigError(() => resolveConnectionConfig({ options: 'o'.repeat(5000), applicationName: 'n'.repeat(5000) }, {}), 'runtimeParameters');
+    expectConfigError(
+      () => resolveConnectionConfig({ options: 'o'.repeat(5000), applicationName: 'n'.repeat(5000) }, {}),
+      'runtimeParameters',
+    );
     expect(resolveConnectionConfig({ options: 'o'.repeat(9000) }, {}).options).toHaveLength(9000);
   });
 
   it('copies runtimeParameters, so a Proxy cannot swap in a NUL byte after the check', () => {
     let count = 0;
-    const runtimeParameters = new Proxy({ search_path: 'public' }, {
-      get: (target, name) => (typeof name === 'string' && count++ > 0 ? 'x\0user\0admin' : Reflect.get(target, name)),
-    });
+    const runtimeParameters = new Proxy(
+      { search_path: 'public' },
+      {
+        get: (target, name) => (typeof name === 'string' && count++ > 0 ? 'x\0user\0admin' : Reflect.get(target, name)),
+      },
+    );
     const resolved = resolveConnectionConfig({ runtimeParameters }, {});
     expect(resolved.runtimeParameters).toEqual({ search_path: 'public' });
   });
@@ -256,7 +268,12 @@ describe('resolveConnectionConfig: errors', () => {
   const cases: [string, ConnectionConfig | string, Record<string, string>, string][] = [
     ['malformed URL', `postgres://app:${secret}@db:port/shop`, {}, 'port'],
     ['invalid sslmode in the URL', `${url}?sslmode=strict`, {}, 'sslmode'],
-    ['invalid sslmode in the environment (even when overridden)', { connectionString: url, sslmode: 'require' }, { PGSSLMODE: 'strict' }, 'sslmode'],
+    [
+      'invalid sslmode in the environment (even when overridden)',
+      { connectionString: url, sslmode: 'require' },
+      { PGSSLMODE: 'strict' },
+      'sslmode',
+    ],
     ['invalid explicit sslmode', { connectionString: url, sslmode: 'strict' as never }, {}, 'sslmode'],
     ['invalid PGPORT', url, { PGPORT: 'x' }, 'port'],
     ['negative PGCONNECT_TIMEOUT', url, { PGCONNECT_TIMEOUT: '-3' }, 'connectTimeout'],
@@ -284,7 +301,12 @@ describe('resolveConnectionConfig: errors', () => {
     ['non-string runtime parameter', { connectionString: url, runtimeParameters: { x: 1 as never } }, {}, 'runtimeParameters'],
     ['reserved runtime parameter', { connectionString: url, runtimeParameters: { user: 'x' } }, {}, 'runtimeParameters'],
     ['unknown channelBinding', { connectionString: url, channelBinding: 'always' as never }, {}, 'channelBinding'],
-    ['client_encoding as a runtime parameter', { connectionString: url, runtimeParameters: { client_encoding: 'LATIN1' } }, {}, 'runtimeParameters'],
+    [
+      'client_encoding as a runtime parameter',
+      { connectionString: url, runtimeParameters: { client_encoding: 'LATIN1' } },
+      {},
+      'runtimeParameters',
+    ],
     ['Client_Encoding in a URL', { connectionString: `${url}?Client_Encoding=LATIN1` }, {}, 'runtimeParameters'],
     ['DateStyle as a runtime parameter', { connectionString: url, runtimeParameters: { datestyle: 'SQL, DMY' } }, {}, 'runtimeParameters'],
     ['runtimeParameters not an object', { connectionString: url, runtimeParameters: 'x' as never }, {}, 'runtimeParameters'],

@@ -15,7 +15,10 @@ function config(sslmode: SslMode, host: string, extra: Partial<SslPolicyConfig> 
   return { host, sslmode, sslrootcert: undefined, sslcert: undefined, sslkey: undefined, ...extra };
 }
 
-const existing = (...paths: string[]) => (path: string) => paths.includes(path);
+const existing =
+  (...paths: string[]) =>
+  (path: string) =>
+    paths.includes(path);
 
 const plaintext: SslPolicy = { requestTls: 'never', allowPlaintextFallback: true, verify: 'none' };
 const allow: SslPolicy = { requestTls: 'after-plaintext-rejected', allowPlaintextFallback: true, verify: 'none' };
@@ -79,13 +82,20 @@ describe('sslPolicy: root certificates', () => {
   });
 
   it('reports a missing explicit sslrootcert for verify-ca, naming the file', () => {
-    const error = expectConfigError(() => sslPolicy(config('verify-ca', 'db', { sslrootcert: '/etc/missing.pem' }), existing(), home), 'sslrootcert');
+    const error = expectConfigError(
+      () => sslPolicy(config('verify-ca', 'db', { sslrootcert: '/etc/missing.pem' }), existing(), home),
+      'sslrootcert',
+    );
     expect(error.message).toContain('/etc/missing.pem');
   });
 
   it('makes require verify against an explicit sslrootcert, even a missing one (the TLS file check refuses that)', () => {
-    expect(sslPolicy(config('require', 'db', { sslrootcert: '/etc/ca.pem' }), existing('/etc/ca.pem'), home)).toEqual(verifyWith('ca', '/etc/ca.pem'));
-    expect(sslPolicy(config('require', 'db', { sslrootcert: '/etc/ca.pem' }), existing(defaultRoot), home)).toEqual(verifyWith('ca', '/etc/ca.pem'));
+    expect(sslPolicy(config('require', 'db', { sslrootcert: '/etc/ca.pem' }), existing('/etc/ca.pem'), home)).toEqual(
+      verifyWith('ca', '/etc/ca.pem'),
+    );
+    expect(sslPolicy(config('require', 'db', { sslrootcert: '/etc/ca.pem' }), existing(defaultRoot), home)).toEqual(
+      verifyWith('ca', '/etc/ca.pem'),
+    );
   });
 
   it('uses the system CA store for sslrootcert=system with verify-full, without looking for files', () => {
@@ -97,10 +107,13 @@ describe('sslPolicy: root certificates', () => {
     });
   });
 
-  it.each(['disable', 'allow', 'prefer', 'require', 'verify-ca'] as const)('refuses sslrootcert=system with %s, over TCP and sockets', (mode) => {
-    expectConfigError(() => sslPolicy(config(mode, 'db', { sslrootcert: 'system' }), existing(), home), 'sslmode');
-    expectConfigError(() => sslPolicy(config(mode, '/tmp', { sslrootcert: 'system' }), existing(), home), 'sslmode');
-  });
+  it.each(['disable', 'allow', 'prefer', 'require', 'verify-ca'] as const)(
+    'refuses sslrootcert=system with %s, over TCP and sockets',
+    (mode) => {
+      expectConfigError(() => sslPolicy(config(mode, 'db', { sslrootcert: 'system' }), existing(), home), 'sslmode');
+      expectConfigError(() => sslPolicy(config(mode, '/tmp', { sslrootcert: 'system' }), existing(), home), 'sslmode');
+    },
+  );
 
   it('needs sslrootcert when the home directory is unknown', () => {
     expectConfigError(() => sslPolicy(config('verify-ca', 'db'), existing(), ''), 'sslrootcert');
@@ -124,7 +137,9 @@ describe('sslPolicy: client certificates', () => {
   });
 
   it('passes explicit paths through whether or not they exist', () => {
-    expect(sslPolicy(config('verify-full', 'db', { sslcert: '/c.crt', sslkey: '/c.key' }), existing(defaultRoot, defaultCert, defaultKey), home)).toEqual({
+    expect(
+      sslPolicy(config('verify-full', 'db', { sslcert: '/c.crt', sslkey: '/c.key' }), existing(defaultRoot, defaultCert, defaultKey), home),
+    ).toEqual({
       ...verifyWith('full', defaultRoot),
       clientCertFile: '/c.crt',
       clientKeyFile: '/c.key',

@@ -32,7 +32,9 @@ describe('statement_cache_size in connection strings', () => {
 
   it('sets the resolved statementCacheSize, and the config object overrides it', () => {
     expect(resolveConnectionConfig('postgres://h/db?statement_cache_size=0', {}).statementCacheSize).toBe(0);
-    expect(resolveConnectionConfig({ connectionString: 'postgres://h/db?statement_cache_size=0', statementCacheSize: 7 }, {}).statementCacheSize).toBe(7);
+    expect(
+      resolveConnectionConfig({ connectionString: 'postgres://h/db?statement_cache_size=0', statementCacheSize: 7 }, {}).statementCacheSize,
+    ).toBe(7);
     expect(resolveConnectionConfig('postgres://h/db', {}).statementCacheSize).toBe(100);
   });
 

@@ -84,7 +84,9 @@ describe('examples/csv-import', () => {
 
   it('rejects with the file system error for a missing file, before connecting', async () => {
     const { host, port, user, database } = superuserConfig();
-    await expect(main({ host, port, user, database }, { file: join(directory, 'missing.csv'), table, progressOutput: collectingStream().stream })).rejects.toMatchObject({
+    await expect(
+      main({ host, port, user, database }, { file: join(directory, 'missing.csv'), table, progressOutput: collectingStream().stream }),
+    ).rejects.toMatchObject({
       code: 'ENOENT',
     });
   });

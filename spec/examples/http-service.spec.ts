@@ -50,9 +50,24 @@ describe('the HTTP service example', () => {
   it('cancels the query on the server when the HTTP client disconnects mid-stream', async () => {
     const response = await get('/events.ndjson?limit=100000000');
     await once(response, 'data');
-    await eventually(async () => Number(await superuserPsql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rxpg-http-example' AND query LIKE '%generate_series%' AND state = 'active'")) === 1);
+    await eventually(
+      async () =>
+        Number(
+          await superuserPsql(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rxpg-http-example' AND query LIKE '%generate_series%' AND state = 'active'",
+          ),
+        ) === 1,
+    );
     response.destroy();
-    await eventually(async () => Number(await superuserPsql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rxpg-http-example' AND query LIKE '%generate_series%' AND state = 'active'")) === 0, 3000);
+    await eventually(
+      async () =>
+        Number(
+          await superuserPsql(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'rxpg-http-example' AND query LIKE '%generate_series%' AND state = 'active'",
+          ),
+        ) === 0,
+      3000,
+    );
   });
 
   it('moves money in a transaction', async () => {

@@ -57,10 +57,15 @@ describe('examples/search-as-you-type', () => {
       }),
       // The user goes on typing: switchMap drops "mar" for "jup", rxpg cancels it on the server.
       defer(() => {
-        const gone = until('the abandoned query leaving pg_stat_activity', 700, async () => !(await activeSearches()).includes(abandoned ?? '')).then(
-          (ms) => (goneAfterMs = ms),
+        const gone = until(
+          'the abandoned query leaving pg_stat_activity',
+          700,
+          async () => !(await activeSearches()).includes(abandoned ?? ''),
+        ).then((ms) => (goneAfterMs = ms));
+        return concat(
+          of('ju', 'jup '),
+          waitFor(() => gone),
         );
-        return concat(of('ju', 'jup '), waitFor(() => gone));
       }),
     );
 
@@ -69,7 +74,12 @@ describe('examples/search-as-you-type', () => {
     expect(abandoned).toMatch(/^\d+\|/);
     // Well before its pg_sleep would have ended: cancelled, not finished.
     expect(goneAfterMs).toBeLessThan(700);
-    expect(hits).toEqual([[{ id: 1, name: 'Jupiter lamp' }, { id: 2, name: 'Jupiter poster' }]]);
+    expect(hits).toEqual([
+      [
+        { id: 1, name: 'Jupiter lamp' },
+        { id: 2, name: 'Jupiter poster' },
+      ],
+    ]);
   });
 
   it('answers an empty term without a query and escapes LIKE wildcards in a term', async () => {

@@ -69,7 +69,9 @@ describe('SIGKILL of the backend', () => {
 
   it('of a listener’s connection: the listener says so and reconnects once crash recovery is over', async () => {
     const channel = `killed_${tag()}`;
-    const events = record(listen(superuserConfig(cluster), channel, { heartbeatInterval: 300, reconnect: { initialDelay: 20, maxDelay: 200 } }));
+    const events = record(
+      listen(superuserConfig(cluster), channel, { heartbeatInterval: 300, reconnect: { initialDelay: 20, maxDelay: 200 } }),
+    );
     const first = await events.next((event) => event.type === 'connected');
     if (first.type !== 'connected') throw new Error('unreachable');
     kill(first.processId);

@@ -57,7 +57,9 @@ describe('pg_ctl stop -m immediate', () => {
 
   it('under a listener: it says so, retries while the server is down, and reconnects after the restart', async () => {
     const channel = `stopped_${tag()}`;
-    const events = record(listen(superuserConfig(cluster), channel, { heartbeatInterval: 300, reconnect: { initialDelay: 20, maxDelay: 100 } }));
+    const events = record(
+      listen(superuserConfig(cluster), channel, { heartbeatInterval: 300, reconnect: { initialDelay: 20, maxDelay: 100 } }),
+    );
     await events.next((event) => event.type === 'connected');
     await cluster.stopServer();
     const lost = await events.next((event) => event.type === 'disconnected', { timeout: 1000 });

@@ -19,7 +19,10 @@ afterEach(async () => {
 });
 
 /** A connection to the primary through a new relay. */
-async function throughRelay(options: TcpRelayOptions = {}, config: Record<string, unknown> = {}): Promise<{ relay: TcpRelay; connection: Connection }> {
+async function throughRelay(
+  options: TcpRelayOptions = {},
+  config: Record<string, unknown> = {},
+): Promise<{ relay: TcpRelay; connection: Connection }> {
   const server = superuserConfig();
   const relay = await TcpRelay.start(server.host, server.port, options);
   relays.push(relay);
@@ -65,11 +68,17 @@ describe('one-byte chunks', () => {
     const run = async (connection: Connection) => {
       const notices = record(connection.notices$);
       const rows = await lastValueFrom(connection.query(rowsSql).pipe(toArray()));
-      const params = await lastValueFrom(connection.query('SELECT $1::text AS t, $2::int8 AS i', ['ü\n"', '9007199254740993']).pipe(toArray()));
-      const sets = await lastValueFrom(connection.simpleQuery("SELECT 1 AS one; SELECT 'two' AS two, NULL AS nothing; SET search_path = public").pipe(toArray()));
+      const params = await lastValueFrom(
+        connection.query('SELECT $1::text AS t, $2::int8 AS i', ['ü\n"', '9007199254740993']).pipe(toArray()),
+      );
+      const sets = await lastValueFrom(
+        connection.simpleQuery("SELECT 1 AS one; SELECT 'two' AS two, NULL AS nothing; SET search_path = public").pipe(toArray()),
+      );
       const failed = await errorOf(lastValueFrom(connection.query('SELECT 1 / 0')));
       await lastValueFrom(connection.execute("DO $$ BEGIN RAISE NOTICE 'notice % here', 42; END $$"));
-      const copied = await lastValueFrom(connection.copyOut("COPY (SELECT g, 'r' || g FROM generate_series(1, 50) g) TO STDOUT").pipe(toArray()));
+      const copied = await lastValueFrom(
+        connection.copyOut("COPY (SELECT g, 'r' || g FROM generate_series(1, 50) g) TO STDOUT").pipe(toArray()),
+      );
       return {
         rows,
         params,
@@ -117,7 +126,9 @@ describe('a cut inside a DataRow', () => {
 describe('a stall', () => {
   it('of half a second in the middle of a stream loses nothing', async () => {
     const { relay, connection } = await throughRelay();
-    const rows = record(connection.query<{ n: number }>('SELECT g AS n, repeat($1, 1000) AS filler FROM generate_series(1, 5000) g', ['z']));
+    const rows = record(
+      connection.query<{ n: number }>('SELECT g AS n, repeat($1, 1000) AS filler FROM generate_series(1, 5000) g', ['z']),
+    );
     await rows.count(10);
     relay.stall();
     const duringStall = rows.values.length;

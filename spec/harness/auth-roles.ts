@@ -40,7 +40,8 @@ export function authRolesHbaConf(roles: ClusterRoles): string {
  * pg_backend_pid() through the defaults (PUBLIC's CONNECT and EXECUTE).
  */
 export function createAuthRolesSql(roles: ClusterRoles): string {
-  const withPassword = (role: { user: string; password: string }) => `CREATE ROLE ${role.user} LOGIN PASSWORD ${quoteLiteral(role.password)};`;
+  const withPassword = (role: { user: string; password: string }) =>
+    `CREATE ROLE ${role.user} LOGIN PASSWORD ${quoteLiteral(role.password)};`;
   return [
     `CREATE ROLE ${roles.trust.user} LOGIN;`,
     ...(roles.cert ? [`CREATE ROLE ${roles.cert.user} LOGIN;`] : []),

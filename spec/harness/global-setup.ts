@@ -40,7 +40,11 @@ export default async function globalSetup(): Promise<void> {
     console.log(describeServers(servers, Date.now() - startedAt));
   } catch (error) {
     // Jest skips globalTeardown when globalSetup fails.
-    await Promise.allSettled([...pgbouncers.map((pgbouncer) => pgbouncer.stop()), ...clusters.map((cluster) => cluster.stop()), rm(settingsDir, { recursive: true, force: true })]);
+    await Promise.allSettled([
+      ...pgbouncers.map((pgbouncer) => pgbouncer.stop()),
+      ...clusters.map((cluster) => cluster.stop()),
+      rm(settingsDir, { recursive: true, force: true }),
+    ]);
     throw error;
   }
 }
@@ -57,7 +61,10 @@ async function startPgBouncerUnlessMissing(cluster: ThrowawayCluster): Promise<T
 
 /** Starts `primary` and `plain` in parallel; if either fails, stops the other. */
 async function startClusters(): Promise<ThrowawayCluster[]> {
-  const results = await Promise.allSettled([startThrowawayCluster({ tls: true, authRoles: true }), startThrowawayCluster({ authRoles: true })]);
+  const results = await Promise.allSettled([
+    startThrowawayCluster({ tls: true, authRoles: true }),
+    startThrowawayCluster({ authRoles: true }),
+  ]);
   const clusters = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
   if (failures.length > 0) {
@@ -72,7 +79,9 @@ async function externalServer(): Promise<ClusterSettings> {
   const env = process.env;
   const host = env['PGHOST'];
   if (!host) {
-    throw new Error('RXPG_USE_PG_ENV=1 needs PGHOST (and optionally PGPORT, PGUSER, PGPASSWORD, PGDATABASE) naming the server to test against');
+    throw new Error(
+      'RXPG_USE_PG_ENV=1 needs PGHOST (and optionally PGPORT, PGUSER, PGPASSWORD, PGDATABASE) naming the server to test against',
+    );
   }
   const port = Number(env['PGPORT'] || 5432);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`PGPORT=${env['PGPORT']} is not a port number`);
@@ -102,7 +111,9 @@ function describeServers(servers: TestServers, elapsedMs: number): string {
   return (
     `rxpg tests: throwaway PostgreSQL ${primary.serverVersion}: primary ${primary.host}:${primary.port} (TLS, auth roles), ` +
     `plain ${plain?.host}:${plain?.port} (auth roles), ` +
-    (pgbouncer ? `${pgbouncer.version} ${pgbouncer.host}:${pgbouncer.port} (transaction mode, in front of plain), ` : 'no PgBouncer (not installed), ') +
+    (pgbouncer
+      ? `${pgbouncer.version} ${pgbouncer.host}:${pgbouncer.port} (transaction mode, in front of plain), `
+      : 'no PgBouncer (not installed), ') +
     `started in ${(elapsedMs / 1000).toFixed(1)} s${ignoredPgHost}`
   );
 }

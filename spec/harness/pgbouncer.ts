@@ -21,7 +21,13 @@ export function findPgBouncer(): string | undefined {
     if (isExecutable(explicit)) return explicit;
     throw new Error(`PGBOUNCER=${explicit} is not an executable file`);
   }
-  const candidates = [debianPgBouncer, ...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'pgbouncer'))];
+  const candidates = [
+    debianPgBouncer,
+    ...(process.env['PATH'] ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, 'pgbouncer')),
+  ];
   return candidates.find(isExecutable);
 }
 
@@ -223,7 +229,10 @@ class PgBouncerProcess {
         this.#kill('SIGTERM');
         // The timer is cancelled once PgBouncer exited: a pending one would keep jest alive.
         const timer = new AbortController();
-        const exited = await Promise.race([this.#exited.then(() => true), delay(5_000, false, { signal: timer.signal }).catch(() => false)]);
+        const exited = await Promise.race([
+          this.#exited.then(() => true),
+          delay(5_000, false, { signal: timer.signal }).catch(() => false),
+        ]);
         timer.abort();
         if (!exited) {
           this.#kill('SIGKILL');

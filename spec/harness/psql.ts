@@ -29,7 +29,23 @@ export interface PsqlTarget {
  */
 export async function runPsql(target: PsqlTarget, sql: string): Promise<string> {
   const psql = target.binDir === undefined ? 'psql' : join(target.binDir, 'psql');
-  const args = ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', target.host, '-p', String(target.port), '-U', target.user, '-d', target.database, '-f', '-'];
+  const args = [
+    '-X',
+    '-q',
+    '-At',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-h',
+    target.host,
+    '-p',
+    String(target.port),
+    '-U',
+    target.user,
+    '-d',
+    target.database,
+    '-f',
+    '-',
+  ];
   const env = harnessEnv({
     PGAPPNAME: harnessApplicationName,
     PGCONNECT_TIMEOUT: '10',
@@ -41,7 +57,10 @@ export async function runPsql(target: PsqlTarget, sql: string): Promise<string> 
 }
 
 /** The parts of {@link ClusterSettings} that say how to reach a server as its superuser. */
-export type SuperuserTarget = Pick<ClusterSettings, 'host' | 'port' | 'socketDir' | 'superuser' | 'password' | 'database' | 'binDir' | 'osUser'>;
+export type SuperuserTarget = Pick<
+  ClusterSettings,
+  'host' | 'port' | 'socketDir' | 'superuser' | 'password' | 'database' | 'binDir' | 'osUser'
+>;
 
 /** Runs SQL as the server's superuser (over its unix socket when it has one); see {@link runPsql}. */
 export function psqlAsSuperuser(server: SuperuserTarget, sql: string): Promise<string> {

@@ -19,7 +19,7 @@ describe('the replicated throwaway cluster', () => {
     await primary.psql('CREATE TABLE replicated (n int); INSERT INTO replicated VALUES (42)');
     await waitForReplay(cluster());
     expect(await standby.psql('SELECT n FROM replicated')).toBe('42');
-    expect(await primary.psql("SELECT state FROM pg_stat_replication")).toBe('streaming');
+    expect(await primary.psql('SELECT state FROM pg_stat_replication')).toBe('streaming');
     await expect(standby.psql('INSERT INTO replicated VALUES (1)')).rejects.toThrow(/read-only transaction/);
   });
 

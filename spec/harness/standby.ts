@@ -42,14 +42,22 @@ export async function startReplicatedCluster(): Promise<ReplicatedCluster> {
     promote: async () => {
       const pgCtl = join(standbyCluster.binDir, 'pg_ctl');
       await runCommand(pgCtl, ['promote', '-D', standbyCluster.dataDir, '-w', '-t', '30', '-s'], { osUser: standbyCluster.osUser });
-      await waitUntil(async () => (await standbyCluster.psql('SELECT pg_is_in_recovery()')) === 'f', 10_000, 'the promoted standby to leave recovery');
+      await waitUntil(
+        async () => (await standbyCluster.psql('SELECT pg_is_in_recovery()')) === 'f',
+        10_000,
+        'the promoted standby to leave recovery',
+      );
     },
   });
   let stopped: Promise<void> | undefined;
   return {
     primary,
     standby,
-    stop: () => (stopped ??= Promise.all([standby.stop(), primary.stop()]).then(() => undefined, () => undefined)),
+    stop: () =>
+      (stopped ??= Promise.all([standby.stop(), primary.stop()]).then(
+        () => undefined,
+        () => undefined,
+      )),
   };
 }
 
@@ -84,7 +92,7 @@ export async function waitForReplay(cluster: ReplicatedCluster, timeoutMs = 10_0
   await waitUntil(
     async () => (await cluster.standby.psql(`SELECT pg_last_wal_replay_lsn() >= '${target}'::pg_lsn`)) === 't',
     timeoutMs,
-    'the standby to replay the primary\'s WAL',
+    "the standby to replay the primary's WAL",
   );
 }
 

@@ -30,7 +30,9 @@ describe('the throwaway PostgreSQL harness', () => {
 
   it('stores the md5 role as an MD5 hash and the others as SCRAM secrets', async () => {
     const roles = requireRoles();
-    const rows = await superuserPsql(`SELECT rolname, rolpassword FROM pg_authid WHERE rolname LIKE 'rxpg\\_%' AND rolpassword IS NOT NULL`);
+    const rows = await superuserPsql(
+      `SELECT rolname, rolpassword FROM pg_authid WHERE rolname LIKE 'rxpg\\_%' AND rolpassword IS NOT NULL`,
+    );
     const stored = new Map(rows.split('\n').map((row) => row.split('|') as [string, string]));
     expect(stored.get(roles.md5.user)).toMatch(/^md5[0-9a-f]{32}$/);
     expect(stored.get(roles.scram.user)).toMatch(/^SCRAM-SHA-256\$/);
@@ -39,7 +41,9 @@ describe('the throwaway PostgreSQL harness', () => {
   });
 
   it('loads a pg_hba.conf that forces each role onto its method', async () => {
-    const rules = await superuserPsql("SELECT type, user_name[1], auth_method, coalesce(error, '') FROM pg_hba_file_rules WHERE type <> 'local' ORDER BY line_number");
+    const rules = await superuserPsql(
+      "SELECT type, user_name[1], auth_method, coalesce(error, '') FROM pg_hba_file_rules WHERE type <> 'local' ORDER BY line_number",
+    );
     expect(rules.split('\n')).toEqual([
       'host|postgres|trust|',
       'host|rxpg_trust|trust|',
@@ -53,7 +57,13 @@ describe('the throwaway PostgreSQL harness', () => {
   it('starts PgBouncer in transaction mode in front of the plain server', async () => {
     const pgbouncer = requirePgBouncer();
     const plain = requirePlainServer();
-    const viaPgBouncer = { host: pgbouncer.host, port: pgbouncer.port, user: pgbouncer.user, database: pgbouncer.database, binDir: plain.binDir };
+    const viaPgBouncer = {
+      host: pgbouncer.host,
+      port: pgbouncer.port,
+      user: pgbouncer.user,
+      database: pgbouncer.database,
+      binDir: plain.binDir,
+    };
     expect(await runPsql(viaPgBouncer, 'SELECT inet_server_port()')).toBe(String(plain.port));
     const config = await runPsql({ ...viaPgBouncer, database: 'pgbouncer' }, 'SHOW CONFIG');
     expect(config).toMatch(/^pool_mode\|transaction\|/m);
@@ -67,7 +77,12 @@ describe('the throwaway PostgreSQL harness', () => {
     const startMs = Date.now() - startedAt;
     try {
       expect(() => process.kill(pgbouncer.pid, 0)).not.toThrow();
-      expect(await runPsql({ host: pgbouncer.host, port: pgbouncer.port, user: pgbouncer.user, database: pgbouncer.database, binDir: plain.binDir }, 'SELECT 1')).toBe('1');
+      expect(
+        await runPsql(
+          { host: pgbouncer.host, port: pgbouncer.port, user: pgbouncer.user, database: pgbouncer.database, binDir: plain.binDir },
+          'SELECT 1',
+        ),
+      ).toBe('1');
     } finally {
       await pgbouncer.stop();
     }
@@ -90,14 +105,24 @@ describe('the throwaway PostgreSQL harness', () => {
     it('the cert role logs in with the client certificate, verifying the server as localhost', async () => {
       const tls = requireTls();
       const cert = requireRoles().cert;
-      const env = { PGSSLMODE: 'verify-full', PGSSLROOTCERT: tls.caFile, PGSSLCERT: tls.clientCertFile, PGSSLKEY: tls.clientKeyFile, PGHOSTADDR: '127.0.0.1' };
+      const env = {
+        PGSSLMODE: 'verify-full',
+        PGSSLROOTCERT: tls.caFile,
+        PGSSLCERT: tls.clientCertFile,
+        PGSSLKEY: tls.clientKeyFile,
+        PGHOSTADDR: '127.0.0.1',
+      };
       expect(await psqlAs(cert?.user ?? 'rxpg_cert', undefined, env, tls.serverName)).toBe('rxpg_cert');
     });
 
     it('the server certificate names no IP address and does not chain to the other CA', async () => {
       const tls = requireTls();
-      await expect(psqlAs('postgres', undefined, { PGSSLMODE: 'verify-full', PGSSLROOTCERT: tls.caFile })).rejects.toThrow(/does not match host name/);
-      await expect(psqlAs('postgres', undefined, { PGSSLMODE: 'verify-ca', PGSSLROOTCERT: tls.otherCaFile })).rejects.toThrow(/certificate verify failed/);
+      await expect(psqlAs('postgres', undefined, { PGSSLMODE: 'verify-full', PGSSLROOTCERT: tls.caFile })).rejects.toThrow(
+        /does not match host name/,
+      );
+      await expect(psqlAs('postgres', undefined, { PGSSLMODE: 'verify-ca', PGSSLROOTCERT: tls.otherCaFile })).rejects.toThrow(
+        /certificate verify failed/,
+      );
     });
   });
 });

@@ -99,10 +99,28 @@ export async function startThrowawayCluster(options: ThrowawayClusterOptions = {
     if (osUser !== undefined) await runCommand('chown', ['-R', `${osUser}:`, baseDir, socketDir]);
     const primary = options.standbyOf;
     if (primary === undefined) {
-      await runCommand(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '-N'], { osUser, cwd: baseDir });
+      await runCommand(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '-N'], {
+        osUser,
+        cwd: baseDir,
+      });
     } else {
       // initdb's pg_hba.conf lets local and 127.0.0.1 replication connections in (trust).
-      const backupArgs = ['-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '-h', primary.socketDir, '-p', String(primary.port), '-U', 'postgres', '-w'];
+      const backupArgs = [
+        '-D',
+        dataDir,
+        '-R',
+        '-X',
+        'stream',
+        '-c',
+        'fast',
+        '-h',
+        primary.socketDir,
+        '-p',
+        String(primary.port),
+        '-U',
+        'postgres',
+        '-w',
+      ];
       await runCommand(join(binDir, 'pg_basebackup'), backupArgs, { osUser, cwd: baseDir });
     }
     if (roles) await writeFile(join(dataDir, 'pg_hba.conf'), authRolesHbaConf(roles));
@@ -111,7 +129,15 @@ export async function startThrowawayCluster(options: ThrowawayClusterOptions = {
     const postmasterConfig: PostmasterConfig = { binDir, osUser, dataDir, socketDir, logFile, settings };
     const startTimeoutMs = options.startTimeoutMs ?? defaultStartTimeoutMs;
     server = await PostmasterProcess.start(postmasterConfig, startTimeoutMs);
-    const target: SuperuserTarget = { host: '127.0.0.1', port: server.port, socketDir, superuser: 'postgres', database: 'postgres', binDir, osUser };
+    const target: SuperuserTarget = {
+      host: '127.0.0.1',
+      port: server.port,
+      socketDir,
+      superuser: 'postgres',
+      database: 'postgres',
+      binDir,
+      osUser,
+    };
     if (roles) await psqlAsSuperuser(target, createAuthRolesSql(roles));
     const serverVersion = await psqlAsSuperuser(target, 'SHOW server_version');
 
@@ -334,7 +360,9 @@ class PostmasterProcess {
     if (this.exitStatus !== undefined) return;
     this.child.ref();
     const pgCtl = join(this.config.binDir, 'pg_ctl');
-    await runCommand(pgCtl, ['stop', '-D', this.config.dataDir, '-m', 'immediate', '-s', '-t', '10'], { osUser: this.config.osUser }).catch(() => this.kill('SIGQUIT'));
+    await runCommand(pgCtl, ['stop', '-D', this.config.dataDir, '-m', 'immediate', '-s', '-t', '10'], { osUser: this.config.osUser }).catch(
+      () => this.kill('SIGQUIT'),
+    );
     if (await this.exitsWithin(10_000)) return;
     this.kill('SIGKILL');
     await this.exited;

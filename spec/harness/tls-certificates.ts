@@ -72,12 +72,49 @@ export async function generateTestCertificates(dir: string): Promise<TestCertifi
   };
   const newCa = async (name: string, commonName: string) => {
     await newKey(file(`${name}.key`));
-    await openssl('req', '-x509', '-new', '-key', file(`${name}.key`), '-sha256', '-days', '7', '-subj', `/CN=${commonName}`, '-config', config, '-extensions', 'ca', '-out', file(`${name}.crt`));
+    await openssl(
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      file(`${name}.key`),
+      '-sha256',
+      '-days',
+      '7',
+      '-subj',
+      `/CN=${commonName}`,
+      '-config',
+      config,
+      '-extensions',
+      'ca',
+      '-out',
+      file(`${name}.crt`),
+    );
   };
   const newLeaf = async (name: string, commonName: string, extensions: 'server' | 'client') => {
     await newKey(file(`${name}.key`));
     await openssl('req', '-new', '-key', file(`${name}.key`), '-subj', `/CN=${commonName}`, '-config', config, '-out', file(`${name}.csr`));
-    await openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-sha256', '-days', '7', '-extfile', config, '-extensions', extensions, '-out', file(`${name}.crt`));
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file('ca.crt'),
+      '-CAkey',
+      file('ca.key'),
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-sha256',
+      '-days',
+      '7',
+      '-extfile',
+      config,
+      '-extensions',
+      extensions,
+      '-out',
+      file(`${name}.crt`),
+    );
   };
 
   await Promise.all([newCa('ca', 'rxpg test CA'), newCa('other-ca', 'rxpg unrelated test CA')]);

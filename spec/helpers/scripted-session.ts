@@ -33,7 +33,14 @@ export async function startScriptedSession(
     );
   });
   const connection = await firstValueFrom(
-    connect({ host: '127.0.0.1', port: server.port, user: 'postgres', database: 'postgres', sslmode: 'disable', statementCacheSize: options.statementCacheSize }),
+    connect({
+      host: '127.0.0.1',
+      port: server.port,
+      user: 'postgres',
+      database: 'postgres',
+      sslmode: 'disable',
+      statementCacheSize: options.statementCacheSize,
+    }),
   );
   return { server, connection };
 }

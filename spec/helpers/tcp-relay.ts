@@ -236,7 +236,7 @@ export class TcpRelay {
   #fromServer(pair: Pair, chunk: Buffer): void {
     if (pair.cut) return;
     const chunkStart = pair.serverPosition;
-    for (let index = 0; index < chunk.length; ) {
+    for (let index = 0; index < chunk.length;) {
       if (pair.bodyRemaining > 0) {
         const taken = Math.min(pair.bodyRemaining, chunk.length - index);
         pair.bodyRemaining -= taken;

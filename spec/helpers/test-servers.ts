@@ -3,7 +3,15 @@ import type { ClusterRoles, ClusterSettings, ClusterTlsSettings, PgBouncerSettin
 import { settingsFileVariable } from '../harness/harness-state';
 import { psqlAsSuperuser } from '../harness/psql';
 
-export type { ClusterRoles, ClusterSettings, ClusterTlsSettings, PgBouncerSettings, RoleCredentials, RoleName, TestServers } from '../harness/cluster-settings';
+export type {
+  ClusterRoles,
+  ClusterSettings,
+  ClusterTlsSettings,
+  PgBouncerSettings,
+  RoleCredentials,
+  RoleName,
+  TestServers,
+} from '../harness/cluster-settings';
 
 let cached: TestServers | undefined;
 

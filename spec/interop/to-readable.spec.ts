@@ -125,7 +125,12 @@ describe('toReadable', () => {
     expect(seen.length).toBeLessThanOrEqual(42);
     expect(seen).toEqual(range(seen.length));
 
-    await expect(pipeline(toReadable(throwError(() => failure)), slowWritable(0, 1, () => undefined))).rejects.toBe(failure);
+    await expect(
+      pipeline(
+        toReadable(throwError(() => failure)),
+        slowWritable(0, 1, () => undefined),
+      ),
+    ).rejects.toBe(failure);
   });
 
   it('emits error when a PushbackSource throws, on first read', async () => {

@@ -8,7 +8,9 @@ describe('reconnect backoff', () => {
   it('grows the cap exponentially up to maxDelay (full jitter scales the whole cap)', () => {
     const policy = reconnectPolicy({ initialDelay: 100, maxDelay: 1000, factor: 2 });
     const atTop = () => 0.999999;
-    expect([1, 2, 3, 4, 5, 6, 50, 5000].map((attempt) => backoffDelay(attempt, policy, atTop))).toEqual([99, 199, 399, 799, 999, 999, 999, 999]);
+    expect([1, 2, 3, 4, 5, 6, 50, 5000].map((attempt) => backoffDelay(attempt, policy, atTop))).toEqual([
+      99, 199, 399, 799, 999, 999, 999, 999,
+    ]);
     expect(backoffDelay(3, policy, () => 0)).toBe(0);
     expect(backoffDelay(3, policy, () => 0.5)).toBe(200);
   });

@@ -43,7 +43,14 @@ class ScriptedConnection implements ConnectionLike {
 }
 
 const abortedTransaction = () =>
-  new PostgresError(errorFieldsFromCodes({ S: 'ERROR', V: 'ERROR', C: '25P02', M: 'current transaction is aborted, commands ignored until end of transaction block' }));
+  new PostgresError(
+    errorFieldsFromCodes({
+      S: 'ERROR',
+      V: 'ERROR',
+      C: '25P02',
+      M: 'current transaction is aborted, commands ignored until end of transaction block',
+    }),
+  );
 
 let connection: ScriptedConnection;
 let channels: NotificationChannels;

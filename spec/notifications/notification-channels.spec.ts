@@ -60,7 +60,10 @@ describe('NotificationChannels on a real server', () => {
 
     await run(other, `NOTIFY ${one}, 'from-another-process'`);
     const fromOther = await first.next((event) => event.type === 'notification', { from: 2 });
-    expect(fromOther).toEqual({ type: 'notification', notification: { channel: one, payload: 'from-another-process', processId: other.processId } });
+    expect(fromOther).toEqual({
+      type: 'notification',
+      notification: { channel: one, payload: 'from-another-process', processId: other.processId },
+    });
 
     await run(other, `NOTIFY "${two}", 'm1'; NOTIFY "${two}", 'm2'`);
     await second.count(4);
@@ -104,7 +107,15 @@ describe('NotificationChannels on a real server', () => {
 
     const longest = 'ü'.repeat(3999) + '!'; // 7,999 bytes in UTF-8, the most a payload may have
     expect(Buffer.byteLength(longest)).toBe(7999);
-    const sharedPayloads = ['1', 'Grüße, 世界 🚀', "quotes ' \" and \\ back\\slash", 'line\nbreak\ttab', longest, '', '$1 -- not a parameter'];
+    const sharedPayloads = [
+      '1',
+      'Grüße, 世界 🚀',
+      'quotes \' " and \\ back\\slash',
+      'line\nbreak\ttab',
+      longest,
+      '',
+      '$1 -- not a parameter',
+    ];
     const alonePayloads = ['c1', 'ça va? — ✓', longest.slice(1)];
     await sendFrom(other, [
       [shared, sharedPayloads[0]!],
@@ -120,7 +131,10 @@ describe('NotificationChannels on a real server', () => {
     expect(payloads(sharedA)).toEqual(sharedPayloads);
     expect(payloads(sharedB)).toEqual(sharedPayloads);
     expect(payloads(aloneC)).toEqual(alonePayloads);
-    const received = sharedA.values.find((event): event is { type: 'notification'; notification: Notification } => event.type === 'notification' && event.notification.payload.length > 1000);
+    const received = sharedA.values.find(
+      (event): event is { type: 'notification'; notification: Notification } =>
+        event.type === 'notification' && event.notification.payload.length > 1000,
+    );
     expect(Buffer.from(received!.notification.payload, 'utf8').equals(Buffer.from(longest, 'utf8'))).toBe(true);
     for (const event of [...sharedA.values, ...sharedB.values, ...aloneC.values]) {
       if (event.type === 'notification') expect(event.notification.processId).toBe(other.processId);
@@ -149,7 +163,10 @@ describe('NotificationChannels on a real server', () => {
     );
     for (const [index, subscriber] of subscribers.entries()) {
       const event = await subscriber.next((value) => value.type === 'notification');
-      expect(event).toEqual({ type: 'notification', notification: { channel: names[index], payload: `for ${names[index]}`, processId: other.processId } });
+      expect(event).toEqual({
+        type: 'notification',
+        notification: { channel: names[index], payload: `for ${names[index]}`, processId: other.processId },
+      });
     }
     await run(connection, 'SELECT 1');
     for (const subscriber of subscribers) expect(subscriber.values).toHaveLength(2);

@@ -55,7 +55,8 @@ describe('notify', () => {
     await lastValueFrom(notify(sender, name)); // payload defaults to ''
     await events.count(1 + sent.length + 1);
     expect(payloads(events)).toEqual([...sent, '']);
-    for (const event of events.values) if (event.type === 'notification') expect(event.notification).toMatchObject({ channel: name, processId: sender.processId });
+    for (const event of events.values)
+      if (event.type === 'notification') expect(event.notification).toMatchObject({ channel: name, processId: sender.processId });
   });
 
   it('reports the server refusing an 8,000-byte payload, and the connection stays usable', async () => {

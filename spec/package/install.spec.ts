@@ -43,7 +43,11 @@ async function installFromGit(dir: string): Promise<{ dir: string }> {
   await createScratchProject(dir);
   // Not --offline: npm prepares a git dependency with a full `npm install` of its
   // devDependencies, which may need registry metadata that `npm ci` never cached.
-  await run('npm', ['install', '--no-save', '--prefer-offline', '--no-audit', '--no-fund', `git+file://${repositoryRoot}`, ...localDependencies()], { cwd: dir });
+  await run(
+    'npm',
+    ['install', '--no-save', '--prefer-offline', '--no-audit', '--no-fund', `git+file://${repositoryRoot}`, ...localDependencies()],
+    { cwd: dir },
+  );
   return { dir };
 }
 
@@ -151,7 +155,9 @@ describe('npm install from the git repository', () => {
     expect((await readdir(path.join(dir, 'node_modules', 'rxpg'))).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
     // The consumers as compiled against the tarball's types (the TypeScript 6 nodenext check emits).
     if (!existsSync(path.join(consumerDir, 'out'))) {
-      await run(process.execPath, [typescript6Compiler(), '-p', await writeConsumerTsconfig(consumerDir, 'nodenext')], { cwd: consumerDir });
+      await run(process.execPath, [typescript6Compiler(), '-p', await writeConsumerTsconfig(consumerDir, 'nodenext')], {
+        cwd: consumerDir,
+      });
     }
     await cp(path.join(consumerDir, 'out'), path.join(dir, 'out'), { recursive: true });
     expect(await runConsumer(dir, 'consumer.cjs')).toEqual(expectedConsumerOutput);

@@ -61,7 +61,10 @@ describe('lint', () => {
   it('reports a floating promise and an assertion that asserts nothing', async () => {
     // Linted as the text of an existing spec file, so that the type-aware rules see it in the project.
     const probe = 'export async function probe(): Promise<void> {}\nprobe();\nexport const answer: number = 42 as number;\n';
-    const outcome = await runNode([eslint, '--format', 'json', '--stdin', '--stdin-filename', path.join('spec', 'package', 'lint.spec.ts')], probe);
+    const outcome = await runNode(
+      [eslint, '--format', 'json', '--stdin', '--stdin-filename', path.join('spec', 'package', 'lint.spec.ts')],
+      probe,
+    );
     expect(problems(outcome).map((line) => line.split(' ')[1])).toEqual([
       '@typescript-eslint/no-floating-promises',
       '@typescript-eslint/no-unnecessary-type-assertion',

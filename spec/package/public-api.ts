@@ -14,12 +14,16 @@ export interface PublicApi {
 }
 
 export function loadPublicApi(): PublicApi {
-  const parsed = ts.getParsedCommandLineOfConfigFile(path.join(repositoryRoot, 'tsconfig.build.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    path.join(repositoryRoot, 'tsconfig.build.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      },
     },
-  });
+  );
   if (parsed === undefined) throw new Error('tsconfig.build.json could not be read');
   const program = ts.createProgram(parsed.fileNames, parsed.options);
   const checker = program.getTypeChecker();
@@ -105,7 +109,10 @@ export function exampleImportsNotExported(api: PublicApi): string[] {
     const text = readFileSync(file, 'utf8');
     for (const [, list] of text.matchAll(/^\s*\*\s*import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'rxpg'/gm)) {
       for (const entry of list!.split(',')) {
-        const name = entry.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!;
+        const name = entry
+          .trim()
+          .replace(/^type\s+/, '')
+          .split(/\s+as\s+/)[0]!;
         if (name !== '' && !api.names.has(name)) wrong.push(`${path.relative(repositoryRoot, file)}: ${name}`);
       }
     }

@@ -59,18 +59,24 @@ expectType<Observable<RawRow>>()(connection.query('SELECT 1', [], { rowMode: 'ra
   let diagnostics: readonly ts.Diagnostic[];
 
   beforeAll(() => {
-    const parsed = ts.getParsedCommandLineOfConfigFile(path.join(repositoryRoot, 'tsconfig.json'), { noEmit: true }, {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+    const parsed = ts.getParsedCommandLineOfConfigFile(
+      path.join(repositoryRoot, 'tsconfig.json'),
+      { noEmit: true },
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+          throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+        },
       },
-    });
+    );
     if (parsed === undefined) throw new Error('tsconfig.json could not be read');
     const host = ts.createCompilerHost(parsed.options);
     const getSourceFile = host.getSourceFile.bind(host);
     const fileExists = host.fileExists.bind(host);
     host.getSourceFile = (fileName, languageVersion, ...rest) =>
-      path.resolve(fileName) === mismatches ? ts.createSourceFile(fileName, mismatchesText, languageVersion) : getSourceFile(fileName, languageVersion, ...rest);
+      path.resolve(fileName) === mismatches
+        ? ts.createSourceFile(fileName, mismatchesText, languageVersion)
+        : getSourceFile(fileName, languageVersion, ...rest);
     host.fileExists = (fileName) => path.resolve(fileName) === mismatches || fileExists(fileName);
     const program = ts.createProgram([__filename, mismatches], parsed.options, host);
     // Only these two files: the library's own errors are `npm run typecheck`'s (and checking
@@ -94,9 +100,7 @@ expectType<Observable<RawRow>>()(connection.query('SELECT 1', [], { rowMode: 'ra
   });
 
   test('rejects an expectType whose type is not exactly the value’s (a supertype, a union, any)', () => {
-    const wrongLines = mismatchesText
-      .split('\n')
-      .flatMap((line, index) => (line.endsWith('// wrong') ? [index + 1] : []));
+    const wrongLines = mismatchesText.split('\n').flatMap((line, index) => (line.endsWith('// wrong') ? [index + 1] : []));
     const errorLines = [...new Set(describeDiagnostics(mismatches).map((text) => Number(text.split(':')[0])))];
     expect(wrongLines).toHaveLength(5);
     expect(errorLines).toEqual(wrongLines);
@@ -107,11 +111,15 @@ describe('Connection', () => {
   test('query: object rows by default (typed by T), arrays, raw rows, QueryRow for a run-time mode', async () => {
     const objects = await lastValueFrom(expectType<Observable<Row>>()(connection.query(sql)).pipe(toArray()));
     expect(objects).toEqual([{ n: 1, s: 'x' }]);
-    const typed = expectType<Observable<{ n: number; s: string }>>()(connection.query<{ n: number; s: string }>(sql, [], { rowMode: 'object' }));
+    const typed = expectType<Observable<{ n: number; s: string }>>()(
+      connection.query<{ n: number; s: string }>(sql, [], { rowMode: 'object' }),
+    );
     expect(await lastValueFrom(typed)).toEqual({ n: 1, s: 'x' });
     const arrays = await lastValueFrom(expectType<Observable<unknown[]>>()(connection.query(sql, [], { rowMode: 'array' })));
     expect(arrays).toEqual([1, 'x']);
-    const tuples = await lastValueFrom(expectType<Observable<[number, string]>>()(connection.query<[number, string]>(sql, undefined, { rowMode: 'array' })));
+    const tuples = await lastValueFrom(
+      expectType<Observable<[number, string]>>()(connection.query<[number, string]>(sql, undefined, { rowMode: 'array' })),
+    );
     expect(tuples).toEqual([1, 'x']);
     const raw = await lastValueFrom(expectType<Observable<RawRow>>()(connection.query(sql, [], { rowMode: 'raw', timeout: 5000 })));
     expect(raw).toEqual({ columnNames: ['n', 's'], values: ['1', 'x'] });
@@ -124,17 +132,27 @@ describe('Connection', () => {
     expect(expectType<{ n: number }[]>()(await connection.all<{ n: number }>('SELECT 1::int AS n'))).toEqual([{ n: 1 }]);
     expect(expectType<unknown[][]>()(await connection.all(sql, [], { rowMode: 'array' }))).toEqual([[1, 'x']]);
     expect(expectType<[number, string][]>()(await connection.all<[number, string]>(sql, [], { rowMode: 'array' }))).toEqual([[1, 'x']]);
-    expect(expectType<RawRow[]>()(await connection.all(sql, [], { rowMode: 'raw' }))).toEqual([{ columnNames: ['n', 's'], values: ['1', 'x'] }]);
+    expect(expectType<RawRow[]>()(await connection.all(sql, [], { rowMode: 'raw' }))).toEqual([
+      { columnNames: ['n', 's'], values: ['1', 'x'] },
+    ]);
     expect(expectType<QueryRow[]>()(await connection.all(sql, [], runtimeMode(false)))).toEqual([{ n: 1, s: 'x' }]);
     expect(expectType<Row | undefined>()(await connection.first(sql))).toEqual({ n: 1, s: 'x' });
     expect(expectType<{ s: string } | undefined>()(await connection.first<{ s: string }>("SELECT 'x' AS s WHERE false"))).toBeUndefined();
-    expect(expectType<unknown[] | undefined>()(await connection.first(sql, [], { rowMode: 'array', signal: new AbortController().signal }))).toEqual([1, 'x']);
-    expect(expectType<RawRow | undefined>()(await connection.first(sql, [], { rowMode: 'raw' }))).toEqual({ columnNames: ['n', 's'], values: ['1', 'x'] });
+    expect(
+      expectType<unknown[] | undefined>()(await connection.first(sql, [], { rowMode: 'array', signal: new AbortController().signal })),
+    ).toEqual([1, 'x']);
+    expect(expectType<RawRow | undefined>()(await connection.first(sql, [], { rowMode: 'raw' }))).toEqual({
+      columnNames: ['n', 's'],
+      values: ['1', 'x'],
+    });
     expect(expectType<QueryRow | undefined>()(await connection.first(sql, [], runtimeMode(true)))).toEqual([1, 'x']);
   });
 
   test('execute and run give a CommandResult; transaction gives the work’s values', async () => {
-    expect(await lastValueFrom(expectType<Observable<CommandResult>>()(connection.execute('SELECT 1 WHERE false')))).toEqual({ command: 'SELECT 0', rowCount: 0 });
+    expect(await lastValueFrom(expectType<Observable<CommandResult>>()(connection.execute('SELECT 1 WHERE false')))).toEqual({
+      command: 'SELECT 0',
+      rowCount: 0,
+    });
     expect(expectType<CommandResult>()(await connection.run('SELECT 1 WHERE false'))).toEqual({ command: 'SELECT 0', rowCount: 0 });
     const values = connection.transaction((tx) => {
       expectType<Transaction>()(tx);
@@ -151,8 +169,13 @@ describe('Pool', () => {
     expect(await lastValueFrom(expectType<Observable<Row>>()(pool.query(sql)))).toEqual({ n: 1, s: 'x' });
     expect(await lastValueFrom(expectType<Observable<{ n: number }>>()(pool.query<{ n: number }>('SELECT 1::int AS n')))).toEqual({ n: 1 });
     expect(await lastValueFrom(expectType<Observable<unknown[]>>()(pool.query(sql, [], { rowMode: 'array' })))).toEqual([1, 'x']);
-    expect(await lastValueFrom(expectType<Observable<[number, string]>>()(pool.query<[number, string]>(sql, [], { rowMode: 'array' })))).toEqual([1, 'x']);
-    expect(await lastValueFrom(expectType<Observable<RawRow>>()(pool.query(sql, [], { rowMode: 'raw' })))).toEqual({ columnNames: ['n', 's'], values: ['1', 'x'] });
+    expect(
+      await lastValueFrom(expectType<Observable<[number, string]>>()(pool.query<[number, string]>(sql, [], { rowMode: 'array' }))),
+    ).toEqual([1, 'x']);
+    expect(await lastValueFrom(expectType<Observable<RawRow>>()(pool.query(sql, [], { rowMode: 'raw' })))).toEqual({
+      columnNames: ['n', 's'],
+      values: ['1', 'x'],
+    });
     expect(await lastValueFrom(expectType<Observable<QueryRow>>()(pool.query(sql, [], runtimeMode(false))))).toEqual({ n: 1, s: 'x' });
   });
 
@@ -163,12 +186,18 @@ describe('Pool', () => {
     expect(expectType<QueryRow[]>()(await pool.all(sql, [], runtimeMode(true)))).toEqual([[1, 'x']]);
     expect(expectType<{ n: number } | undefined>()(await pool.first<{ n: number }>('SELECT 1::int AS n'))).toEqual({ n: 1 });
     expect(expectType<[number, string] | undefined>()(await pool.first<[number, string]>(sql, [], { rowMode: 'array' }))).toEqual([1, 'x']);
-    expect(expectType<RawRow | undefined>()(await pool.first(sql, [], { rowMode: 'raw' }))).toEqual({ columnNames: ['n', 's'], values: ['1', 'x'] });
+    expect(expectType<RawRow | undefined>()(await pool.first(sql, [], { rowMode: 'raw' }))).toEqual({
+      columnNames: ['n', 's'],
+      values: ['1', 'x'],
+    });
     expect(expectType<QueryRow | undefined>()(await pool.first(sql, [], runtimeMode(false)))).toEqual({ n: 1, s: 'x' });
   });
 
   test('execute, run and transaction; createPool takes PoolOptions', async () => {
-    expect(await lastValueFrom(expectType<Observable<CommandResult>>()(pool.execute('SELECT 1 WHERE false')))).toEqual({ command: 'SELECT 0', rowCount: 0 });
+    expect(await lastValueFrom(expectType<Observable<CommandResult>>()(pool.execute('SELECT 1 WHERE false')))).toEqual({
+      command: 'SELECT 0',
+      rowCount: 0,
+    });
     expect(expectType<CommandResult>()(await pool.run('SELECT 1 WHERE false'))).toEqual({ command: 'SELECT 0', rowCount: 0 });
     const total = pool.transaction(async (tx) => {
       const rows = await tx.all<[number]>('SELECT 3', [], { rowMode: 'array' });
@@ -219,7 +248,9 @@ describe('Transaction', () => {
 
 describe('the interop bridges', () => {
   test('toReadable gives an ObjectReadable of the rows, toAsyncIterable an AsyncIterable of them', async () => {
-    const readable = expectType<ObjectReadable<RawRow>>()(toReadable((pushback) => connection.query(sql, [], { rowMode: 'raw', pushback })));
+    const readable = expectType<ObjectReadable<RawRow>>()(
+      toReadable((pushback) => connection.query(sql, [], { rowMode: 'raw', pushback })),
+    );
     expect(expectType<RawRow[]>()(await readable.toArray())).toEqual([{ columnNames: ['n', 's'], values: ['1', 'x'] }]);
     const objects = toReadable(pool.query<{ n: number }>('SELECT 1::int AS n'));
     for await (const row of objects) expect(expectType<{ n: number }>()(row)).toEqual({ n: 1 });

@@ -26,7 +26,11 @@ export function run(command: string, args: readonly string[], options: { cwd: st
   return new Promise((resolve, reject) => {
     execFile(command, args, { cwd: options.cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) {
-        reject(new Error(`${command} ${args.join(' ')} (in ${options.cwd}) failed: ${error.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+        reject(
+          new Error(
+            `${command} ${args.join(' ')} (in ${options.cwd}) failed: ${error.message}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`,
+          ),
+        );
       } else {
         resolve({ stdout, stderr });
       }
@@ -49,7 +53,10 @@ export const offlineInstallFlags = ['--no-save', '--offline', '--no-audit', '--n
 /** Makes an empty npm project (a private package.json) in `dir`. */
 export async function createScratchProject(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'rxpg-consumer', version: '1.0.0', private: true }, null, 2)}\n`);
+  await writeFile(
+    path.join(dir, 'package.json'),
+    `${JSON.stringify({ name: 'rxpg-consumer', version: '1.0.0', private: true }, null, 2)}\n`,
+  );
 }
 
 /** The TypeScript 5 release the consumers are also checked with (the project itself uses 6). */
@@ -66,7 +73,9 @@ export async function typescript5Compiler(): Promise<string> {
   const tsc = path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
   if (!existsSync(tsc)) {
     await createScratchProject(dir);
-    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', `typescript@${typescript5Version}`], { cwd: dir });
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', `typescript@${typescript5Version}`], {
+      cwd: dir,
+    });
   }
   return tsc;
 }

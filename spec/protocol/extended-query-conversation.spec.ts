@@ -65,7 +65,16 @@ describe('a DataRow whose field count is not its RowDescription’s fails the co
 
   it('three values for one column (unnamed statement)', async () => {
     session = await startScriptedSession(
-      [Buffer.concat([parseComplete(), bindComplete(), rowDescription([int4('a')]), dataRow(['1', '2', '3']), commandComplete('SELECT 1'), ready])],
+      [
+        Buffer.concat([
+          parseComplete(),
+          bindComplete(),
+          rowDescription([int4('a')]),
+          dataRow(['1', '2', '3']),
+          commandComplete('SELECT 1'),
+          ready,
+        ]),
+      ],
       { statementCacheSize: 0 },
     );
     await expectProtocolError(session.connection, /DataRow with 3 values for a RowDescription of 1 columns/);
@@ -88,7 +97,15 @@ describe('a DataRow whose field count is not its RowDescription’s fails the co
 
   it('a cached statement’s run whose DataRow does not match the cached columns', async () => {
     session = await startScriptedSession([
-      Buffer.concat([parseComplete(), parameterDescription([]), rowDescription([int4('a')]), bindComplete(), dataRow(['1']), commandComplete('SELECT 1'), ready]),
+      Buffer.concat([
+        parseComplete(),
+        parameterDescription([]),
+        rowDescription([int4('a')]),
+        bindComplete(),
+        dataRow(['1']),
+        commandComplete('SELECT 1'),
+        ready,
+      ]),
       Buffer.concat([bindComplete(), dataRow(['1', '2']), commandComplete('SELECT 1'), ready]),
     ]);
     expect(await lastValueFrom(session.connection.query('SELECT a FROM t').pipe(toArray()))).toEqual([{ a: 1 }]);
@@ -104,7 +121,9 @@ describe('a DataRow whose field count is not its RowDescription’s fails the co
   });
 
   it('a DataRow before any description', async () => {
-    session = await startScriptedSession([Buffer.concat([parseComplete(), dataRow(['1']), bindComplete(), ready])], { statementCacheSize: 0 });
+    session = await startScriptedSession([Buffer.concat([parseComplete(), dataRow(['1']), bindComplete(), ready])], {
+      statementCacheSize: 0,
+    });
     await expectProtocolError(session.connection, /DataRow with 1 values before any RowDescription/);
   });
 });

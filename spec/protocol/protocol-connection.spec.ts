@@ -91,7 +91,10 @@ describe('a request dropped in the tick it was made is never sent (item 9)', () 
     it(`${kind}: 20 subscribed and unsubscribed at once run none; every other one dropped runs exactly the rest`, async () => {
       const connection = await openConnection(superuserConfig());
       const table = await freshTable(connection);
-      for (let id = 0; id < 20; id++) insert(connection, table, id).subscribe({ error: () => undefined }).unsubscribe();
+      for (let id = 0; id < 20; id++)
+        insert(connection, table, id)
+          .subscribe({ error: () => undefined })
+          .unsubscribe();
       expect(await queryValue(connection, `SELECT count(*) FROM ${table}`)).toBe('0');
 
       const kept: Promise<unknown>[] = [];
@@ -191,7 +194,10 @@ describe('a cancel that cannot be confirmed is bounded (item 8)', () => {
   it('a cancel socket the server never closes fails the connection after cancelTimeout, and waiting requests with it', async () => {
     const cancelSockets: Socket[] = [];
     let log!: FrameLog;
-    server = await silentServer((cancelSocket) => cancelSockets.push(cancelSocket), (session) => (log = session));
+    server = await silentServer(
+      (cancelSocket) => cancelSockets.push(cancelSocket),
+      (session) => (log = session),
+    );
     const connection = await connectOnce(fakeConfig(server.port, 300));
     const closed = errorOf(lastValueFrom(connection.closed$, { defaultValue: undefined }));
     const subscription = connection.query('SELECT pg_sleep(60)').subscribe({ error: () => undefined });
@@ -215,7 +221,10 @@ describe('a cancel that cannot be confirmed is bounded (item 8)', () => {
 
   it('a confirmed cancel whose request never ends fails the connection after cancelTimeout', async () => {
     let log!: FrameLog;
-    server = await silentServer((cancelSocket) => cancelSocket.end(), (session) => (log = session));
+    server = await silentServer(
+      (cancelSocket) => cancelSocket.end(),
+      (session) => (log = session),
+    );
     const connection = await connectOnce(fakeConfig(server.port, 300));
     const closed = errorOf(lastValueFrom(connection.closed$, { defaultValue: undefined }));
     const subscription = connection.query('SELECT pg_sleep(60)').subscribe({ error: () => undefined });

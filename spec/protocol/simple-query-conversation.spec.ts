@@ -17,14 +17,26 @@ const ready = readyForQuery('I');
 
 describe('a DataRow whose field count is not its RowDescription’s fails the connection (a fake server)', () => {
   it.each([
-    ['three values for one column', Buffer.concat([rowDescription(['a']), dataRow(['1', '2', '3']), commandComplete('SELECT 1'), ready]), /DataRow with 3 values for a RowDescription of 1 columns/],
-    ['one value for three columns', Buffer.concat([rowDescription(['a', 'b', 'c']), dataRow(['1']), commandComplete('SELECT 1'), ready]), /DataRow with 1 values for a RowDescription of 3 columns/],
+    [
+      'three values for one column',
+      Buffer.concat([rowDescription(['a']), dataRow(['1', '2', '3']), commandComplete('SELECT 1'), ready]),
+      /DataRow with 3 values for a RowDescription of 1 columns/,
+    ],
+    [
+      'one value for three columns',
+      Buffer.concat([rowDescription(['a', 'b', 'c']), dataRow(['1']), commandComplete('SELECT 1'), ready]),
+      /DataRow with 1 values for a RowDescription of 3 columns/,
+    ],
     [
       'a row after its result set ended',
       Buffer.concat([rowDescription(['a']), dataRow(['1']), commandComplete('SELECT 1'), dataRow(['2']), ready]),
       /DataRow with 1 values outside a result set/,
     ],
-    ['a row without a description', Buffer.concat([dataRow([]), commandComplete('SELECT 1'), ready]), /DataRow with 0 values outside a result set/],
+    [
+      'a row without a description',
+      Buffer.concat([dataRow([]), commandComplete('SELECT 1'), ready]),
+      /DataRow with 0 values outside a result set/,
+    ],
   ])('%s', async (_, reply, message) => {
     session = await startScriptedSession([reply]);
     const { connection } = session;

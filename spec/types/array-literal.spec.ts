@@ -6,8 +6,20 @@ describe('parseArrayLiteral', () => {
     ['{}', []],
     ['{1}', ['1']],
     ['{1,2,3}', ['1', '2', '3']],
-    ['{{1,2},{3,4}}', [['1', '2'], ['3', '4']]],
-    ['{{{1},{2}},{{3},{4}}}', [[['1'], ['2']], [['3'], ['4']]]],
+    [
+      '{{1,2},{3,4}}',
+      [
+        ['1', '2'],
+        ['3', '4'],
+      ],
+    ],
+    [
+      '{{{1},{2}},{{3},{4}}}',
+      [
+        [['1'], ['2']],
+        [['3'], ['4']],
+      ],
+    ],
     ['{NULL,null,Null,"NULL","null"}', [null, null, null, 'NULL', 'null']],
     ['{"",""}', ['', '']],
     ['{"a\\"b","c\\\\d"}', ['a"b', 'c\\d']],
@@ -27,7 +39,10 @@ describe('parseArrayLiteral', () => {
   });
 
   it('decodes each non-null element with the element decoder', () => {
-    expect(parseArrayLiteral('{{1,NULL},{3,4}}', decodeInteger)).toEqual([[1, null], [3, 4]]);
+    expect(parseArrayLiteral('{{1,NULL},{3,4}}', decodeInteger)).toEqual([
+      [1, null],
+      [3, 4],
+    ]);
     expect(parseArrayLiteral('{"\\\\x00ff",NULL}', decodeBytea)).toEqual([Buffer.from([0, 255]), null]);
     expect(parseArrayLiteral('{"{\\"a\\": 1}","[1, 2]",NULL}', decodeJson)).toEqual([{ a: 1 }, [1, 2], null]);
   });

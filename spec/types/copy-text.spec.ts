@@ -58,7 +58,27 @@ const storable = (text: string) => !text.includes('\u0000') && Buffer.from(text,
 const nastyText = fc
   .string({
     unit: fc.oneof(
-      fc.constantFrom('\\', '\t', '\n', '\r', '\r\n', '\b', '\f', '\v', '\\N', 'N', '\\.', '.', 'x', 'x4', '0', '7', '\u0001', '\u001f', '\u007f'),
+      fc.constantFrom(
+        '\\',
+        '\t',
+        '\n',
+        '\r',
+        '\r\n',
+        '\b',
+        '\f',
+        '\v',
+        '\\N',
+        'N',
+        '\\.',
+        '.',
+        'x',
+        'x4',
+        '0',
+        '7',
+        '\u0001',
+        '\u001f',
+        '\u007f',
+      ),
       fc.constantFrom('é', '中', '😀', '\u00a0', '\u2028', '"', "'", ',', '{', ' '),
       fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
     ),
@@ -117,7 +137,9 @@ describe('encodeCopyTextRow: escaping (docs: COPY, File Formats, Text Format)', 
   });
 
   it('encodes non-strings as query parameters are', () => {
-    expect(encodeCopyTextRow([42, -0, 1.5, NaN, -Infinity, 12345678901234567890n, true, false])).toBe('42\t-0\t1.5\tNaN\t-Infinity\t12345678901234567890\tt\tf\n');
+    expect(encodeCopyTextRow([42, -0, 1.5, NaN, -Infinity, 12345678901234567890n, true, false])).toBe(
+      '42\t-0\t1.5\tNaN\t-Infinity\t12345678901234567890\tt\tf\n',
+    );
     expect(encodeCopyTextRow([new Date('2024-01-31T07:04:56.789Z'), new Date('-000043-03-15T12:00:00.000Z')])).toBe(
       '2024-01-31T07:04:56.789+00:00\t0044-03-15T12:00:00.000+00:00 BC\n',
     );
@@ -135,7 +157,15 @@ describe('encodeCopyTextRow: escaping (docs: COPY, File Formats, Text Format)', 
     expect(encodeCopyTextRow([[1, null, 3]])).toBe('{1,NULL,3}\n');
     // The literal {"a\"b","c\\d","x\ty"}: its backslashes doubled, its tab escaped.
     expect(encodeCopyTextRow([['a"b', 'c\\d', 'x\ty']])).toBe('{"a\\\\"b","c\\\\\\\\d","x\\ty"}\n');
-    expect(encodeCopyTextRow([[[1, 2], [3, 4]], []])).toBe('{{1,2},{3,4}}\t{}\n');
+    expect(
+      encodeCopyTextRow([
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [],
+      ]),
+    ).toBe('{{1,2},{3,4}}\t{}\n');
     expect(encodeCopyTextRow([[Buffer.from([1])]])).toBe('{"\\\\\\\\x01"}\n');
   });
 
@@ -202,14 +232,18 @@ describe('encodeCopyTextRow: bad values', () => {
   it('rejects text with a NUL character, alone or inside an array or a toPostgres() result', () => {
     for (const value of ['a\u0000b', ['ok', '\u0000'], { toPostgres: () => '\u0000' }]) {
       const error = copyValueError(['fine', value], 2);
-      expect(error.message).toBe('COPY row index 2, column index 1: text with a NUL character cannot be sent (PostgreSQL text cannot hold NUL)');
+      expect(error.message).toBe(
+        'COPY row index 2, column index 1: text with a NUL character cannot be sent (PostgreSQL text cannot hold NUL)',
+      );
     }
     // JSON escapes NUL as \u0000, which is fine text.
     expect(encodeCopyTextRow([{ a: '\u0000' }])).toBe('{"a":"\\\\u0000"}\n');
   });
 
   it('rejects a row that is not an array', () => {
-    expect(() => encodeCopyTextRow('abc' as unknown as unknown[], 4)).toThrow(new TypeError('a COPY row must be an array of values (row index 4)'));
+    expect(() => encodeCopyTextRow('abc' as unknown as unknown[], 4)).toThrow(
+      new TypeError('a COPY row must be an array of values (row index 4)'),
+    );
   });
 });
 
@@ -371,7 +405,16 @@ describe('CopyTextParser', () => {
 
   it('gives the same rows at every chunk boundary (multi-byte UTF-8, escapes, continued lines)', () => {
     const sample = Buffer.from(
-      ['1\tcafé\t\\N\t', '2\t中文 😀\t\\\\N\ta\\tb', '3\t\\x41\\303\\251\t\\\nx\t', '\t\t', '4\t\\\\\\\\\tend\\r\r', '5\t€\\\\', '\\.', 'ignored'].join('\n'),
+      [
+        '1\tcafé\t\\N\t',
+        '2\t中文 😀\t\\\\N\ta\\tb',
+        '3\t\\x41\\303\\251\t\\\nx\t',
+        '\t\t',
+        '4\t\\\\\\\\\tend\\r\r',
+        '5\t€\\\\',
+        '\\.',
+        'ignored',
+      ].join('\n'),
       'utf8',
     );
     const expected = parse(sample);
@@ -392,7 +435,12 @@ describe('CopyTextParser', () => {
   });
 
   it('gives the same rows at every chunk boundary with invalid UTF-8 next to escaped bytes', () => {
-    const sample = Buffer.concat([Buffer.from('a\\xc3'), Buffer.of(0xa9, 0xff), Buffer.from('\t\\N\n\\342\\x82'), Buffer.of(0xac, 0x0a, 0xc3, 0x0a)]);
+    const sample = Buffer.concat([
+      Buffer.from('a\\xc3'),
+      Buffer.of(0xa9, 0xff),
+      Buffer.from('\t\\N\n\\342\\x82'),
+      Buffer.of(0xac, 0x0a, 0xc3, 0x0a),
+    ]);
     const expected = parse(sample);
     expect(expected).toEqual([['aé\ufffd', null], ['€'], ['\ufffd']]);
     for (let i = 0; i <= sample.length; i++) {
@@ -404,7 +452,14 @@ describe('CopyTextParser', () => {
     fc.assert(
       fc.property(textRows, fc.array(fc.nat(), { maxLength: 6 }), (rows, offsets) => {
         const bytes = Buffer.from(rows.map((row) => encodeCopyTextRow(row)).join(''), 'utf8');
-        expect(parseChunks(cut(bytes, offsets.map((offset) => offset % (bytes.length + 1))))).toEqual(rows);
+        expect(
+          parseChunks(
+            cut(
+              bytes,
+              offsets.map((offset) => offset % (bytes.length + 1)),
+            ),
+          ),
+        ).toEqual(rows);
       }),
       { numRuns: 500 },
     );
@@ -518,11 +573,14 @@ const throwaway = (() => {
 
   it('random rows: the encoder matches COPY TO and the parser reads it back', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(fc.option(nastyText, { nil: null }), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 4 }), async (rows) => {
-        const bytes = await copyOutOf(rows, 3);
-        expect(bytes.toString('utf8')).toBe(rows.map((row) => encodeCopyTextRow(row)).join(''));
-        expect(parse(bytes)).toEqual(rows);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.array(fc.option(nastyText, { nil: null }), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 4 }),
+        async (rows) => {
+          const bytes = await copyOutOf(rows, 3);
+          expect(bytes.toString('utf8')).toBe(rows.map((row) => encodeCopyTextRow(row)).join(''));
+          expect(parse(bytes)).toEqual(rows);
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -541,7 +599,13 @@ const throwaway = (() => {
       ['timestamptz', new Date('-000043-03-15T12:00:00.000Z')],
       ['bytea', Buffer.from([0, 9, 10, 13, 92, 255])],
       ['text[]', ['a"b', 'c\\d', null, 'tab\t', '']],
-      ['int4[]', [[1, 2], [3, null]]],
+      [
+        'int4[]',
+        [
+          [1, 2],
+          [3, null],
+        ],
+      ],
       ['jsonb', { s: 'x\ny\\"', n: [1, null] }],
       ['json', { toPostgres: () => '{"raw": "\\t"}' }],
     ];
@@ -559,12 +623,15 @@ const throwaway = (() => {
 
   it('COPY FROM reads random encoded rows back exactly', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(fc.option(nastyText, { nil: null }), { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 5 }), async (rows) => {
-        await run('DROP TABLE IF EXISTS pg_temp.copy_text_random');
-        await run('CREATE TEMP TABLE copy_text_random (id serial, a text, b text)');
-        await serverCopyIn('copy_text_random (a, b)', Buffer.from([...encodeCopyTextRows(rows, 16)].join(''), 'utf8'));
-        expect(await textValues('SELECT a, b FROM copy_text_random ORDER BY id')).toEqual(rows);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.array(fc.option(nastyText, { nil: null }), { minLength: 2, maxLength: 2 }), { minLength: 1, maxLength: 5 }),
+        async (rows) => {
+          await run('DROP TABLE IF EXISTS pg_temp.copy_text_random');
+          await run('CREATE TEMP TABLE copy_text_random (id serial, a text, b text)');
+          await serverCopyIn('copy_text_random (a, b)', Buffer.from([...encodeCopyTextRows(rows, 16)].join(''), 'utf8'));
+          expect(await textValues('SELECT a, b FROM copy_text_random ORDER BY id')).toEqual(rows);
+        },
+      ),
       { numRuns: 25 },
     );
   });

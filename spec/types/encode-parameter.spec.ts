@@ -65,7 +65,10 @@ describe('encodeParameter: objects', () => {
   it('uses toPostgres() and encodes its result again', () => {
     expect(encodeParameter({ toPostgres: () => 'custom' }, 0)).toBe('custom');
     class Point {
-      constructor(readonly x: number, readonly y: number) {}
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
       toPostgres(): string {
         return `(${this.x},${this.y})`;
       }
@@ -118,11 +121,20 @@ describe('encodeParameter: arrays', () => {
     [[1.5, NaN, -Infinity, -0], '{1.5,NaN,-Infinity,-0}'],
     [[null, 'NULL', ''], '{NULL,"NULL",""}'],
     [['a"b', 'c\\d', 'a,b', ' x ', '{}'], '{"a\\"b","c\\\\d","a,b"," x ","{}"}'],
-    [[[1, 2], [3, null]], '{{1,2},{3,NULL}}'],
+    [
+      [
+        [1, 2],
+        [3, null],
+      ],
+      '{{1,2},{3,NULL}}',
+    ],
     [[true, false], '{t,f}'],
     [[1n, -2n], '{1,-2}'],
     [[Buffer.from([0, 255]), new Uint8Array([16])], '{"\\\\x00ff","\\\\x10"}'],
-    [[new Date('2024-01-31T00:00:00Z'), new Date('-000043-03-15T12:00:00.000Z')], '{"2024-01-31T00:00:00.000+00:00","0044-03-15T12:00:00.000+00:00 BC"}'],
+    [
+      [new Date('2024-01-31T00:00:00Z'), new Date('-000043-03-15T12:00:00.000Z')],
+      '{"2024-01-31T00:00:00.000+00:00","0044-03-15T12:00:00.000+00:00 BC"}',
+    ],
     [[{ a: 'x"y' }, null], '{"{\\"a\\":\\"x\\\\\\"y\\"}",NULL}'],
     [[{ toPostgres: () => 'p' }, { toPostgres: () => [1] }], '{"p",{1}}'],
     [[[[[[[1]]]]]], '{{{{{{1}}}}}}'],

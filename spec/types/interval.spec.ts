@@ -15,15 +15,27 @@ describe('decodeInterval', () => {
       ['1 day', { days: 1 }],
       ['1 year 2 mons -3 days +04:05:06.5', { years: 1, months: 2, days: -3, hours: 4, minutes: 5, seconds: 6, milliseconds: 500 }],
       ['1 year 2 mons 3 days 04:05:06.789', { years: 1, months: 2, days: 3, hours: 4, minutes: 5, seconds: 6, milliseconds: 789 }],
-      ['-1 years -2 mons +3 days -04:05:06.000123', { years: -1, months: -2, days: 3, hours: -4, minutes: -5, seconds: -6, milliseconds: -0.123 }],
+      [
+        '-1 years -2 mons +3 days -04:05:06.000123',
+        { years: -1, months: -2, days: 3, hours: -4, minutes: -5, seconds: -6, milliseconds: -0.123 },
+      ],
       ['-1 days +02:00:00', { days: -1, hours: 2 }],
       ['100:00:00', { hours: 100 }],
       ['-00:00:01.5', { seconds: -1, milliseconds: -500 }],
       ['-00:00:00.000001', { milliseconds: -0.001 }],
       ['00:00:00.999999', { milliseconds: 999.999 }],
-      ['-178956970 years -8 mons -2147483648 days -2562047788:00:54.775808', {
-        years: -178956970, months: -8, days: -2147483648, hours: -2562047788, minutes: 0, seconds: -54, milliseconds: -775.808,
-      }],
+      [
+        '-178956970 years -8 mons -2147483648 days -2562047788:00:54.775808',
+        {
+          years: -178956970,
+          months: -8,
+          days: -2147483648,
+          hours: -2562047788,
+          minutes: 0,
+          seconds: -54,
+          milliseconds: -775.808,
+        },
+      ],
     ])('%s', (text, fields) => {
       expect(decodeInterval(text)).toEqual(interval(fields));
     });
@@ -61,8 +73,14 @@ describe('decodeInterval', () => {
   describe('IntervalStyle postgres_verbose', () => {
     it.each<[string, Partial<Interval>]>([
       ['@ 0', {}],
-      ['@ 1 year 2 mons -3 days 4 hours 5 mins 6.5 secs', { years: 1, months: 2, days: -3, hours: 4, minutes: 5, seconds: 6, milliseconds: 500 }],
-      ['@ 1 year 2 mons 3 days 4 hours 5 mins 6.000123 secs ago', { years: -1, months: -2, days: -3, hours: -4, minutes: -5, seconds: -6, milliseconds: -0.123 }],
+      [
+        '@ 1 year 2 mons -3 days 4 hours 5 mins 6.5 secs',
+        { years: 1, months: 2, days: -3, hours: 4, minutes: 5, seconds: 6, milliseconds: 500 },
+      ],
+      [
+        '@ 1 year 2 mons 3 days 4 hours 5 mins 6.000123 secs ago',
+        { years: -1, months: -2, days: -3, hours: -4, minutes: -5, seconds: -6, milliseconds: -0.123 },
+      ],
       ['@ 1 day -2 hours ago', { days: -1, hours: 2 }],
       ['@ 1 min', { minutes: 1 }],
       ['@ 1 sec', { seconds: 1 }],
@@ -79,7 +97,13 @@ describe('decodeInterval', () => {
 
   it('reads infinite intervals (PostgreSQL 17+) as all-infinite fields', () => {
     expect(decodeInterval('infinity')).toEqual({
-      years: Infinity, months: Infinity, days: Infinity, hours: Infinity, minutes: Infinity, seconds: Infinity, milliseconds: Infinity,
+      years: Infinity,
+      months: Infinity,
+      days: Infinity,
+      hours: Infinity,
+      minutes: Infinity,
+      seconds: Infinity,
+      milliseconds: Infinity,
     });
     expect(decodeInterval('-infinity').days).toBe(-Infinity);
   });
@@ -107,7 +131,9 @@ describe('decodeInterval', () => {
 
 describe('formatInterval', () => {
   it('writes ISO 8601 with per-field signs', () => {
-    expect(formatInterval(interval({ years: 1, months: 2, days: -3, hours: 4, minutes: 5, seconds: 6, milliseconds: 500 }))).toBe('P1Y2M-3DT4H5M6.5S');
+    expect(formatInterval(interval({ years: 1, months: 2, days: -3, hours: 4, minutes: 5, seconds: 6, milliseconds: 500 }))).toBe(
+      'P1Y2M-3DT4H5M6.5S',
+    );
     expect(formatInterval(zero)).toBe('P0Y0M0DT0H0M0S');
     expect(formatInterval(interval({ milliseconds: -0.123 }))).toBe('P0Y0M0DT0H0M-0.000123S');
     expect(formatInterval(interval({ seconds: 1, milliseconds: -500 }))).toBe('P0Y0M0DT0H0M0.5S');
@@ -126,12 +152,20 @@ describe('formatInterval', () => {
   it('round-trips through decodeInterval (seconds and milliseconds normalized to one sign)', () => {
     const field = fc.integer({ min: -100_000, max: 100_000 });
     fc.assert(
-      fc.property(field, field, field, field, field, fc.integer({ min: -86_400_000_000, max: 86_400_000_000 }), (years, months, days, hours, minutes, micro) => {
-        const seconds = Math.trunc(micro / 1_000_000) + 0; // + 0: no -0
-        const milliseconds = (micro - seconds * 1_000_000) / 1000 + 0; // + 0: no -0
-        const value = { years, months, days, hours, minutes, seconds, milliseconds };
-        expect(decodeInterval(formatInterval(value))).toEqual(value);
-      }),
+      fc.property(
+        field,
+        field,
+        field,
+        field,
+        field,
+        fc.integer({ min: -86_400_000_000, max: 86_400_000_000 }),
+        (years, months, days, hours, minutes, micro) => {
+          const seconds = Math.trunc(micro / 1_000_000) + 0; // + 0: no -0
+          const milliseconds = (micro - seconds * 1_000_000) / 1000 + 0; // + 0: no -0
+          const value = { years, months, days, hours, minutes, seconds, milliseconds };
+          expect(decodeInterval(formatInterval(value))).toEqual(value);
+        },
+      ),
     );
   });
 });

@@ -29,7 +29,10 @@ describe('TypeOid', () => {
     const rows = await catalog();
     for (const [name, oid] of Object.entries(TypeOid) as [TypeName, number][]) {
       const row = rows.get(oid);
-      expect({ name, typname: row?.typname }).toEqual({ name, typname: name.endsWith('Array') ? `_${name.slice(0, -'Array'.length)}` : name });
+      expect({ name, typname: row?.typname }).toEqual({
+        name,
+        typname: name.endsWith('Array') ? `_${name.slice(0, -'Array'.length)}` : name,
+      });
     }
   });
 

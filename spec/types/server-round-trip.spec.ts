@@ -55,7 +55,16 @@ function encoded(value: unknown): string {
   return literal(text);
 }
 
-const interval = (fields: Partial<Interval>): Interval => ({ years: 0, months: 0, days: 0, hours: 0, minutes: 0, seconds: 0, milliseconds: 0, ...fields });
+const interval = (fields: Partial<Interval>): Interval => ({
+  years: 0,
+  months: 0,
+  days: 0,
+  hours: 0,
+  minutes: 0,
+  seconds: 0,
+  milliseconds: 0,
+  ...fields,
+});
 
 /** Text the server can store: no NUL, well-formed UTF-16 (a lone surrogate cannot be UTF-8). */
 const storable = (text: string) => !text.includes('\u0000') && Buffer.from(text, 'utf8').toString('utf8') === text;
@@ -86,9 +95,21 @@ describe('decoding the server output', () => {
               12345678901234567890.123456789::numeric, '\\x00ff'::bytea, '{"a":[1,2]}'::jsonb,
               '1 year 2 mons -3 days 04:05:06.5'::interval, ARRAY['a"b', 'c\\d', NULL, 'NULL', '']::text[]`,
     );
-    expect(oids).toEqual([TypeOid.int4Array, TypeOid.timestamptz, TypeOid.timestamptz, TypeOid.numeric, TypeOid.bytea, TypeOid.jsonb, TypeOid.interval, TypeOid.textArray]);
+    expect(oids).toEqual([
+      TypeOid.int4Array,
+      TypeOid.timestamptz,
+      TypeOid.timestamptz,
+      TypeOid.numeric,
+      TypeOid.bytea,
+      TypeOid.jsonb,
+      TypeOid.interval,
+      TypeOid.textArray,
+    ]);
     expect(values).toEqual([
-      [[1, null], [3, 4]],
+      [
+        [1, null],
+        [3, 4],
+      ],
       new Date(8.64e15),
       new Date(-8.64e15),
       '12345678901234567890.123456789',
@@ -122,7 +143,22 @@ describe('decoding the server output', () => {
       `SELECT true, false, 'x'::char, 'ab'::char(4), 'name'::name, 'v'::varchar, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid,
               '<a/>'::xml, '2024-01-31'::date, 'infinity'::date, '0044-03-15 BC'::date, '04:05:06.789'::time, '04:05:06+05:30'::timetz, 12.5::money`,
     );
-    expect(values).toEqual([true, false, 'x', 'ab  ', 'name', 'v', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '<a/>', '2024-01-31', 'infinity', '0044-03-15 BC', '04:05:06.789', '04:05:06+05:30', '$12.50']);
+    expect(values).toEqual([
+      true,
+      false,
+      'x',
+      'ab  ',
+      'name',
+      'v',
+      'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      '<a/>',
+      '2024-01-31',
+      'infinity',
+      '0044-03-15 BC',
+      '04:05:06.789',
+      '04:05:06+05:30',
+      '$12.50',
+    ]);
   });
 
   it('decodes timestamptz in any session time zone: offsets with minutes and seconds, BC, far future', async () => {
@@ -233,7 +269,10 @@ describe('decoding the server output', () => {
       ['1.5', null],
       [' x ', 'a,b', '{}', '', 'NULL', null],
       [],
-      [['a', null], ['"', '\\']],
+      [
+        ['a', null],
+        ['"', '\\'],
+      ],
       ['2024-01-31'],
       ['x', ' '],
     ]);
@@ -244,7 +283,10 @@ describe('decoding the server output', () => {
     try {
       const [oid, arrayOid] = (await textRow(`SELECT oid, typarray FROM pg_type WHERE typname = 'rxpg_types_mood'`)).map(Number);
       const registry = new TypeRegistry().setArrayDecoder(arrayOid!, oid!);
-      const { values } = await decodedRow(`SELECT ARRAY['happy', 'so so', 'NULL', NULL]::rxpg_types_mood[], 'happy'::rxpg_types_mood`, registry);
+      const { values } = await decodedRow(
+        `SELECT ARRAY['happy', 'so so', 'NULL', NULL]::rxpg_types_mood[], 'happy'::rxpg_types_mood`,
+        registry,
+      );
       expect(values).toEqual([['happy', 'so so', 'NULL', null], 'happy']);
     } finally {
       await execute('DROP TYPE rxpg_types_mood');
@@ -276,7 +318,10 @@ describe('encoded parameters, parsed by the server', () => {
   it('integers and bigints come back as the same int4, int8 and numeric', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt(), async (int, big, huge) => {
-        const { values } = await decodedRow(`SELECT ${encoded(int)}::int4, ${encoded(big)}::int8, ${encoded(huge)}::numeric`, new TypeRegistry({ bigint: true }));
+        const { values } = await decodedRow(
+          `SELECT ${encoded(int)}::int4, ${encoded(big)}::int8, ${encoded(huge)}::numeric`,
+          new TypeRegistry({ bigint: true }),
+        );
         expect(values).toEqual([int, big, String(huge)]);
       }),
       { numRuns: 50 },
@@ -284,7 +329,9 @@ describe('encoded parameters, parsed by the server', () => {
   });
 
   it('-0, NaN and the infinities are accepted where the type has them', async () => {
-    expect(await textRow(`SELECT ${encoded(-0)}::int4, ${encoded(NaN)}::numeric, ${encoded(Infinity)}::numeric, ${encoded(-Infinity)}::float4`)).toEqual(['0', 'NaN', 'Infinity', '-Infinity']);
+    expect(
+      await textRow(`SELECT ${encoded(-0)}::int4, ${encoded(NaN)}::numeric, ${encoded(Infinity)}::numeric, ${encoded(-Infinity)}::float4`),
+    ).toEqual(['0', 'NaN', 'Infinity', '-Infinity']);
   });
 
   it('booleans come back as themselves', async () => {
@@ -309,7 +356,9 @@ describe('encoded parameters, parsed by the server', () => {
   });
 
   it('a Date is read as its UTC date by a date column', async () => {
-    expect(await textRow(`SELECT ${encoded(new Date('2024-01-31T23:30:00Z'))}::date, ${encoded(new Date('-000043-03-15T00:00:00Z'))}::date`)).toEqual(['2024-01-31', '0044-03-15 BC']);
+    expect(
+      await textRow(`SELECT ${encoded(new Date('2024-01-31T23:30:00Z'))}::date, ${encoded(new Date('-000043-03-15T00:00:00Z'))}::date`),
+    ).toEqual(['2024-01-31', '0044-03-15 BC']);
   });
 
   it('plain objects come back as the same JSON', async () => {
@@ -328,7 +377,9 @@ describe('encoded parameters, parsed by the server', () => {
     const element = fc.option(nastyString, { freq: 5 });
     const matrix = fc
       .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }))
-      .chain(([rows, columns]) => fc.array(fc.array(element, { minLength: columns, maxLength: columns }), { minLength: rows, maxLength: rows }));
+      .chain(([rows, columns]) =>
+        fc.array(fc.array(element, { minLength: columns, maxLength: columns }), { minLength: rows, maxLength: rows }),
+      );
     await fc.assert(
       fc.asyncProperty(fc.array(element, { maxLength: 10 }), matrix, async (list, grid) => {
         const { values } = await decodedRow(`SELECT ${encoded(list)}::text[], ${encoded(grid)}::text[], ${encoded(list)}::varchar[]`);

@@ -65,11 +65,14 @@ describe('decodeTimestamptz', () => {
 
   it('agrees with Date for any time between 0001 and 9999', () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }), (date) => {
-        const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-        expect(decodeTimestamptz(`${iso.slice(0, 10)} ${iso.slice(11, 23)}+00`).getTime()).toBe(date.getTime());
-        expect(decodeTimestamptz(`${iso.slice(0, 10)} ${iso.slice(11, 23)}456-03:30`).getTime()).toBe(date.getTime() + 3.5 * 3_600_000);
-      }),
+      fc.property(
+        fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }),
+        (date) => {
+          const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+          expect(decodeTimestamptz(`${iso.slice(0, 10)} ${iso.slice(11, 23)}+00`).getTime()).toBe(date.getTime());
+          expect(decodeTimestamptz(`${iso.slice(0, 10)} ${iso.slice(11, 23)}456-03:30`).getTime()).toBe(date.getTime() + 3.5 * 3_600_000);
+        },
+      ),
     );
   });
 });
@@ -87,7 +90,9 @@ describe('decodeTimestamp (without time zone: read as UTC)', () => {
   it('does not depend on the process time zone', () => {
     // Whatever TZ is, the wall-clock fields come back through the getUTC* methods.
     const date = decodeTimestamp('2024-03-31 02:30:00');
-    expect([date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes()]).toEqual([2024, 2, 31, 2, 30]);
+    expect([date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes()]).toEqual([
+      2024, 2, 31, 2, 30,
+    ]);
   });
 
   it('maps infinity and -infinity like timestamptz', () => {

@@ -30,7 +30,18 @@ describe('TypeRegistry: built-in decoders', () => {
   });
 
   it('keeps the string types, date and time as text', () => {
-    for (const oid of [TypeOid.text, TypeOid.varchar, TypeOid.bpchar, TypeOid.char, TypeOid.name, TypeOid.uuid, TypeOid.xml, TypeOid.date, TypeOid.time, TypeOid.timetz]) {
+    for (const oid of [
+      TypeOid.text,
+      TypeOid.varchar,
+      TypeOid.bpchar,
+      TypeOid.char,
+      TypeOid.name,
+      TypeOid.uuid,
+      TypeOid.xml,
+      TypeOid.date,
+      TypeOid.time,
+      TypeOid.timetz,
+    ]) {
       expect(types.decoderFor(oid)).toBe(decodeText);
     }
   });
@@ -41,14 +52,23 @@ describe('TypeRegistry: built-in decoders', () => {
   });
 
   it('decodes arrays of every built-in type with the element decoder', () => {
-    expect(decode(TypeOid.int4Array, '{{1,NULL},{3,4}}')).toEqual([[1, null], [3, 4]]);
+    expect(decode(TypeOid.int4Array, '{{1,NULL},{3,4}}')).toEqual([
+      [1, null],
+      [3, 4],
+    ]);
     expect(decode(TypeOid.int8Array, '{1,NULL}')).toEqual(['1', null]);
     expect(decode(TypeOid.boolArray, '{t,f,NULL}')).toEqual([true, false, null]);
     expect(decode(TypeOid.textArray, '{"a\\"b",NULL,"NULL",""}')).toEqual(['a"b', null, 'NULL', '']);
     expect(decode(TypeOid.byteaArray, '{"\\\\x00ff"}')).toEqual([Buffer.from([0, 255])]);
     expect(decode(TypeOid.jsonbArray, '{"{\\"a\\": 1}"}')).toEqual([{ a: 1 }]);
-    expect(decode(TypeOid.timestamptzArray, '{"2024-01-31 12:00:00+00",infinity}')).toEqual([new Date('2024-01-31T12:00:00Z'), new Date(8.64e15)]);
-    expect(decode(TypeOid.intervalArray, '{"1 day",NULL}')).toEqual([{ years: 0, months: 0, days: 1, hours: 0, minutes: 0, seconds: 0, milliseconds: 0 }, null]);
+    expect(decode(TypeOid.timestamptzArray, '{"2024-01-31 12:00:00+00",infinity}')).toEqual([
+      new Date('2024-01-31T12:00:00Z'),
+      new Date(8.64e15),
+    ]);
+    expect(decode(TypeOid.intervalArray, '{"1 day",NULL}')).toEqual([
+      { years: 0, months: 0, days: 1, hours: 0, minutes: 0, seconds: 0, milliseconds: 0 },
+      null,
+    ]);
     expect(decode(TypeOid.float8Array, '{NaN,-Infinity,1.5}')).toEqual([NaN, -Infinity, 1.5]);
   });
 });

@@ -55,7 +55,9 @@ function expectSameOutcome(actual: Outcome, expected: Outcome): void {
 
 /** Splits `bytes` at the given offsets (taken modulo its length, deduplicated, sorted). */
 function splitAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
-  const offsets = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))].filter((at) => at > 0 && at < bytes.length).sort((x, y) => x - y);
+  const offsets = [...new Set(cuts.map((cut) => cut % (bytes.length + 1)))]
+    .filter((at) => at > 0 && at < bytes.length)
+    .sort((x, y) => x - y);
   const chunks: Buffer[] = [];
   let from = 0;
   for (const at of offsets) {
@@ -95,18 +97,35 @@ const validFrame: fc.Arbitrary<Buffer> = fc.oneof(
   bytesOf(40).map((data) => b.copyData(data)),
   cleanText.map((tag) => b.commandComplete(tag)),
   fc.constantFrom('I', 'T', 'E').map((status) => b.readyForQuery(status)),
-  fc.dictionary(fc.constantFrom('S', 'V', 'C', 'M', 'D', 'H', 'P', 'W', 'F', 'L', 'R', 'X'), cleanText).map((fields) => b.errorResponse(fields)),
+  fc
+    .dictionary(fc.constantFrom('S', 'V', 'C', 'M', 'D', 'H', 'P', 'W', 'F', 'L', 'R', 'X'), cleanText)
+    .map((fields) => b.errorResponse(fields)),
   fc.dictionary(fc.constantFrom('S', 'C', 'M'), cleanText).map((fields) => b.noticeResponse(fields)),
   fc.tuple(int32, cleanText, cleanText).map(([pid, channel, payload]) => b.notificationResponse(pid, channel, payload)),
   fc.tuple(cleanText, cleanText).map(([name, value]) => b.parameterStatus(name, value)),
   fc.tuple(int32, int32).map(([pid, key]) => b.backendKeyData(pid, key)),
   fc.constantFrom(0, 2, 3, 6, 7, 9).map((code) => b.authenticationCode(code)),
-  bytesOf(4).filter((salt) => salt.length === 4).map((salt) => b.authenticationMD5Password(salt)),
+  bytesOf(4)
+    .filter((salt) => salt.length === 4)
+    .map((salt) => b.authenticationMD5Password(salt)),
   bytesOf(12).map((data) => b.authenticationCode(8, data)),
-  fc.array(cleanText.filter((name) => name !== ''), { maxLength: 3 }).map((names) => b.authenticationSASL(names)),
+  fc
+    .array(
+      cleanText.filter((name) => name !== ''),
+      { maxLength: 3 },
+    )
+    .map((names) => b.authenticationSASL(names)),
   cleanText.map((data) => b.authenticationSASLContinue(data)),
   cleanText.map((data) => b.authenticationSASLFinal(data)),
-  fc.constantFrom(b.parseComplete(), b.bindComplete(), b.closeComplete(), b.noData(), b.emptyQueryResponse(), b.portalSuspended(), b.copyDone()),
+  fc.constantFrom(
+    b.parseComplete(),
+    b.bindComplete(),
+    b.closeComplete(),
+    b.noData(),
+    b.emptyQueryResponse(),
+    b.portalSuspended(),
+    b.copyDone(),
+  ),
   fc.tuple(fc.array(format, { maxLength: 5 }), format).map(([formats, overall]) => b.copyInResponse(formats, overall)),
   fc.tuple(fc.array(format, { maxLength: 5 }), format).map(([formats, overall]) => b.copyOutResponse(formats, overall)),
   fc.tuple(fc.array(format, { maxLength: 5 }), format).map(([formats, overall]) => b.copyBothResponse(formats, overall)),
@@ -131,7 +150,8 @@ const randomFrame: fc.Arbitrary<Buffer> = fc
     ),
   )
   .map(([type, body, length]) => {
-    const declared = length === 'right' ? body.length + 4 : typeof length === 'number' ? length : Math.max(0, body.length + 4 + length.delta);
+    const declared =
+      length === 'right' ? body.length + 4 : typeof length === 'number' ? length : Math.max(0, body.length + 4 + length.delta);
     return b.frame(type, body, declared);
   });
 
@@ -207,7 +227,16 @@ describe('BackendMessageDecoder under fuzzing', () => {
         expect(whole.messages).toHaveLength(frames.length);
         expect(whole.bufferedBytes).toBe(0);
         expectSameOutcome(decodeChunks(splitAt(bytes, at), {}), whole);
-        expectSameOutcome(decodeChunks(splitAt(bytes, Array.from({ length: bytes.length }, (_, i) => i)), {}), whole);
+        expectSameOutcome(
+          decodeChunks(
+            splitAt(
+              bytes,
+              Array.from({ length: bytes.length }, (_, i) => i),
+            ),
+            {},
+          ),
+          whole,
+        );
       }),
       { numRuns: 200 },
     );
@@ -272,7 +301,8 @@ describe('BackendMessageDecoder under fuzzing', () => {
                 expect(error).toBeInstanceOf(ProtocolError);
                 return;
               }
-              for (const [requested] of allocUnsafe.mock.calls) expect(requested).toBeLessThanOrEqual(Math.max(firstFrameCapacity, 2 * received));
+              for (const [requested] of allocUnsafe.mock.calls)
+                expect(requested).toBeLessThanOrEqual(Math.max(firstFrameCapacity, 2 * received));
               expect(decoder.bufferCapacity).toBeLessThanOrEqual(Math.max(firstFrameCapacity, 2 * decoder.bufferedBytes));
             }
           },

@@ -185,15 +185,25 @@ describe('BackendMessageDecoder', () => {
       sample,
       fc.array(fc.option(text, { nil: null }), { maxLength: 6 }).map((fields) => [b.dataRow(fields), { name: 'DataRow', fields }] as const),
       fc.uint8Array({ maxLength: 300 }).map((bytes) => [b.copyData(bytes), { name: 'CopyData', chunk: Buffer.from(bytes) }] as const),
-      fc.tuple(text, text).map(([name, value]) => [
-        b.parameterStatus(name.replace(/\0/g, ''), value.replace(/\0/g, '')),
-        { name: 'ParameterStatus', parameterName: name.replace(/\0/g, ''), parameterValue: value.replace(/\0/g, '') },
-      ] as const),
+      fc
+        .tuple(text, text)
+        .map(
+          ([name, value]) =>
+            [
+              b.parameterStatus(name.replace(/\0/g, ''), value.replace(/\0/g, '')),
+              { name: 'ParameterStatus', parameterName: name.replace(/\0/g, ''), parameterValue: value.replace(/\0/g, '') },
+            ] as const,
+        ),
     );
     fc.assert(
       fc.property(fc.array(generated, { minLength: 1, maxLength: 25 }), fc.array(fc.nat(), { maxLength: 12 }), (pairs, cuts) => {
         const bytes = Buffer.concat(pairs.map(([message]) => message));
-        const outcome = decodeChunks(splitAt(bytes, cuts.map((cut) => cut % (bytes.length + 1))));
+        const outcome = decodeChunks(
+          splitAt(
+            bytes,
+            cuts.map((cut) => cut % (bytes.length + 1)),
+          ),
+        );
         expect(outcome.error).toBeUndefined();
         expect(outcome.messages).toEqual(pairs.map(([, message]) => message));
       }),
@@ -258,7 +268,14 @@ describe('BackendMessageDecoder', () => {
       [
         'DataRow',
         65535,
-        (count) => b.frame('D', Buffer.concat([u16(count), ...Array.from({ length: count }, (_, i) => (i % 2 === 0 ? b.int32(-1) : Buffer.concat([b.int32(1), Buffer.from('x')])))])),
+        (count) =>
+          b.frame(
+            'D',
+            Buffer.concat([
+              u16(count),
+              ...Array.from({ length: count }, (_, i) => (i % 2 === 0 ? b.int32(-1) : Buffer.concat([b.int32(1), Buffer.from('x')]))),
+            ]),
+          ),
         (count) => ({ name: 'DataRow', fields: Array.from({ length: count }, (_, i) => (i % 2 === 0 ? null : 'x')) }),
       ],
       ...(['G', 'H', 'W'] as const).map(
@@ -266,7 +283,8 @@ describe('BackendMessageDecoder', () => {
           [
             `${{ G: 'CopyInResponse', H: 'CopyOutResponse', W: 'CopyBothResponse' }[type]}`,
             65535,
-            (count: number) => b.frame(type, Buffer.concat([Buffer.from([1]), u16(count), ...Array.from({ length: count }, () => b.int16(1))])),
+            (count: number) =>
+              b.frame(type, Buffer.concat([Buffer.from([1]), u16(count), ...Array.from({ length: count }, () => b.int16(1))])),
             (count: number) =>
               ({
                 name: { G: 'CopyInResponse', H: 'CopyOutResponse', W: 'CopyBothResponse' }[type],

@@ -47,7 +47,10 @@ describe('decodeBackendMessages', () => {
     const failure = new Error('ECONNRESET');
     const seen: BackendMessage[] = [];
     let error: unknown;
-    concat(from([b.readyForQuery('I')]), throwError(() => failure))
+    concat(
+      from([b.readyForQuery('I')]),
+      throwError(() => failure),
+    )
       .pipe(decodeBackendMessages())
       .subscribe({ next: (message) => seen.push(message), error: (caught) => (error = caught) });
     expect(seen).toEqual([{ name: 'ReadyForQuery', transactionStatus: 'I' }]);

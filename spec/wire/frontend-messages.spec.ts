@@ -183,7 +183,7 @@ describe('frontend messages', () => {
 describe('the 1 GiB message limit', () => {
   const limit = 'the server accepts at most 1073741823 \\(1 GiB - 1\\)';
 
-  it('is the server\'s PQ_LARGE_MESSAGE_LIMIT, checked exactly at its edge', () => {
+  it("is the server's PQ_LARGE_MESSAGE_LIMIT, checked exactly at its edge", () => {
     expect(maxFrontendMessageLength).toBe(0x3ffffffe);
     // A CopyData header costs nothing to build, whatever length it announces.
     expect(copyDataHeader(0x3ffffffe - 4)).toEqual(bytes('64 3ffffffe'));

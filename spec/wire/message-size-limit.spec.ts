@@ -13,7 +13,9 @@ describe('a request over the server message limit', () => {
     const value = 'x'.repeat(360_000_000);
     const error = await errorOf(lastValueFrom(connection.query('SELECT length($1) + length($2) + length($3) AS n', [value, value, value])));
     expect(error).toBeInstanceOf(RangeError);
-    expect(error.message).toMatch(/^the Bind message would be at least 1080000\d{3} bytes; the server accepts at most 1073741823 \(1 GiB - 1\)/);
+    expect(error.message).toMatch(
+      /^the Bind message would be at least 1080000\d{3} bytes; the server accepts at most 1073741823 \(1 GiB - 1\)/,
+    );
     expect(error.message).not.toMatch(/xxx/);
     expect(await lastValueFrom(connection.query('SELECT 1 AS one').pipe(toArray()))).toEqual([{ one: 1 }]);
     expect(await lastValueFrom(connection.query('SELECT length($1) AS n', ['abc']).pipe(toArray()))).toEqual([{ n: 3 }]);

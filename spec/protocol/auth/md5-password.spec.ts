@@ -16,9 +16,7 @@ describe('md5PasswordMessage', () => {
   it('hashes user and password as UTF-8 and the salt as raw bytes', () => {
     // printf '%s' 'pässwordjöhn' | openssl md5 -r, then with salt ff 00 7f 80
     expect(md5StoredPassword('jöhn', 'pässword')).toBe('md5337d28ba23eef41b11802807465eec58');
-    expect(md5PasswordMessage('jöhn', 'pässword', Buffer.from([0xff, 0x00, 0x7f, 0x80]))).toBe(
-      'md599330528e9016704bca8495fca43c75f',
-    );
+    expect(md5PasswordMessage('jöhn', 'pässword', Buffer.from([0xff, 0x00, 0x7f, 0x80]))).toBe('md599330528e9016704bca8495fca43c75f');
   });
 
   it('agrees with an independent computation', () => {

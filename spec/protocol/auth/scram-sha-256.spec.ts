@@ -199,7 +199,9 @@ describe('SCRAM-SHA-256 client', () => {
     });
 
     it('fails when channel binding is required but not offered, or not available', async () => {
-      const notOffered = await caught(() => startScramSession(['SCRAM-SHA-256'], 'x', { channelBinding: binding, requireChannelBinding: true }));
+      const notOffered = await caught(() =>
+        startScramSession(['SCRAM-SHA-256'], 'x', { channelBinding: binding, requireChannelBinding: true }),
+      );
       expect(notOffered.message).toContain('did not offer SCRAM-SHA-256-PLUS');
       const noData = await caught(() => startScramSession(['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256'], 'x', { requireChannelBinding: true }));
       expect(noData.message).toContain('no channel-binding data');
@@ -222,7 +224,9 @@ describe('SCRAM-SHA-256 client', () => {
         startScramSession(['SCRAM-SHA-256-PLUS'], 'x', { channelBinding: { type: 'tls-server-end-point', data: Buffer.alloc(0) } }),
       ).toThrow(TypeError);
       expect(() =>
-        startScramSession(['SCRAM-SHA-256-PLUS'], 'x', { channelBinding: { type: 'tls-unique' as 'tls-server-end-point', data: Buffer.alloc(1) } }),
+        startScramSession(['SCRAM-SHA-256-PLUS'], 'x', {
+          channelBinding: { type: 'tls-unique' as 'tls-server-end-point', data: Buffer.alloc(1) },
+        }),
       ).toThrow(TypeError);
     });
   });
@@ -251,7 +255,9 @@ describe('SCRAM-SHA-256 client', () => {
       expect(error.message).toContain('10000');
       const huge = await caught(() => rfcSession().respondToServerFirst(serverFirst(rfcServerNonce, 'QUJD', '9'.repeat(40))));
       expect(huge.message).toContain('too many SCRAM iterations');
-      const justOver = await caught(() => rfcSession().respondToServerFirst(serverFirst(rfcServerNonce, 'QUJD', String(DEFAULT_SCRAM_MAX_ITERATIONS + 1))));
+      const justOver = await caught(() =>
+        rfcSession().respondToServerFirst(serverFirst(rfcServerNonce, 'QUJD', String(DEFAULT_SCRAM_MAX_ITERATIONS + 1))),
+      );
       expect(justOver.message).toContain('too many SCRAM iterations');
       expect(Date.now() - started).toBeLessThan(1000);
     });
@@ -351,7 +357,11 @@ describe('SCRAM-SHA-256 client', () => {
       return [password, proof, Buffer.from(proof, 'base64').toString('hex')];
     };
     const shown = (value: unknown): string =>
-      [JSON.stringify(value), inspect(value, { showHidden: true, depth: null, getters: true }), Object.keys(value as object).join(',')].join('\n');
+      [
+        JSON.stringify(value),
+        inspect(value, { showHidden: true, depth: null, getters: true }),
+        Object.keys(value as object).join(','),
+      ].join('\n');
 
     it('keeps the password, keys and proof out of the session object', async () => {
       const { session } = startScramSession(['SCRAM-SHA-256'], password, { nonce: 'abc' });
@@ -374,7 +384,9 @@ describe('SCRAM-SHA-256 client', () => {
       const session = startScramSession(['SCRAM-SHA-256'], password, { nonce: 'abc' }).session;
       const clientFinal = (await session.respondToServerFirst('r=abcdef,s=QUJD,i=16')).toString();
       await collect(() => session.verifyServerFinal('v=QUJD'));
-      await collect(() => startScramSession(['SCRAM-SHA-256'], password, { nonce: 'abc' }).session.respondToServerFirst('r=abcdef,s=QUJD,i=0'));
+      await collect(() =>
+        startScramSession(['SCRAM-SHA-256'], password, { nonce: 'abc' }).session.respondToServerFirst('r=abcdef,s=QUJD,i=0'),
+      );
       expect(errors).toHaveLength(3);
       for (const error of errors) {
         for (const secret of secrets(session, clientFinal)) expect(shown(error)).not.toContain(secret);
@@ -390,25 +402,31 @@ describe('SCRAM-SHA-256 client', () => {
     );
     const serverNonce = fc.string({ unit: fc.constantFrom(...'abcXYZ019+/=!~%$)'.split('')), minLength: 1, maxLength: 32 });
     await fc.assert(
-      fc.asyncProperty(password, fc.uint8Array({ minLength: 1, maxLength: 32 }), fc.integer({ min: 1, max: 20 }), serverNonce, async (pw, salt, iterations, suffix) => {
-        const server = new ScramTestServer({
-          passwordBytes: Buffer.from(prepareScramPassword(pw), 'utf8'),
-          salt: Buffer.from(salt),
-          iterations,
-          nonceSuffix: suffix,
-        });
-        const { clientFirstMessage, session } = startScramSession(['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256'], pw);
-        const clientFinal = await session.respondToServerFirst(server.first(clientFirstMessage));
-        const serverFinal = server.final(clientFinal);
-        expect(serverFinal).toMatch(/^v=/);
-        session.verifyServerFinal(serverFinal);
-        expect(session.isComplete).toBe(true);
+      fc.asyncProperty(
+        password,
+        fc.uint8Array({ minLength: 1, maxLength: 32 }),
+        fc.integer({ min: 1, max: 20 }),
+        serverNonce,
+        async (pw, salt, iterations, suffix) => {
+          const server = new ScramTestServer({
+            passwordBytes: Buffer.from(prepareScramPassword(pw), 'utf8'),
+            salt: Buffer.from(salt),
+            iterations,
+            nonceSuffix: suffix,
+          });
+          const { clientFirstMessage, session } = startScramSession(['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256'], pw);
+          const clientFinal = await session.respondToServerFirst(server.first(clientFirstMessage));
+          const serverFinal = server.final(clientFinal);
+          expect(serverFinal).toMatch(/^v=/);
+          session.verifyServerFinal(serverFinal);
+          expect(session.isComplete).toBe(true);
 
-        // And a wrong password is refused by the server.
-        const wrong = startScramSession(['SCRAM-SHA-256'], `${pw}x`);
-        const wrongFinal = server.final(await wrong.session.respondToServerFirst(server.first(wrong.clientFirstMessage)));
-        expect(wrongFinal).toBe('e=invalid-proof');
-      }),
+          // And a wrong password is refused by the server.
+          const wrong = startScramSession(['SCRAM-SHA-256'], `${pw}x`);
+          const wrongFinal = server.final(await wrong.session.respondToServerFirst(server.first(wrong.clientFirstMessage)));
+          expect(wrongFinal).toBe('e=invalid-proof');
+        },
+      ),
       { numRuns: 200 },
     );
   });

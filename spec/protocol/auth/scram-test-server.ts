@@ -54,7 +54,7 @@ export class ScramTestServer {
 
     const expectedBinding = Buffer.concat([
       Buffer.from(this.#gs2Header, 'ascii'),
-      this.#gs2Header.startsWith('p=') ? this.#channelBindingData ?? Buffer.alloc(0) : Buffer.alloc(0),
+      this.#gs2Header.startsWith('p=') ? (this.#channelBindingData ?? Buffer.alloc(0)) : Buffer.alloc(0),
     ]);
     if (channelBinding !== expectedBinding.toString('base64')) return 'e=channel-bindings-dont-match';
     if (nonce !== /^r=([^,]*)/.exec(this.#serverFirst)![1]) return 'e=other-error';

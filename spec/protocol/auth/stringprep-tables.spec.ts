@@ -1,18 +1,22 @@
 import { spawnSync } from 'node:child_process';
 import { saslPrep } from '../../../lib/protocol/auth';
-import {
-  bidiL,
-  bidiRandAL,
-  CodePointSet,
-  prohibitedOutput,
-  unassignedInUnicode32,
-} from '../../../lib/protocol/auth/stringprep-tables';
+import { bidiL, bidiRandAL, CodePointSet, prohibitedOutput, unassignedInUnicode32 } from '../../../lib/protocol/auth/stringprep-tables';
 
 describe('CodePointSet', () => {
   it('finds single code points and range ends, and nothing in between', () => {
     const set = new CodePointSet('0041 0061-007A 1D400-1D454');
     expect([0x40, 0x41, 0x42, 0x60, 0x61, 0x7a, 0x7b, 0x1d3ff, 0x1d400, 0x1d454, 0x1d455].map((c) => set.has(c))).toEqual([
-      false, true, false, false, true, true, false, false, true, true, false,
+      false,
+      true,
+      false,
+      false,
+      true,
+      true,
+      false,
+      false,
+      true,
+      true,
+      false,
     ]);
   });
 

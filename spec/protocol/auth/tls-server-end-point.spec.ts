@@ -95,9 +95,7 @@ describe('tlsServerEndPoint (RFC 5929 channel-binding data)', () => {
   });
 
   it('replaces SHA-1 by SHA-256', () => {
-    expect(hex(tlsServerEndPoint(new X509Certificate(ecSha1)))).toBe(
-      'e4ccbe614df29f277c7c781ba571098357e1639ab33187330d9f5119b57e234c',
-    );
+    expect(hex(tlsServerEndPoint(new X509Certificate(ecSha1)))).toBe('e4ccbe614df29f277c7c781ba571098357e1639ab33187330d9f5119b57e234c');
   });
 
   it('reads the hash of RSASSA-PSS from its parameters (SHA-512)', () => {
