@@ -7,6 +7,7 @@ import { lastValueFrom } from 'rxjs';
 import { createPool, type Pool } from '../../lib';
 import { startHttpService } from '../../examples/http-service';
 import { eventually } from '../helpers/connections';
+import { MemoryGrowth } from '../helpers/memory';
 import { superuserConfig, superuserPsql } from '../helpers/test-servers';
 
 let pool: Pool;
@@ -69,6 +70,31 @@ describe('the HTTP service example', () => {
       3000,
     );
   });
+
+  it('keeps its memory flat with a slow reader: the server waits in ClientWrite instead of the service buffering', async () => {
+    const growth = new MemoryGrowth();
+    growth.start();
+    const response = await get('/events.ndjson?limit=5000000'); // about 250 MB of NDJSON
+    let received = 0;
+    response.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      // A slow reader: at most a chunk every 20 ms.
+      response.pause();
+      setTimeout(() => response.resume(), 20);
+    });
+    const activeQuery =
+      "FROM pg_stat_activity WHERE application_name = 'rxpg-http-example' AND query LIKE '%generate_series%' AND state = 'active'";
+    await eventually(async () => (await superuserPsql(`SELECT count(*) ${activeQuery} AND wait_event = 'ClientWrite'`)) === '1', 10_000);
+    for (let i = 0; i < 10; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      growth.sample();
+    }
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThan(100 * 2 ** 20);
+    expect(growth.liveGrowthMb).toBeLessThan(40);
+    response.destroy();
+    await eventually(async () => Number(await superuserPsql(`SELECT count(*) ${activeQuery}`)) === 0, 3000);
+  }, 30_000);
 
   it('moves money in a transaction', async () => {
     const response = await get('/transfer?from=1&to=2&amount=30', 'POST');
