@@ -16,6 +16,19 @@ export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' |
 export const sslModes: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 
 /**
+ * libpq's `sslnegotiation` (PostgreSQL 17): how TLS is started.
+ * - `postgres` (default): send SSLRequest, and start TLS once the server answers `S`.
+ * - `direct`: start the TLS handshake at once (no SSLRequest, one round trip less), offering
+ *   ALPN `postgresql`; the server must select it. Only with sslmode `require`, `verify-ca` or
+ *   `verify-full` (libpq's rule: there is no plaintext fallback). Servers before 17 do not
+ *   speak it and the connection fails.
+ */
+export type SslNegotiation = 'postgres' | 'direct';
+
+/** All sslnegotiation values. */
+export const sslNegotiations: readonly SslNegotiation[] = ['postgres', 'direct'];
+
+/**
  * libpq's `target_session_attrs`: which kind of server a connection must end up on when
  * several hosts are given (libpq 14's values, with libpq's rules):
  * - `any` (default): the first server that accepts the login.
@@ -144,12 +157,26 @@ export interface ConnectionConfig {
   readonly runtimeParameters?: Readonly<Record<string, string>>;
   /** Whether and how to use TLS (default `prefer`; `verify-full` with `sslrootcert=system`); see {@link SslMode}. */
   readonly sslmode?: SslMode;
+  /** How TLS is started (default `postgres`; `sslnegotiation`, `PGSSLNEGOTIATION`); see {@link SslNegotiation}. */
+  readonly sslnegotiation?: SslNegotiation;
   /** Path of the CA certificate(s) for `verify-ca` / `verify-full` (and `require`, see SslMode). */
   readonly sslrootcert?: string;
   /** Path of the client certificate. */
   readonly sslcert?: string;
   /** Path of the client certificate's private key. */
   readonly sslkey?: string;
+  /**
+   * The passphrase of an encrypted `sslkey` (libpq's `sslpassword`; `tls.passphrase` is
+   * still read when this is absent). Kept non-enumerable and never put in an error.
+   */
+  readonly sslpassword?: string;
+  /** Whether to send the host name as TLS SNI (default true; libpq's `sslsni=0` turns it off). */
+  readonly sslsni?: boolean;
+  /**
+   * Path of a PEM certificate revocation list: a server certificate it revokes fails the
+   * handshake under `verify-ca` / `verify-full`.
+   */
+  readonly sslcrl?: string;
   /** Extra Node TLS options merged last (e.g. `servername`, `ciphers`). */
   readonly tls?: TlsConnectionOptions;
   /**
@@ -223,12 +250,20 @@ export interface ResolvedConnectionConfig {
   readonly runtimeParameters: Readonly<Record<string, string>>;
   /** Whether and how TLS is used; see {@link SslMode}. */
   readonly sslmode: SslMode;
+  /** How TLS is started; see {@link SslNegotiation}. */
+  readonly sslnegotiation: SslNegotiation;
   /** Path of the CA certificate(s) that verify the server, if any. */
   readonly sslrootcert: string | undefined;
   /** Path of the client certificate, if any. */
   readonly sslcert: string | undefined;
   /** Path of the client certificate's private key, if any. */
   readonly sslkey: string | undefined;
+  /** Non-enumerable. The passphrase of an encrypted `sslkey`, if any. */
+  readonly sslpassword: string | undefined;
+  /** Whether the host name is sent as TLS SNI. */
+  readonly sslsni: boolean;
+  /** Path of the PEM certificate revocation list, if any. */
+  readonly sslcrl: string | undefined;
   /** Extra Node TLS options, merged last, if any. */
   readonly tls: TlsConnectionOptions | undefined;
   /** Milliseconds; 0 means no limit. */

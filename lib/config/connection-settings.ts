@@ -3,6 +3,8 @@ import { ConfigError } from '../errors/config-error';
 import {
   loadBalanceHostsValues,
   sslModes,
+  sslNegotiations,
+  type SslNegotiation,
   targetSessionAttrsValues,
   type LoadBalanceHosts,
   type SslMode,
@@ -42,9 +44,14 @@ export interface ConnectionSettings {
   readonly options?: string;
   readonly runtimeParameters?: Readonly<Record<string, string>>;
   readonly sslmode?: SslMode;
+  readonly sslnegotiation?: SslNegotiation;
   readonly sslrootcert?: string;
   readonly sslcert?: string;
   readonly sslkey?: string;
+  /** Non-enumerable. */
+  readonly sslpassword?: string;
+  readonly sslsni?: boolean;
+  readonly sslcrl?: string;
   /** Milliseconds; 0 means no limit. */
   readonly connectTimeout?: number;
   readonly passfile?: string;
@@ -57,7 +64,7 @@ export interface ConnectionSettings {
 export type MutableConnectionSettings = { -readonly [K in keyof ConnectionSettings]: ConnectionSettings[K] };
 
 /**
- * Freezes settings built by a parser, turning `password` into a non-enumerable property and
+ * Freezes settings built by a parser, turning `password` and `sslpassword` into non-enumerable properties and
  * dropping fields that were left `undefined`.
  *
  * @example
@@ -69,12 +76,15 @@ export function freezeSettings(settings: MutableConnectionSettings): ConnectionS
   const result: Record<string, unknown> = {};
   for (const key of Object.keys(settings) as (keyof ConnectionSettings)[]) {
     const value = settings[key];
-    if (value === undefined || key === 'password') continue;
+    if (value === undefined || key === 'password' || key === 'sslpassword') continue;
     result[key] =
       key === 'runtimeParameters' ? Object.freeze(value) : Array.isArray(value) ? Object.freeze([...(value as readonly unknown[])]) : value;
   }
   if (settings.password !== undefined) {
     Object.defineProperty(result, 'password', { value: settings.password, enumerable: false });
+  }
+  if (settings.sslpassword !== undefined) {
+    Object.defineProperty(result, 'sslpassword', { value: settings.sslpassword, enumerable: false });
   }
   return Object.freeze(result);
 }
@@ -337,6 +347,23 @@ export function parseSslMode(value: unknown, source: string): SslMode {
     throw new ConfigError(`${source}: invalid sslmode (expected one of ${sslModes.join(', ')})`, { setting: 'sslmode' });
   }
   return value as SslMode;
+}
+
+/**
+ * Checks an sslnegotiation value against {@link sslNegotiations}.
+ *
+ * @throws ConfigError with setting `sslnegotiation`; the message lists the valid values.
+ * @example
+ * parseSslNegotiation('direct', 'PGSSLNEGOTIATION'); // 'direct'
+ * parseSslNegotiation('fast', 'PGSSLNEGOTIATION');   // throws ConfigError
+ */
+export function parseSslNegotiation(value: unknown, source: string): SslNegotiation {
+  if (typeof value !== 'string' || !(sslNegotiations as readonly string[]).includes(value)) {
+    throw new ConfigError(`${source}: invalid sslnegotiation (expected one of ${sslNegotiations.join(', ')})`, {
+      setting: 'sslnegotiation',
+    });
+  }
+  return value as SslNegotiation;
 }
 
 /**
