@@ -56,6 +56,12 @@ export interface ConnectionSettings {
   readonly connectTimeout?: number;
   readonly passfile?: string;
   readonly keepAlive?: boolean;
+  /** Milliseconds of idleness before the first TCP keepalive probe (libpq's `keepalives_idle`, in seconds there). */
+  readonly keepAliveIdle?: number;
+  /** The service name to look up in the service files (libpq's `service`, PGSERVICE). */
+  readonly service?: string;
+  /** The per-user service file's path (libpq's `servicefile`, PGSERVICEFILE). */
+  readonly serviceFile?: string;
   /** Prepared statements kept per connection (`statement_cache_size`); 0 turns the cache off. */
   readonly statementCacheSize?: number;
 }
