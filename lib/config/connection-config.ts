@@ -192,6 +192,18 @@ export interface ConnectionConfig {
   readonly maxMessageSize?: number;
   /** TCP keepalive (default true). */
   readonly keepAlive?: boolean;
+  /**
+   * Milliseconds a connection stays idle before the first keepalive probe (default 60000;
+   * libpq's `keepalives_idle`, given in seconds there). 0 keeps the OS default.
+   */
+  readonly keepAliveIdle?: number;
+  /**
+   * A service name to look up in the service files, as libpq's `service` (also `PGSERVICE`):
+   * its settings apply where neither this object nor the connection string sets them.
+   */
+  readonly service?: string;
+  /** The per-user service file (default `PGSERVICEFILE`, else `~/.pg_service.conf`). */
+  readonly serviceFile?: string;
   /** Aborting it aborts the connection attempt, like unsubscribing from `connect()`. */
   readonly signal?: AbortSignal;
   /** Decode int8 columns as `bigint` rather than string (default false). */
@@ -276,6 +288,10 @@ export interface ResolvedConnectionConfig {
   readonly maxMessageSize: number;
   /** Whether TCP keepalive is on. */
   readonly keepAlive: boolean;
+  /** Milliseconds of idleness before the first keepalive probe; 0 for the OS default. */
+  readonly keepAliveIdle: number;
+  /** The service whose settings were applied, if any. */
+  readonly service: string | undefined;
   /** The signal that aborts the connection attempt, if any. */
   readonly signal: AbortSignal | undefined;
   /** Whether int8 columns decode to `bigint` (otherwise to string). */
