@@ -10,6 +10,8 @@ import {
   parsePortListText,
   parseStatementCacheSize,
   parseSslMode,
+  parseSslSni,
+  parseSslNegotiation,
   parseChannelBinding,
   parseRequireAuth,
   parseTargetSessionAttrs,
@@ -27,7 +29,7 @@ import {
  * libpq keywords rxpg understands but does not implement. Each maps to the values that mean
  * "libpq's default behaviour" and are therefore accepted and ignored; `'any'` marks tuning
  * knobs that are ignored whatever their value. Any other value (for example
- * `sslnegotiation=direct` or `sslcrl=...`) is a {@link ConfigError}: silently dropping a
+ * `sslcrl=...`) is a {@link ConfigError}: silently dropping a
  * security setting the caller asked for would be worse than refusing it.
  */
 const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = new Map(
@@ -36,14 +38,12 @@ const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = ne
     keepalives_interval: 'any',
     keepalives_count: 'any',
     tcp_user_timeout: 'any',
-    sslsni: 'any',
     sslcompression: 'any',
     sslkeylogfile: 'any',
     krbsrvname: 'any',
     gsslib: 'any',
     gssdelegation: 'any',
     gssencmode: ['disable', 'prefer'],
-    sslnegotiation: ['postgres'],
     sslcertmode: ['allow'],
     min_protocol_version: ['3.0'],
     max_protocol_version: ['3.0', 'latest'],
@@ -51,8 +51,6 @@ const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = ne
     servicefile: [],
     requirepeer: [],
     replication: [],
-    sslpassword: [],
-    sslcrl: [],
     sslcrldir: [],
     ssl_min_protocol_version: [],
     ssl_max_protocol_version: [],
@@ -85,7 +83,7 @@ const keepEmpty: ReadonlySet<string> = new Set(['application_name', 'fallback_ap
  *
  * Keywords: `host`, `hostaddr`, `port`, `target_session_attrs`, `load_balance_hosts`, `dbname`, `user`, `password`, `passfile`, `options`,
  * `application_name`, `fallback_application_name`, `sslmode`, `sslrootcert`, `sslcert`,
- * `sslkey`, `connect_timeout` (seconds, converted to milliseconds), `keepalives` (0/1),
+ * `sslkey`, `sslpassword` (non-enumerable, like the password), `sslsni` (0/1), `sslcrl`, `connect_timeout` (seconds, converted to milliseconds), `keepalives` (0/1),
  * `client_encoding` (only UTF-8 is accepted), and rxpg's own `statement_cache_size` (prepared
  * statements kept per connection, `statementCacheSize`; `0` for PgBouncer's transaction
  * mode). Other libpq keywords that rxpg does not
@@ -203,6 +201,9 @@ class SettingsBuilder {
       case 'sslmode':
         s.sslmode = parseSslMode(value, source);
         return;
+      case 'sslnegotiation':
+        s.sslnegotiation = parseSslNegotiation(value, source);
+        return;
       case 'ssl':
         if (value !== 'true') {
           throw new ConfigError(`${source}: only ssl=true (meaning sslmode=require) is understood; use sslmode`, {
@@ -214,8 +215,16 @@ class SettingsBuilder {
       case 'sslrootcert':
       case 'sslcert':
       case 'sslkey':
+      case 'sslcrl':
         assertNoNul(value, keyword, `${source}: the path`);
         s[keyword] = value;
+        return;
+      case 'sslpassword':
+        assertNoNul(value, 'sslpassword', `${source}: the key passphrase`);
+        s.sslpassword = value;
+        return;
+      case 'sslsni':
+        s.sslsni = parseSslSni(value, source);
         return;
       case 'connect_timeout':
         s.connectTimeout = parseConnectTimeoutSeconds(value, source);
@@ -273,6 +282,9 @@ const clearedByEmptyValue: ReadonlyMap<string, keyof MutableConnectionSettings> 
     sslrootcert: 'sslrootcert',
     sslcert: 'sslcert',
     sslkey: 'sslkey',
+    sslpassword: 'sslpassword',
+    sslsni: 'sslsni',
+    sslcrl: 'sslcrl',
     connect_timeout: 'connectTimeout',
     keepalives: 'keepAlive',
     statement_cache_size: 'statementCacheSize',

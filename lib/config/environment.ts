@@ -7,6 +7,8 @@ import {
   parseLoadBalanceHosts,
   parsePortListText,
   parseSslMode,
+  parseSslSni,
+  parseSslNegotiation,
   parseChannelBinding,
   parseRequireAuth,
   parseTargetSessionAttrs,
@@ -25,9 +27,12 @@ export const environmentVariables = [
   'PGAPPNAME',
   'PGOPTIONS',
   'PGSSLMODE',
+  'PGSSLNEGOTIATION',
   'PGSSLROOTCERT',
   'PGSSLCERT',
   'PGSSLKEY',
+  'PGSSLCRL',
+  'PGSSLSNI',
   'PGCONNECT_TIMEOUT',
   'PGPASSFILE',
   'PGTARGETSESSIONATTRS',
@@ -38,8 +43,8 @@ export const environmentVariables = [
 
 /**
  * Reads libpq's connection environment variables from `env` (default `process.env`):
- * PGHOST, PGHOSTADDR, PGPORT (each may be a comma-separated list, as in libpq), PGUSER, PGPASSWORD, PGDATABASE, PGAPPNAME, PGOPTIONS, PGSSLMODE,
- * PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGCONNECT_TIMEOUT (seconds, converted to milliseconds)
+ * PGHOST, PGHOSTADDR, PGPORT (each may be a comma-separated list, as in libpq), PGUSER, PGPASSWORD, PGDATABASE, PGAPPNAME, PGOPTIONS, PGSSLMODE, PGSSLNEGOTIATION,
+ * PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGSSLCRL, PGSSLSNI (0/1), PGCONNECT_TIMEOUT (seconds, converted to milliseconds)
  * PGPASSFILE, PGTARGETSESSIONATTRS, PGCHANNELBINDING, PGREQUIREAUTH and PGLOADBALANCEHOSTS. Unset and empty variables are ignored (libpq treats an empty value as the
  * default too). Other libpq variables (PGSERVICE, PGREQUIREAUTH, PGTZ, ...) are not read.
  *
@@ -76,9 +81,14 @@ export function readEnvironmentSettings(env: NodeJS.ProcessEnv = process.env): C
   settings.options = text('PGOPTIONS', 'options', 'the options');
   const sslmode = get('PGSSLMODE');
   if (sslmode !== undefined) settings.sslmode = parseSslMode(sslmode, 'PGSSLMODE');
+  const sslnegotiation = get('PGSSLNEGOTIATION');
+  if (sslnegotiation !== undefined) settings.sslnegotiation = parseSslNegotiation(sslnegotiation, 'PGSSLNEGOTIATION');
   settings.sslrootcert = text('PGSSLROOTCERT', 'sslrootcert', 'the path');
   settings.sslcert = text('PGSSLCERT', 'sslcert', 'the path');
   settings.sslkey = text('PGSSLKEY', 'sslkey', 'the path');
+  settings.sslcrl = text('PGSSLCRL', 'sslcrl', 'the path');
+  const sslsni = get('PGSSLSNI');
+  if (sslsni !== undefined) settings.sslsni = parseSslSni(sslsni, 'PGSSLSNI');
   const timeout = get('PGCONNECT_TIMEOUT');
   if (timeout !== undefined) settings.connectTimeout = parseConnectTimeoutSeconds(timeout, 'PGCONNECT_TIMEOUT');
   settings.passfile = text('PGPASSFILE', 'passfile', 'the path');
