@@ -17,6 +17,7 @@ import {
   parseHostText,
   parseLoadBalanceHosts,
   parseSslMode,
+  parseSslNegotiation,
   parseChannelBinding,
   parseRequireAuth,
   parseTargetSessionAttrs,
@@ -63,7 +64,8 @@ const noSettings: ConnectionSettings = Object.freeze({});
  * an unknown sslmode; a negative or non-finite connectTimeout; a maxMessageSize that is not
  * an integer in 1024..2^31-1; a cancelTimeout that is not a positive, finite number; a NUL byte in the user, database, application name, options or
  * runtime parameters; startup values that do not fit in the server's 10000-byte
- * StartupMessage (setting `runtimeParameters`); an empty host, user or database; `sslrootcert=system` with an sslmode
+ * StartupMessage (setting `runtimeParameters`); an empty host, user or database; `sslnegotiation=direct` with an sslmode
+ * weaker than `require` (setting `sslnegotiation`, libpq's rule); `sslrootcert=system` with an sslmode
  * other than `verify-full`; a field of the wrong type. Messages never contain the password.
  * @example
  * const config = resolveConnectionConfig('postgres://app@db.internal/shop?sslmode=verify-full', {});
@@ -109,6 +111,15 @@ export function resolveConnectionConfig(input?: ConnectionConfig | string, env: 
       setting: 'sslmode',
     });
   }
+  const sslnegotiation = pick('sslnegotiation') ?? 'postgres';
+  // libpq's rule: direct TLS has no plaintext fallback, so a mode that allows plaintext is
+  // taken for a mistake rather than quietly strengthened.
+  if (sslnegotiation === 'direct' && sslmode !== 'require' && sslmode !== 'verify-ca' && sslmode !== 'verify-full') {
+    throw new ConfigError(
+      `weak sslmode "${sslmode}" may not be used with sslnegotiation=direct (use "require", "verify-ca", or "verify-full")`,
+      { setting: 'sslnegotiation' },
+    );
+  }
 
   const runtimeParameters: Record<string, string> = {};
   for (const source of [fromString.runtimeParameters, explicit.runtimeParameters]) {
@@ -137,9 +148,12 @@ export function resolveConnectionConfig(input?: ConnectionConfig | string, env: 
     options: pick('options'),
     runtimeParameters: Object.freeze(runtimeParameters),
     sslmode,
+    sslnegotiation,
     sslrootcert,
     sslcert: pick('sslcert'),
     sslkey: pick('sslkey'),
+    sslsni: pick('sslsni') ?? true,
+    sslcrl: pick('sslcrl'),
     tls: explicit.tls,
     connectTimeout: pick('connectTimeout') ?? 0,
     passfile: pick('passfile'),
@@ -159,6 +173,7 @@ export function resolveConnectionConfig(input?: ConnectionConfig | string, env: 
   const password: PasswordSource | undefined = explicit.password ?? fromString.password ?? fromEnv.password;
   checkStartupValues(resolved, password);
   Object.defineProperty(resolved, 'password', { value: password, enumerable: false });
+  Object.defineProperty(resolved, 'sslpassword', { value: pick('sslpassword'), enumerable: false });
   return Object.freeze(resolved) as ResolvedConnectionConfig;
 }
 
@@ -179,9 +194,13 @@ const connectionConfigFields = Object.keys({
   options: true,
   runtimeParameters: true,
   sslmode: true,
+  sslnegotiation: true,
   sslrootcert: true,
   sslcert: true,
   sslkey: true,
+  sslpassword: true,
+  sslsni: true,
+  sslcrl: true,
   tls: true,
   connectTimeout: true,
   passfile: true,
@@ -294,9 +313,11 @@ const stringFields = [
   'sslrootcert',
   'sslcert',
   'sslkey',
+  'sslpassword',
+  'sslcrl',
   'passfile',
 ] as const;
-const nonEmptyFields: ReadonlySet<string> = new Set(['user', 'database', 'sslrootcert', 'sslcert', 'sslkey', 'passfile']);
+const nonEmptyFields: ReadonlySet<string> = new Set(['user', 'database', 'sslrootcert', 'sslcert', 'sslkey', 'sslcrl', 'passfile']);
 
 /** Validates the explicitly given fields' types and values. */
 function checkExplicit(config: ConnectionConfig): void {
@@ -338,6 +359,7 @@ function checkExplicit(config: ConnectionConfig): void {
     (value, field) => checkPort(value, field),
   );
   if (config.sslmode !== undefined) parseSslMode(config.sslmode, 'sslmode');
+  if (config.sslnegotiation !== undefined) parseSslNegotiation(config.sslnegotiation, 'sslnegotiation');
   if (config.targetSessionAttrs !== undefined) parseTargetSessionAttrs(config.targetSessionAttrs, 'targetSessionAttrs');
   if (config.channelBinding !== undefined) parseChannelBinding(config.channelBinding, 'channelBinding');
   if (config.requireAuth !== undefined) parseRequireAuth(config.requireAuth, 'requireAuth');
@@ -389,6 +411,9 @@ function checkExplicit(config: ConnectionConfig): void {
     throw new ConfigError('bigint must be a boolean', { setting: 'bigint' });
   }
 
+  if (config.sslsni !== undefined && typeof config.sslsni !== 'boolean') {
+    throw new ConfigError('sslsni must be a boolean', { setting: 'sslsni' });
+  }
   if (config.keepAlive !== undefined && typeof config.keepAlive !== 'boolean') {
     throw new ConfigError('keepAlive must be a boolean', { setting: 'keepAlive' });
   }
