@@ -341,6 +341,19 @@ export function parseChannelBinding(value: unknown, source: string): ChannelBind
 }
 
 /**
+ * Reads libpq's `sslsni` (`PGSSLSNI`): `1` sends the host name as TLS SNI, `0` sends none.
+ *
+ * @throws ConfigError with setting `sslsni` for any other value.
+ * @example
+ * parseSslSni('0', 'PGSSLSNI'); // false
+ */
+export function parseSslSni(value: string, source: string): boolean {
+  const match = /^\s*([01])\s*$/.exec(value);
+  if (match === null) throw new ConfigError(`${source}: invalid sslsni value (expected 0 or 1)`, { setting: 'sslsni' });
+  return match[1] === '1';
+}
+
+/**
  * Checks an sslmode value against {@link sslModes}.
  *
  * @throws ConfigError with setting `sslmode`; the message lists the valid values.
