@@ -34,7 +34,6 @@ import {
  */
 const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = new Map(
   Object.entries({
-    keepalives_idle: 'any',
     keepalives_interval: 'any',
     keepalives_count: 'any',
     tcp_user_timeout: 'any',
@@ -47,8 +46,6 @@ const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = ne
     sslcertmode: ['allow'],
     min_protocol_version: ['3.0'],
     max_protocol_version: ['3.0', 'latest'],
-    service: [],
-    servicefile: [],
     requirepeer: [],
     replication: [],
     sslcrldir: [],
@@ -84,6 +81,9 @@ const keepEmpty: ReadonlySet<string> = new Set(['application_name', 'fallback_ap
  * Keywords: `host`, `hostaddr`, `port`, `target_session_attrs`, `load_balance_hosts`, `dbname`, `user`, `password`, `passfile`, `options`,
  * `application_name`, `fallback_application_name`, `sslmode`, `sslrootcert`, `sslcert`,
  * `sslkey`, `sslpassword` (non-enumerable, like the password), `sslsni` (0/1), `sslcrl`, `connect_timeout` (seconds, converted to milliseconds), `keepalives` (0/1),
+ * `keepalives_idle` (seconds, converted to milliseconds; `keepalives_interval` and
+ * `keepalives_count` are accepted and ignored: Node cannot set them), `service` and
+ * `servicefile` (see `readServiceSettings`),
  * `client_encoding` (only UTF-8 is accepted), and rxpg's own `statement_cache_size` (prepared
  * statements kept per connection, `statementCacheSize`; `0` for PgBouncer's transaction
  * mode). Other libpq keywords that rxpg does not
@@ -125,6 +125,20 @@ export function parseConnectionString(connectionString: string): ConnectionSetti
   } else {
     parseKeywordValue(connectionString, builder);
   }
+  return builder.build();
+}
+
+/**
+ * Builds settings from keyword/value pairs that are already unquoted, later pairs overriding
+ * earlier ones, with the same rules as a connection string's keywords. For service files.
+ *
+ * @throws ConfigError as {@link parseConnectionString}, `source` naming where a pair came from.
+ * @example
+ * parseConnectionKeywords([['host', 'db'], ['port', '5433']], 'service file "a", line');
+ */
+export function parseConnectionKeywords(pairs: Iterable<readonly [string, string]>, source: string): ConnectionSettings {
+  const builder = new SettingsBuilder();
+  for (const [keyword, value] of pairs) builder.apply(keyword, value, `${source}: parameter "${keyword}"`);
   return builder.build();
 }
 
@@ -232,6 +246,22 @@ class SettingsBuilder {
       case 'statement_cache_size':
         s.statementCacheSize = parseStatementCacheSize(value, source);
         return;
+      case 'keepalives_idle': {
+        const match = /^\s*(\d+)\s*$/.exec(value);
+        if (match === null) {
+          throw new ConfigError(`${source}: invalid keepalives_idle value (expected whole seconds)`, { setting: 'keepAliveIdle' });
+        }
+        s.keepAliveIdle = Number(match[1]) * 1000;
+        return;
+      }
+      case 'service':
+        assertNoNul(value, 'service', `${source}: the service name`);
+        s.service = value;
+        return;
+      case 'servicefile':
+        assertNoNul(value, 'serviceFile', `${source}: the service file path`);
+        s.serviceFile = value;
+        return;
       case 'keepalives': {
         const match = /^\s*(\d+)\s*$/.exec(value);
         if (match === null) {
@@ -287,6 +317,9 @@ const clearedByEmptyValue: ReadonlyMap<string, keyof MutableConnectionSettings> 
     sslcrl: 'sslcrl',
     connect_timeout: 'connectTimeout',
     keepalives: 'keepAlive',
+    keepalives_idle: 'keepAliveIdle',
+    service: 'service',
+    servicefile: 'serviceFile',
     statement_cache_size: 'statementCacheSize',
   } satisfies Record<string, keyof MutableConnectionSettings>),
 );
