@@ -39,14 +39,17 @@ export const environmentVariables = [
   'PGCHANNELBINDING',
   'PGREQUIREAUTH',
   'PGLOADBALANCEHOSTS',
+  'PGSERVICE',
+  'PGSERVICEFILE',
 ] as const;
 
 /**
  * Reads libpq's connection environment variables from `env` (default `process.env`):
  * PGHOST, PGHOSTADDR, PGPORT (each may be a comma-separated list, as in libpq), PGUSER, PGPASSWORD, PGDATABASE, PGAPPNAME, PGOPTIONS, PGSSLMODE, PGSSLNEGOTIATION,
  * PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGSSLCRL, PGSSLSNI (0/1), PGCONNECT_TIMEOUT (seconds, converted to milliseconds)
- * PGPASSFILE, PGTARGETSESSIONATTRS, PGCHANNELBINDING, PGREQUIREAUTH and PGLOADBALANCEHOSTS. Unset and empty variables are ignored (libpq treats an empty value as the
- * default too). Other libpq variables (PGSERVICE, PGREQUIREAUTH, PGTZ, ...) are not read.
+ * PGPASSFILE, PGTARGETSESSIONATTRS, PGCHANNELBINDING, PGREQUIREAUTH, PGLOADBALANCEHOSTS, PGSERVICE and PGSERVICEFILE (the service is looked up by
+ * `resolveConnectionConfig`). Unset and empty variables are ignored (libpq treats an empty value as the
+ * default too). Other libpq variables (PGTZ, PGGSSENCMODE, ...) are not read.
  *
  * The values are validated as in a connection string, and a broken variable is an error even
  * when a higher-precedence source would override it.
@@ -100,5 +103,8 @@ export function readEnvironmentSettings(env: NodeJS.ProcessEnv = process.env): C
   if (targetSessionAttrs !== undefined) settings.targetSessionAttrs = parseTargetSessionAttrs(targetSessionAttrs, 'PGTARGETSESSIONATTRS');
   const loadBalanceHosts = get('PGLOADBALANCEHOSTS');
   if (loadBalanceHosts !== undefined) settings.loadBalanceHosts = parseLoadBalanceHosts(loadBalanceHosts, 'PGLOADBALANCEHOSTS');
+  // PGSYSCONFDIR and HOME are read by readServiceSettings, where the service files are found.
+  settings.service = text('PGSERVICE', 'service', 'the service name');
+  settings.serviceFile = text('PGSERVICEFILE', 'serviceFile', 'the service file path');
   return freezeSettings(settings);
 }
