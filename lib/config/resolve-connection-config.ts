@@ -25,6 +25,7 @@ import {
 } from './connection-settings';
 import { parseConnectionString } from './connection-string';
 import { readEnvironmentSettings } from './environment';
+import { readServiceSettings } from './service-file';
 import { defaultHost, defaultPort, resolveHostEntries } from './host-list';
 
 export { defaultHost, defaultPort };
@@ -33,6 +34,8 @@ export const defaultSslMode: SslMode = 'prefer';
 
 /** Prepared statements kept per connection unless `statementCacheSize` says otherwise. */
 export const defaultStatementCacheSize = 100;
+/** Milliseconds of idleness before the first keepalive probe unless `keepAliveIdle` says otherwise. */
+export const defaultKeepAliveIdle = 60_000;
 /** The smallest `maxMessageSize` accepted: below this, ordinary server messages would not fit. */
 export const minMaxMessageSize = 1024;
 /** The largest `maxMessageSize` accepted: a message length is a signed 32-bit integer. */
@@ -57,7 +60,10 @@ const noSettings: ConnectionSettings = Object.freeze({});
  *
  * Every source is validated in full, even fields that a higher source overrides. The result
  * is frozen and its `password` is a non-enumerable property, so `JSON.stringify`,
- * `util.inspect` and `console.log` never show it. Nothing is read from disk here.
+ * `util.inspect` and `console.log` never show it. The only files read here are the service
+ * files, when a service is named (`service`, the string's `service=`, or PGSERVICE): their
+ * settings rank below the connection string's and above the environment's, as in libpq (see
+ * `readServiceSettings`). keepAliveIdle defaults to 60000 ms (`keepalives_idle` in seconds).
  *
  * @throws ConfigError naming the setting: a malformed connection string or environment
  * variable (see `parseConnectionString`, `readEnvironmentSettings`); a port outside 1..65535;
@@ -86,9 +92,16 @@ export function resolveConnectionConfig(input?: ConnectionConfig | string, env: 
   checkExplicit(explicit);
   const fromString = explicit.connectionString === undefined ? noSettings : parseConnectionString(explicit.connectionString);
   const fromEnv = readEnvironmentSettings(env);
+  // libpq's order: the service file fills what the connection string left unset, and only
+  // then do the environment variables apply.
+  const service = explicit.service ?? fromString.service ?? fromEnv.service;
+  const fromService =
+    service === undefined
+      ? noSettings
+      : readServiceSettings(service, explicit.serviceFile ?? fromString.serviceFile ?? fromEnv.serviceFile, env);
 
   const pick = <K extends keyof ConnectionSettings & keyof ConnectionConfig>(key: K) =>
-    (explicit[key] ?? fromString[key] ?? fromEnv[key]) as ConnectionSettings[K] & ConnectionConfig[K];
+    (explicit[key] ?? fromString[key] ?? fromService[key] ?? fromEnv[key]) as ConnectionSettings[K] & ConnectionConfig[K];
 
   // Each of host, hostaddr and port comes from its highest source on its own; libpq matches
   // the lists afterwards.
@@ -96,9 +109,9 @@ export function resolveConnectionConfig(input?: ConnectionConfig | string, env: 
   const explicitHostaddr = typeof explicit.hostaddr === 'string' ? parseHostaddrText(explicit.hostaddr, 'hostaddr') : explicit.hostaddr;
   const hosts = Object.freeze(
     resolveHostEntries(
-      explicitHost ?? fromString.host ?? fromEnv.host,
-      explicitHostaddr ?? fromString.hostaddr ?? fromEnv.hostaddr,
-      explicit.port ?? fromString.port ?? fromEnv.port,
+      explicitHost ?? fromString.host ?? fromService.host ?? fromEnv.host,
+      explicitHostaddr ?? fromString.hostaddr ?? fromService.hostaddr ?? fromEnv.hostaddr,
+      explicit.port ?? fromString.port ?? fromService.port ?? fromEnv.port,
     ),
   );
   const first = hosts[0]!;
@@ -140,11 +153,11 @@ export function resolveConnectionConfig(input?: ConnectionConfig | string, env: 
     requireAuth:
       explicit.requireAuth !== undefined
         ? parseRequireAuth(explicit.requireAuth, 'requireAuth')
-        : (fromString.requireAuth ?? fromEnv.requireAuth),
+        : (fromString.requireAuth ?? fromService.requireAuth ?? fromEnv.requireAuth),
     loadBalanceHosts: pick('loadBalanceHosts') ?? 'disable',
     user,
     database: pick('database') ?? user,
-    applicationName: pick('applicationName') ?? fromString.fallbackApplicationName,
+    applicationName: pick('applicationName') ?? fromString.fallbackApplicationName ?? fromService.fallbackApplicationName,
     options: pick('options'),
     runtimeParameters: Object.freeze(runtimeParameters),
     sslmode,
@@ -165,12 +178,14 @@ export function resolveConnectionConfig(input?: ConnectionConfig | string, env: 
           : Uint8Array.from(gssKrbToken),
     maxMessageSize: explicit.maxMessageSize ?? defaultMaxMessageSize,
     keepAlive: pick('keepAlive') ?? true,
+    keepAliveIdle: pick('keepAliveIdle') ?? defaultKeepAliveIdle,
+    service,
     signal: explicit.signal,
     bigint: explicit.bigint ?? false,
     statementCacheSize: pick('statementCacheSize') ?? defaultStatementCacheSize,
     cancelTimeout: explicit.cancelTimeout ?? defaultCancelTimeout,
   };
-  const password: PasswordSource | undefined = explicit.password ?? fromString.password ?? fromEnv.password;
+  const password: PasswordSource | undefined = explicit.password ?? fromString.password ?? fromService.password ?? fromEnv.password;
   checkStartupValues(resolved, password);
   Object.defineProperty(resolved, 'password', { value: password, enumerable: false });
   Object.defineProperty(resolved, 'sslpassword', { value: pick('sslpassword'), enumerable: false });
@@ -207,6 +222,9 @@ const connectionConfigFields = Object.keys({
   gssKrbToken: true,
   maxMessageSize: true,
   keepAlive: true,
+  keepAliveIdle: true,
+  service: true,
+  serviceFile: true,
   signal: true,
   bigint: true,
   statementCacheSize: true,
@@ -316,8 +334,20 @@ const stringFields = [
   'sslpassword',
   'sslcrl',
   'passfile',
+  'service',
+  'serviceFile',
 ] as const;
-const nonEmptyFields: ReadonlySet<string> = new Set(['user', 'database', 'sslrootcert', 'sslcert', 'sslkey', 'sslcrl', 'passfile']);
+const nonEmptyFields: ReadonlySet<string> = new Set([
+  'user',
+  'database',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'sslcrl',
+  'passfile',
+  'service',
+  'serviceFile',
+]);
 
 /** Validates the explicitly given fields' types and values. */
 function checkExplicit(config: ConnectionConfig): void {
@@ -414,6 +444,11 @@ function checkExplicit(config: ConnectionConfig): void {
   if (config.sslsni !== undefined && typeof config.sslsni !== 'boolean') {
     throw new ConfigError('sslsni must be a boolean', { setting: 'sslsni' });
   }
+  const idle: unknown = config.keepAliveIdle;
+  if (idle !== undefined && (typeof idle !== 'number' || !Number.isInteger(idle) || idle < 0)) {
+    throw new ConfigError('keepAliveIdle must be a non-negative integer number of milliseconds', { setting: 'keepAliveIdle' });
+  }
+
   if (config.keepAlive !== undefined && typeof config.keepAlive !== 'boolean') {
     throw new ConfigError('keepAlive must be a boolean', { setting: 'keepAlive' });
   }
