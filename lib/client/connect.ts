@@ -308,7 +308,10 @@ function establish(config: ResolvedConnectionConfig, address: HostAddress): Obse
   if (policy.requestTls === 'never') return attempt(undefined);
   return from(loadTlsMaterial(config, policy)).pipe(
     switchMap((material) => {
-      const tls = (required: boolean) => tlsRequestFor(config, policy, material, required);
+      // sslnegotiation=direct is refused with any sslmode that allows plaintext (config layer), so
+      // it only meets the required requests of require / verify-ca / verify-full here.
+      const direct = config.sslnegotiation === 'direct';
+      const tls = (required: boolean): TlsRequest => ({ ...tlsRequestFor(config, policy, material, required), direct });
       switch (policy.requestTls) {
         case 'always':
           return attempt(tls(true));
@@ -341,7 +344,7 @@ function attemptOnce(
   onNegotiated?: (encrypted: boolean) => void,
 ): Observable<ProtocolConnection> {
   const { description } = address;
-  return openSocket(address.socket, { keepAlive: config.keepAlive, description }).pipe(
+  return openSocket(address.socket, { keepAlive: config.keepAlive, keepAliveIdle: config.keepAliveIdle, description }).pipe(
     switchMap((socket): Observable<NegotiatedSocket> =>
       request === undefined ? of({ socket, encrypted: false }) : negotiateTls(socket, request),
     ),

@@ -19,7 +19,8 @@ export function isUnreachable(error: unknown): boolean {
 }
 
 /**
- * Opens a TCP or unix-domain socket. Cold: connects on subscribe, emits the connected socket
+ * Opens a TCP or unix-domain socket; over TCP, turns keepalive on when `options.keepAlive`
+ * says so, after `options.keepAliveIdle` idle milliseconds (default 60000; 0 = the OS's). Cold: connects on subscribe, emits the connected socket
  * once, then completes. Unsubscribing before that destroys the socket (the connection attempt
  * is aborted); after it, the socket belongs to the subscriber.
  *
@@ -32,7 +33,7 @@ export function isUnreachable(error: unknown): boolean {
  */
 export function openSocket(
   address: SocketAddress,
-  options: { readonly keepAlive: boolean; readonly description?: string },
+  options: { readonly keepAlive: boolean; readonly keepAliveIdle?: number; readonly description?: string },
 ): Observable<Socket> {
   return new Observable<Socket>((subscriber) => {
     const socket = address.kind === 'unix' ? netConnect({ path: address.path }) : netConnect({ host: address.host, port: address.port });
@@ -53,7 +54,9 @@ export function openSocket(
       socket.off('error', onError);
       if (address.kind === 'tcp') {
         socket.setNoDelay(true);
-        if (options.keepAlive) socket.setKeepAlive(true, 60_000);
+        // Node sets only the idle time (libpq's keepalives_idle); the probe interval and
+        // count stay the OS's.
+        if (options.keepAlive) socket.setKeepAlive(true, options.keepAliveIdle ?? 60_000);
       }
       handedOver = true;
       subscriber.next(socket);
