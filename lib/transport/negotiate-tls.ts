@@ -13,13 +13,24 @@ export interface TlsRequest {
   readonly verify: 'none' | 'ca' | 'full';
   /** The host name the certificate must match under `full`, and the SNI name. */
   readonly host: string;
+  /** `false`: send no SNI (libpq's `sslsni=0`); otherwise a host name (never an IP) is sent. */
+  readonly sni?: boolean;
   /** PEM contents of the trusted CA(s); absent means Node's default store. */
   readonly ca?: Buffer;
   readonly cert?: Buffer;
   readonly key?: Buffer;
   /** Extra Node TLS options, merged last. */
   readonly extra?: TlsConnectionOptions;
+  /**
+   * libpq 17's `sslnegotiation=direct`: start the TLS handshake at once, without SSLRequest,
+   * offering ALPN `postgresql`, and refuse a server that does not select it. Only for a
+   * request that is `required` (there is no plaintext answer to fall back on).
+   */
+  readonly direct?: boolean;
 }
+
+/** The ALPN protocol name PostgreSQL 17 registers for its direct TLS connections. */
+export const postgresAlpnProtocol = 'postgresql';
 
 const handshakeFailures = new WeakSet<Error>();
 
@@ -40,10 +51,13 @@ export interface NegotiatedSocket {
 /**
  * Sends SSLRequest and acts on the server's one-byte answer: `S` wraps the socket in TLS and
  * verifies the certificate as asked; `N` goes on in plaintext, or fails when TLS is required.
+ * With `request.direct` (libpq's `sslnegotiation=direct`) it sends no SSLRequest and starts
+ * the handshake at once, offering ALPN `postgresql`.
  * Cold; unsubscribing before it emits destroys the socket.
  *
  * Errors: ConnectionError `08001` when the server refuses TLS that is required, when the
- * handshake or the verification fails, or when the socket ends first; ProtocolError when the
+ * handshake or the verification fails, or when the socket ends first; under `direct`, also when
+ * the server selects no ALPN protocol or another one than `postgresql`; ProtocolError when the
  * server answers anything but `S` or `N`, or sends bytes before the TLS handshake (which a
  * man in the middle could use to inject plaintext, CVE-2021-23222); ConfigError (setting
  * `tls`) when Node cannot build a TLS context from the request (the client layer checks the
@@ -93,7 +107,8 @@ export function negotiateTls(socket: Socket, request: TlsRequest): Observable<Ne
       startHandshake();
     };
     const startHandshake = () => {
-      const servername = isIP(request.host) === 0 ? request.host : undefined;
+      // Node sends no SNI when servername is undefined, whatever `host` is.
+      const servername = request.sni !== false && isIP(request.host) === 0 ? request.host : undefined;
       const options: TlsConnectionOptions = {
         socket,
         // Without `host`, Node checks the certificate against 'localhost'.
@@ -104,6 +119,7 @@ export function negotiateTls(socket: Socket, request: TlsRequest): Observable<Ne
         key: request.key,
         rejectUnauthorized: request.verify !== 'none',
         ...(request.verify === 'ca' ? { checkServerIdentity: () => undefined } : {}),
+        ...(request.direct === true ? { ALPNProtocols: [postgresAlpnProtocol] } : {}),
         ...request.extra,
       };
       let secured: TLSSocket;
@@ -118,23 +134,44 @@ export function negotiateTls(socket: Socket, request: TlsRequest): Observable<Ne
       }
       tlsSocket = secured;
       secured.once('error', (error: Error) => {
-        const failure = new ConnectionError(`SSL connection failed: ${error.message}`, { code: '08001', cause: error });
+        // A server before PostgreSQL 17 reads the ClientHello as a malformed startup packet and
+        // hangs up: say so, since Node's message alone does not.
+        const hint = request.direct === true ? ' (sslnegotiation=direct: the server may not support direct SSL, new in PostgreSQL 17)' : '';
+        const failure = new ConnectionError(`SSL connection failed: ${error.message}${hint}`, { code: '08001', cause: error });
         handshakeFailures.add(failure);
         subscriber.error(failure);
       });
       secured.once('secureConnect', () => {
         secured.removeAllListeners('error');
         secured.pause();
+        if (request.direct === true && secured.alpnProtocol !== postgresAlpnProtocol) {
+          // libpq's check (fe-secure-openssl.c): without ALPN, a direct connection could have
+          // reached some other TLS service that would take the StartupMessage for its own.
+          subscriber.error(
+            new ConnectionError(
+              secured.alpnProtocol === false
+                ? 'direct SSL connection was established without ALPN protocol negotiation extension'
+                : 'SSL connection was established with unexpected ALPN protocol',
+              { code: '08001' },
+            ),
+          );
+          return;
+        }
         handedOver = true;
         subscriber.next({ socket: secured, encrypted: true });
         subscriber.complete();
       });
     };
-    socket.on('data', onData);
-    socket.on('error', onError);
-    socket.on('end', onEnd);
-    socket.resume();
-    socket.write(sslRequest());
+    if (request.direct === true) {
+      // No SSLRequest: the ClientHello is the first thing the server receives.
+      startHandshake();
+    } else {
+      socket.on('data', onData);
+      socket.on('error', onError);
+      socket.on('end', onEnd);
+      socket.resume();
+      socket.write(sslRequest());
+    }
     return () => {
       cleanup();
       if (!handedOver) {
