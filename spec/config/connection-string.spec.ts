@@ -144,7 +144,15 @@ describe('parseConnectionString: URLs', () => {
     const settings = parseConnectionString(
       'postgres://h?gssencmode=prefer&target_session_attrs=any&keepalives_idle=30&sslsni=1&client_encoding=UTF8',
     );
-    expect(settings).toEqual({ host: 'h', targetSessionAttrs: 'any' });
+    expect(settings).toEqual({ host: 'h', targetSessionAttrs: 'any', keepAliveIdle: 30_000 });
+  });
+
+  it('reads service, servicefile and keepalives_idle, and accepts and ignores keepalives_interval and keepalives_count', () => {
+    expect(parseConnectionString('service=shop servicefile=/s.conf keepalives_idle=7 keepalives_interval=3 keepalives_count=2')).toEqual({
+      service: 'shop',
+      serviceFile: '/s.conf',
+      keepAliveIdle: 7000,
+    });
   });
 
   it('reads require_auth as the allowed methods, with ! as the refused ones', () => {
@@ -278,7 +286,7 @@ describe('parseConnectionString: errors never reveal the password', () => {
     ['require_auth mixing ! and plain', `postgres://u:${secret}@host/db?require_auth=md5,!password`, 'requireAuth'],
     ['require_auth naming a method twice', `postgres://u:${secret}@host/db?require_auth=md5,md5`, 'requireAuth'],
     ['sslcrl', `postgres://u:${secret}@host/db?sslcrl=/crl.pem`, 'sslcrl'],
-    ['service', `postgres://u:${secret}@host/db?service=main`, 'service'],
+    ['non-numeric keepalives_idle', `postgres://u:${secret}@host/db?keepalives_idle=1m`, 'keepAliveIdle'],
     ['database as a runtime parameter', `postgres://u:${secret}@host/db?database=x`, 'runtimeParameters'],
     ['protocol extension as a runtime parameter', `postgres://u:${secret}@host/db?_pq_.x=1`, 'runtimeParameters'],
     ['unsupported scheme', `mysql://u:${secret}@host/db`, 'connectionString'],

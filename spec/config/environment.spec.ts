@@ -43,7 +43,8 @@ describe('readEnvironmentSettings', () => {
 
   it('lists the variables it reads', () => {
     expect(environmentVariables).toContain('PGCONNECT_TIMEOUT');
-    expect(environmentVariables).toHaveLength(18);
+    expect(environmentVariables).toEqual(expect.arrayContaining(['PGSSLCRL', 'PGSSLSNI']));
+    expect(environmentVariables).toHaveLength(23);
   });
 
   it('reads PGREQUIREAUTH and refuses an unknown method', () => {
@@ -58,7 +59,14 @@ describe('readEnvironmentSettings', () => {
 
   it('ignores unset and empty variables and unrelated ones', () => {
     expect(readEnvironmentSettings({})).toEqual({});
-    expect(readEnvironmentSettings({ PGHOST: '', PGPORT: '', PGSSLMODE: '', PGTZ: 'UTC', PGSERVICE: 'x', HOME: '/h' })).toEqual({});
+    expect(readEnvironmentSettings({ PGHOST: '', PGPORT: '', PGSSLMODE: '', PGTZ: 'UTC', PGSERVICE: '', HOME: '/h' })).toEqual({});
+  });
+
+  it('reads PGSERVICE and PGSERVICEFILE (the files are read by resolveConnectionConfig)', () => {
+    expect(readEnvironmentSettings({ PGSERVICE: 'shop', PGSERVICEFILE: '/etc/svc.conf' })).toEqual({
+      service: 'shop',
+      serviceFile: '/etc/svc.conf',
+    });
   });
 
   it('reads a socket directory as host', () => {

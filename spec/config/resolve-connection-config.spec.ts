@@ -41,6 +41,8 @@ describe('resolveConnectionConfig: defaults', () => {
       gssKrbToken: undefined,
       maxMessageSize: defaultMaxMessageSize,
       keepAlive: true,
+      keepAliveIdle: 60000,
+      service: undefined,
       signal: undefined,
       bigint: false,
       statementCacheSize: 100,
