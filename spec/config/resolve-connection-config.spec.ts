@@ -32,6 +32,7 @@ describe('resolveConnectionConfig: defaults', () => {
       options: undefined,
       runtimeParameters: {},
       sslmode: 'prefer',
+      sslnegotiation: 'postgres',
       sslrootcert: undefined,
       sslcert: undefined,
       sslkey: undefined,
