@@ -12,6 +12,8 @@ export interface TlsMaterial {
   readonly cert?: Buffer;
   /** The client certificate's private key. */
   readonly key?: Buffer;
+  /** The certificate revocation list (`sslcrl`), when one is used. */
+  readonly crl?: Buffer;
 }
 
 /**
@@ -24,7 +26,8 @@ export interface TlsMaterial {
  * - A file that is named (`sslrootcert`, `sslcert`, `sslkey`, from the config, the URL or the
  *   PG* environment) must exist, be readable, and hold PEM of its kind: one or more
  *   `CERTIFICATE` blocks for `sslrootcert` and `sslcert` (each must parse), a private key for
- *   `sslkey` (an encrypted key needs its passphrase in `tls.passphrase`). libpq goes on
+ *   `sslkey` (an encrypted key needs its passphrase: `sslpassword`, else `tls.passphrase`),
+ *   and one or more `X509 CRL` blocks for `sslcrl`. libpq goes on
  *   without a client certificate when the `sslcert` file is missing, and without verifying
  *   the server when a root certificate file is missing under `require`; it cannot tell a
  *   named file from its default path. rxpg refuses instead: a typo must not quietly drop a
@@ -42,9 +45,10 @@ export interface TlsMaterial {
  * Nothing is sent before this resolves. Errors never contain a file's contents.
  *
  * @throws (rejects with) ConfigError whose `setting` is the file's setting (`sslrootcert`,
- * `sslcert`, `sslkey`) and whose message names the file and what is wrong with it: it does
+ * `sslcert`, `sslkey`, `sslcrl`) and whose message names the file and what is wrong with it: it does
  * not exist, cannot be read, holds no PEM certificate / private key, holds one that does not
- * parse, is encrypted without a passphrase, or the key does not match the certificate.
+ * parse, holds no PEM revocation list, is encrypted without a passphrase (or with a wrong one: the
+ * passphrase itself is never in the message), or the key does not match the certificate.
  * @example
  * const policy = sslPolicy(config);
  * const material = policy.requestTls === 'never' ? {} : await loadTlsMaterial(config, policy);
@@ -55,14 +59,17 @@ export async function loadTlsMaterial(config: ResolvedConnectionConfig, policy: 
   const rootFile = policy.rootCertFile ?? (config.sslrootcert === 'system' ? undefined : config.sslrootcert);
   const certFile = policy.clientCertFile;
   const keyFile = policy.clientKeyFile;
-  const [ca, cert, key] = await Promise.all([
+  const crlFile = config.sslcrl;
+  const [ca, cert, key, crl] = await Promise.all([
     rootFile === undefined ? undefined : readTlsFile('sslrootcert', rootFile),
     certFile === undefined ? undefined : readTlsFile('sslcert', certFile),
     keyFile === undefined ? undefined : readTlsFile('sslkey', keyFile),
+    crlFile === undefined ? undefined : readTlsFile('sslcrl', crlFile),
   ]);
   if (ca !== undefined) parseCertificates('sslrootcert', rootFile!, ca);
+  if (crl !== undefined) checkRevocationList(crlFile!, crl);
   const certificates = cert === undefined ? undefined : parseCertificates('sslcert', certFile!, cert);
-  const privateKey = key === undefined ? undefined : parsePrivateKey(keyFile!, key, config.tls?.passphrase);
+  const privateKey = key === undefined ? undefined : parsePrivateKey(keyFile!, key, keyPassphrase(config));
 
   if (certificates !== undefined) {
     if (privateKey === undefined && config.tls?.key === undefined) {
@@ -76,8 +83,9 @@ export async function loadTlsMaterial(config: ResolvedConnectionConfig, policy: 
       });
     }
   }
-  const material: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  const material: { ca?: Buffer; cert?: Buffer; key?: Buffer; crl?: Buffer } = {};
   if (ca !== undefined) material.ca = ca;
+  if (crl !== undefined) material.crl = crl;
   if (cert !== undefined) material.cert = cert;
   // libpq loads the key only to go with a certificate; without one, Node has no use for it.
   if (cert !== undefined && key !== undefined) material.key = key;
@@ -92,7 +100,28 @@ export async function loadTlsMaterial(config: ResolvedConnectionConfig, policy: 
  * negotiateTls(socket, tlsRequestFor(config, policy, material, true));
  */
 export function tlsRequestFor(config: ResolvedConnectionConfig, policy: SslPolicy, material: TlsMaterial, required: boolean): TlsRequest {
-  return { required, verify: policy.verify, host: config.host, ...material, extra: config.tls };
+  const { crl, ...files } = material;
+  const passphrase = keyPassphrase(config);
+  // The CRL goes before `tls` (merged last, as documented); the passphrase after it, since
+  // `sslpassword` is the one that was checked against the key.
+  const extra = { ...(crl === undefined ? {} : { crl }), ...config.tls, ...(passphrase === undefined ? {} : { passphrase }) };
+  return { required, verify: policy.verify, host: config.host, sni: config.sslsni, ...files, extra };
+}
+
+/** libpq's `sslpassword`, else Node's `tls.passphrase`. */
+function keyPassphrase(config: ResolvedConnectionConfig): string | undefined {
+  return config.sslpassword ?? config.tls?.passphrase;
+}
+
+const pemRevocationList = /-----BEGIN X509 CRL-----[^-]*-----END X509 CRL-----/;
+
+/** Checks that a `sslcrl` file holds a PEM CRL; Node parses it when the TLS context is built. */
+function checkRevocationList(path: string, contents: Buffer): void {
+  if (!pemRevocationList.test(contents.toString('latin1'))) {
+    throw new ConfigError(`sslcrl file "${path}" holds no PEM certificate revocation list (expected "-----BEGIN X509 CRL-----")`, {
+      setting: 'sslcrl',
+    });
+  }
 }
 
 async function readTlsFile(setting: string, path: string): Promise<Buffer> {
@@ -157,12 +186,12 @@ function parsePrivateKey(path: string, contents: Buffer, passphrase: string | un
   } catch (error) {
     const encrypted = text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') || text.includes('Proc-Type: 4,ENCRYPTED');
     if (encrypted && passphrase === undefined) {
-      throw new ConfigError(`sslkey file "${path}" holds an encrypted private key; give its passphrase as tls.passphrase`, {
+      throw new ConfigError(`sslkey file "${path}" holds an encrypted private key; give its passphrase as sslpassword`, {
         setting,
       });
     }
     throw new ConfigError(
-      `sslkey file "${path}" holds a PEM private key that cannot be loaded${passphrase === undefined ? '' : ' (is tls.passphrase right?)'}`,
+      `sslkey file "${path}" holds a PEM private key that cannot be loaded${passphrase === undefined ? '' : ' (is sslpassword right?)'}`,
       { setting, cause: error },
     );
   }

@@ -67,6 +67,7 @@ export function resolveHostEntries(
 export function configForHost(config: ResolvedConnectionConfig, entry: HostEntry): ResolvedConnectionConfig {
   const copy = { ...config, host: entry.host, port: entry.port, hostaddr: entry.hostaddr };
   Object.defineProperty(copy, 'password', { value: config.password, enumerable: false });
+  Object.defineProperty(copy, 'sslpassword', { value: config.sslpassword, enumerable: false });
   return Object.freeze(copy);
 }
 

@@ -29,7 +29,7 @@ describe('loadTlsMaterial', () => {
   it('refuses an encrypted key without its passphrase, and loads it with tls.passphrase', async () => {
     const without = resolveConnectionConfig({ sslmode: 'require', sslkey: encryptedKeyFile }, {});
     const error = await expectConfigErrorAsync(() => loadTlsMaterial(without, { ...policy, clientKeyFile: encryptedKeyFile }), 'sslkey');
-    expect(error.message).toContain('tls.passphrase');
+    expect(error.message).toContain('sslpassword');
 
     const wrong = resolveConnectionConfig({ sslmode: 'require', sslkey: encryptedKeyFile, tls: { passphrase: 'wrong' } }, {});
     await expectConfigErrorAsync(() => loadTlsMaterial(wrong, { ...policy, clientKeyFile: encryptedKeyFile }), 'sslkey', [passphrase]);

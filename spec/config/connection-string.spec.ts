@@ -144,7 +144,7 @@ describe('parseConnectionString: URLs', () => {
     const settings = parseConnectionString(
       'postgres://h?gssencmode=prefer&target_session_attrs=any&keepalives_idle=30&sslsni=1&client_encoding=UTF8',
     );
-    expect(settings).toEqual({ host: 'h', targetSessionAttrs: 'any', keepAliveIdle: 30_000 });
+    expect(settings).toEqual({ host: 'h', targetSessionAttrs: 'any', keepAliveIdle: 30_000, sslsni: true });
   });
 
   it('reads service, servicefile and keepalives_idle, and accepts and ignores keepalives_interval and keepalives_count', () => {
@@ -285,7 +285,8 @@ describe('parseConnectionString: errors never reveal the password', () => {
     ['unknown require_auth method', `postgres://u:${secret}@host/db?require_auth=kerberos`, 'requireAuth'],
     ['require_auth mixing ! and plain', `postgres://u:${secret}@host/db?require_auth=md5,!password`, 'requireAuth'],
     ['require_auth naming a method twice', `postgres://u:${secret}@host/db?require_auth=md5,md5`, 'requireAuth'],
-    ['sslcrl', `postgres://u:${secret}@host/db?sslcrl=/crl.pem`, 'sslcrl'],
+    ['sslcrldir', `postgres://u:${secret}@host/db?sslcrldir=/crl`, 'sslcrldir'],
+    ['sslsni other than 0 or 1', `postgres://u:${secret}@host/db?sslsni=yes`, 'sslsni'],
     ['non-numeric keepalives_idle', `postgres://u:${secret}@host/db?keepalives_idle=1m`, 'keepAliveIdle'],
     ['database as a runtime parameter', `postgres://u:${secret}@host/db?database=x`, 'runtimeParameters'],
     ['protocol extension as a runtime parameter', `postgres://u:${secret}@host/db?_pq_.x=1`, 'runtimeParameters'],
