@@ -29,7 +29,7 @@ import {
  * libpq keywords rxpg understands but does not implement. Each maps to the values that mean
  * "libpq's default behaviour" and are therefore accepted and ignored; `'any'` marks tuning
  * knobs that are ignored whatever their value. Any other value (for example
- * `sslcrl=...`) is a {@link ConfigError}: silently dropping a
+ * `sslcrldir=...`) is a {@link ConfigError}: silently dropping a
  * security setting the caller asked for would be worse than refusing it.
  */
 const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = new Map(
