@@ -9,7 +9,8 @@ import { parseConnectionKeywords } from './connection-string';
  * Reads the settings of one service from libpq's service files, as libpq does: first the
  * per-user file (`serviceFile`, else `PGSERVICEFILE`, else `~/.pg_service.conf`), then the
  * system-wide `PGSYSCONFDIR/pg_service.conf`. The first file that defines the service gives
- * all its settings; the files are not merged, and a file that does not exist is skipped.
+ * all its settings; the files are not merged. A missing `~/.pg_service.conf` or system file is
+ * skipped, but a missing file named by `serviceFile` or PGSERVICEFILE is an error.
  * libpq's compiled-in system directory is not known to rxpg, so without PGSYSCONFDIR only the
  * per-user file is read.
  *
@@ -19,7 +20,8 @@ import { parseConnectionKeywords } from './connection-string';
  * The caller ranks these settings below the connection string's and above the environment's.
  * Reads the files synchronously: they are small, and this runs once per connection attempt.
  *
- * @throws ConfigError (setting `service`) when no file defines the service, when a file
+ * @throws ConfigError (setting `service`) when no file defines the service, when the named
+ * service file does not exist, when a file
  * exists but cannot be read, for a line that is not `keyword=value`, a nested `service`, a
  * keyword libpq does not know, or a value the connection string would refuse (the message
  * names the file and line, never a value).
@@ -28,12 +30,17 @@ import { parseConnectionKeywords } from './connection-string';
  * readServiceSettings('shop', undefined, process.env); // { host: 'db.internal', database: 'shop' }
  */
 export function readServiceSettings(service: string, serviceFile: string | undefined, env: NodeJS.ProcessEnv): ConnectionSettings {
-  const userFile = serviceFile ?? nonEmpty(env.PGSERVICEFILE) ?? join(nonEmpty(env.HOME) ?? homedir(), '.pg_service.conf');
+  const namedFile = serviceFile ?? nonEmpty(env.PGSERVICEFILE);
+  const userFile = namedFile ?? join(nonEmpty(env.HOME) ?? homedir(), '.pg_service.conf');
   const systemDirectory = nonEmpty(env.PGSYSCONFDIR);
   const files = systemDirectory === undefined ? [userFile] : [userFile, join(systemDirectory, 'pg_service.conf')];
   for (const file of files) {
     const text = readIfExists(file);
-    if (text === undefined) continue;
+    if (text === undefined) {
+      // libpq skips a missing ~/.pg_service.conf, but not a file the caller named.
+      if (file === namedFile) throw new ConfigError(`service file "${file}" not found`, { setting: 'service' });
+      continue;
+    }
     const settings = parseServiceFile(text, service, file);
     if (settings !== undefined) return settings;
   }
