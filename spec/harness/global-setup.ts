@@ -5,6 +5,7 @@ import type { ClusterSettings, TestServers } from './cluster-settings';
 import { saveHarnessState, settingsFileVariable } from './harness-state';
 import { findPostgresBinDir } from './postgres-binaries';
 import { psqlAsSuperuser } from './psql';
+import { ensureDebianTools } from './debian-tools';
 import { findPgBouncer, pgBouncerMissingMessage, startPgBouncer, type ThrowawayPgBouncer } from './pgbouncer';
 import { startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluster';
 
@@ -20,6 +21,7 @@ import { startThrowawayCluster, type ThrowawayCluster } from './throwaway-cluste
 export default async function globalSetup(): Promise<void> {
   const startedAt = Date.now();
   const external = process.env['RXPG_USE_PG_ENV'] === '1';
+  await ensureDebianTools();
   const clusters = external ? [] : await startClusters();
   const pgbouncers: ThrowawayPgBouncer[] = [];
   const settingsDir = await mkdtemp(join(tmpdir(), 'rxpg-test-settings-'));
