@@ -64,7 +64,7 @@ export { TransactionRolledBackError, TransactionStateError } from './errors';
 // Types that appear in public signatures (parameters, results, option fields).
 export type { CopyChunk } from './client/copy-source';
 export type { CopyTextRow, TypeRegistryOptions, ArrayDecoderOptions } from './types';
-export type { AuthMethod, ChannelBinding, HostEntry, LoadBalanceHosts, TargetSessionAttrs } from './config';
+export type { AuthMethod, ChannelBinding, SslNegotiation, HostEntry, LoadBalanceHosts, TargetSessionAttrs } from './config';
 export type { ConnectionErrorOptions, PostgresErrorContext } from './errors';
 export type { ReconnectOptions } from './notifications';
 // Every backend message type, as users meet them on `messages$` and in `onFields`.
