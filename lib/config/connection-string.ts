@@ -27,21 +27,21 @@ import {
 
 /**
  * libpq keywords rxpg understands but does not implement. Each maps to the values that mean
- * "libpq's default behaviour" and are therefore accepted and ignored; `'any'` marks tuning
- * knobs that are ignored whatever their value. Any other value (for example
- * `sslcrldir=...`) is a {@link ConfigError}: silently dropping a
- * security setting the caller asked for would be worse than refusing it.
+ * "libpq's default behaviour" (for the socket options, `0`: the system's default), which are
+ * therefore accepted; any other value (for example `sslcrldir=...` or `keepalives_count=3`)
+ * is a {@link ConfigError}: silently dropping a setting the caller asked for — a security
+ * setting above all — would be worse than refusing it.
  */
 const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = new Map(
   Object.entries({
-    keepalives_interval: 'any',
-    keepalives_count: 'any',
-    tcp_user_timeout: 'any',
-    sslcompression: 'any',
-    sslkeylogfile: 'any',
-    krbsrvname: 'any',
-    gsslib: 'any',
-    gssdelegation: 'any',
+    keepalives_interval: ['0'],
+    keepalives_count: ['0'],
+    tcp_user_timeout: ['0'],
+    sslcompression: ['0'],
+    sslkeylogfile: [],
+    krbsrvname: ['postgres'],
+    gsslib: ['gssapi'],
+    gssdelegation: ['0'],
     gssencmode: ['disable', 'prefer'],
     sslcertmode: ['allow'],
     min_protocol_version: ['3.0'],
@@ -81,8 +81,8 @@ const keepEmpty: ReadonlySet<string> = new Set(['application_name', 'fallback_ap
  * Keywords: `host`, `hostaddr`, `port`, `target_session_attrs`, `load_balance_hosts`, `dbname`, `user`, `password`, `passfile`, `options`,
  * `application_name`, `fallback_application_name`, `sslmode`, `sslrootcert`, `sslcert`,
  * `sslkey`, `sslpassword` (non-enumerable, like the password), `sslsni` (0/1), `sslcrl`, `connect_timeout` (seconds, converted to milliseconds), `keepalives` (0/1),
- * `keepalives_idle` (seconds, converted to milliseconds; `keepalives_interval` and
- * `keepalives_count` are accepted and ignored: Node cannot set them), `service` and
+ * `keepalives_idle` (seconds, converted to milliseconds; Node cannot set `keepalives_interval`
+ * and `keepalives_count`, so they are accepted only as `0`, the system's default), `service` and
  * `servicefile` (see `readServiceSettings`),
  * `client_encoding` (only UTF-8 is accepted), and rxpg's own `statement_cache_size` (prepared
  * statements kept per connection, `statementCacheSize`; `0` for PgBouncer's transaction

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import fc from 'fast-check';
+import { ConfigError } from '../../lib/errors';
 import { parseConnectionString } from '../../lib/config/connection-string';
 import { expectConfigError } from './expect-config-error';
 
@@ -147,12 +148,23 @@ describe('parseConnectionString: URLs', () => {
     expect(settings).toEqual({ host: 'h', targetSessionAttrs: 'any', keepAliveIdle: 30_000, sslsni: true });
   });
 
-  it('reads service, servicefile and keepalives_idle, and accepts and ignores keepalives_interval and keepalives_count', () => {
-    expect(parseConnectionString('service=shop servicefile=/s.conf keepalives_idle=7 keepalives_interval=3 keepalives_count=2')).toEqual({
+  it('reads service, servicefile and keepalives_idle, and accepts keepalives_interval and keepalives_count only at the system default', () => {
+    expect(parseConnectionString('service=shop servicefile=/s.conf keepalives_idle=7 keepalives_interval=0 keepalives_count=0')).toEqual({
       service: 'shop',
       serviceFile: '/s.conf',
       keepAliveIdle: 7000,
     });
+  });
+
+  it.each([
+    'keepalives_interval=3',
+    'keepalives_count=2',
+    'tcp_user_timeout=1000',
+    'sslcompression=1',
+    'sslkeylogfile=/k',
+    'gssdelegation=1',
+  ])('refuses %s, which rxpg cannot honour, rather than ignore it', (pair) => {
+    expect(() => parseConnectionString(`host=h ${pair}`)).toThrow(ConfigError);
   });
 
   it('reads require_auth as the allowed methods, with ! as the refused ones', () => {
