@@ -60,6 +60,22 @@ const unimplementedKeywords: ReadonlyMap<string, readonly string[] | 'any'> = ne
   } satisfies Record<string, readonly string[] | 'any'>),
 );
 
+/**
+ * Accepts a libpq keyword that rxpg does not implement when its value is libpq's default,
+ * and refuses any other value (see `unimplementedKeywords`). Keywords rxpg does not know at
+ * all are not checked here.
+ *
+ * @throws ConfigError with the keyword as `setting`; the message names `source`, never the value.
+ * @example
+ * checkUnimplementedKeyword('gssencmode', 'disable', 'PGGSSENCMODE'); // ok
+ * checkUnimplementedKeyword('sslcrldir', '/crl', 'PGSSLCRLDIR');     // throws ConfigError
+ */
+export function checkUnimplementedKeyword(keyword: string, value: string, source: string): void {
+  const accepted = unimplementedKeywords.get(keyword);
+  if (accepted === undefined || accepted === 'any' || accepted.includes(value)) return;
+  throw new ConfigError(`${source}: this libpq option is not supported by rxpg`, { setting: keyword });
+}
+
 const utf8EncodingNames: ReadonlySet<string> = new Set(['utf8', 'utf-8', 'unicode', 'auto']);
 
 /** Keywords whose empty value is meaningful; for every other keyword, empty means "not set". */
@@ -276,10 +292,9 @@ class SettingsBuilder {
         }
         return;
     }
-    const accepted = unimplementedKeywords.get(keyword);
-    if (accepted !== undefined) {
-      if (accepted === 'any' || accepted.includes(value)) return;
-      throw new ConfigError(`${source}: this libpq option is not supported by rxpg`, { setting: keyword });
+    if (unimplementedKeywords.has(keyword)) {
+      checkUnimplementedKeyword(keyword, value, source);
+      return;
     }
     checkRuntimeParameter(keyword, value, source);
     // defineProperty, not assignment: a key such as `__proto__` must stay plain data.

@@ -1,3 +1,4 @@
+import { checkUnimplementedKeyword } from './connection-string';
 import {
   assertNoNul,
   freezeSettings,
@@ -49,7 +50,8 @@ export const environmentVariables = [
  * PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGSSLCRL, PGSSLSNI (0/1), PGCONNECT_TIMEOUT (seconds, converted to milliseconds)
  * PGPASSFILE, PGTARGETSESSIONATTRS, PGCHANNELBINDING, PGREQUIREAUTH, PGLOADBALANCEHOSTS, PGSERVICE and PGSERVICEFILE (the service is looked up by
  * `resolveConnectionConfig`). Unset and empty variables are ignored (libpq treats an empty value as the
- * default too). Other libpq variables (PGTZ, PGGSSENCMODE, ...) are not read.
+ * default too). libpq's variables for keywords rxpg does not implement (PGGSSENCMODE,
+ * PGSSLCRLDIR, ...) are a ConfigError unless set to libpq's default; others (PGTZ, ...) are not read.
  *
  * The values are validated as in a connection string, and a broken variable is an error even
  * when a higher-precedence source would override it.
@@ -60,7 +62,31 @@ export const environmentVariables = [
  * readEnvironmentSettings({ PGHOST: '/var/run/postgresql', PGCONNECT_TIMEOUT: '10' });
  * // { host: '/var/run/postgresql', connectTimeout: 10000 }
  */
+/**
+ * libpq's variables for keywords rxpg does not implement: set to anything but libpq's default
+ * they are a ConfigError, as the keywords are (see `checkUnimplementedKeyword`).
+ */
+const unimplementedVariables: Readonly<Record<string, string>> = {
+  PGGSSENCMODE: 'gssencmode',
+  PGGSSLIB: 'gsslib',
+  PGGSSDELEGATION: 'gssdelegation',
+  PGKRBSRVNAME: 'krbsrvname',
+  PGSSLCOMPRESSION: 'sslcompression',
+  PGSSLCRLDIR: 'sslcrldir',
+  PGSSLCERTMODE: 'sslcertmode',
+  PGSSLKEYLOGFILE: 'sslkeylogfile',
+  PGSSLMINPROTOCOLVERSION: 'ssl_min_protocol_version',
+  PGSSLMAXPROTOCOLVERSION: 'ssl_max_protocol_version',
+  PGMINPROTOCOLVERSION: 'min_protocol_version',
+  PGMAXPROTOCOLVERSION: 'max_protocol_version',
+  PGREQUIREPEER: 'requirepeer',
+};
+
 export function readEnvironmentSettings(env: NodeJS.ProcessEnv = process.env): ConnectionSettings {
+  for (const [variable, keyword] of Object.entries(unimplementedVariables)) {
+    const value = env[variable];
+    if (typeof value === 'string' && value !== '') checkUnimplementedKeyword(keyword, value, variable);
+  }
   const get = (name: (typeof environmentVariables)[number]): string | undefined => {
     const value = env[name];
     return typeof value === 'string' && value !== '' ? value : undefined;

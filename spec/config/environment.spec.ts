@@ -47,6 +47,13 @@ describe('readEnvironmentSettings', () => {
     expect(environmentVariables).toHaveLength(23);
   });
 
+  it("refuses libpq's variables for keywords rxpg does not implement unless they hold libpq's default", () => {
+    expect(readEnvironmentSettings({ PGGSSENCMODE: 'disable', PGKRBSRVNAME: 'postgres' })).toEqual({});
+    for (const env of [{ PGSSLCRLDIR: '/crl' }, { PGGSSENCMODE: 'require' }, { PGSSLMINPROTOCOLVERSION: 'TLSv1.3' }]) {
+      expect(() => readEnvironmentSettings(env)).toThrow(/not supported by rxpg/);
+    }
+  });
+
   it('reads PGREQUIREAUTH and refuses an unknown method', () => {
     expect(readEnvironmentSettings({ PGREQUIREAUTH: '!password' }).requireAuth).toEqual(['md5', 'gss', 'sspi', 'scram-sha-256', 'none']);
     expect(() => readEnvironmentSettings({ PGREQUIREAUTH: 'kerberos' })).toThrow(/require_auth/);
