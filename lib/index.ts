@@ -66,7 +66,7 @@ export type { CopyChunk } from './client/copy-source';
 export type { CopyTextRow, TypeRegistryOptions, ArrayDecoderOptions } from './types';
 export type { AuthMethod, ChannelBinding, SslNegotiation, HostEntry, LoadBalanceHosts, TargetSessionAttrs } from './config';
 export type { ConnectionErrorOptions, PostgresErrorContext } from './errors';
-export type { ReconnectOptions } from './notifications';
+export type { ReconnectOptions } from './client/backoff';
 // Every backend message type, as users meet them on `messages$` and in `onFields`.
 export type * from './wire/backend-message';
 export { createPool, Pool } from './client';

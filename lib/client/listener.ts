@@ -4,7 +4,7 @@ import { heartbeat } from './heartbeat';
 import type { Connection } from './connection';
 import { resolveConnectionConfig, type ConnectionConfig } from '../config';
 import { ConnectionError } from '../errors';
-import { backoffDelay, reconnectPolicy, type ReconnectOptions, type ReconnectPolicy } from '../notifications/backoff';
+import { backoffDelay, reconnectPolicy, type ReconnectOptions, type ReconnectPolicy } from './backoff';
 import type { Notification } from '../notifications/notification';
 import { quoteIdentifier, validateChannelName } from '../types/quote-identifier';
 

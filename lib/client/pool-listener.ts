@@ -16,7 +16,7 @@ import {
 } from 'rxjs';
 import type { ConnectionConfig } from '../config';
 import { ConnectionError } from '../errors';
-import { backoffDelay, reconnectPolicy, type ReconnectPolicy } from '../notifications/backoff';
+import { backoffDelay, reconnectPolicy, type ReconnectPolicy } from './backoff';
 import type { Notification } from '../notifications/notification';
 import { validateChannelName } from '../types/quote-identifier';
 import { connect } from './connect';

@@ -1,4 +1,4 @@
-import { reconnectPolicy, type ReconnectOptions, type ReconnectPolicy } from '../notifications/backoff';
+import { reconnectPolicy, type ReconnectOptions, type ReconnectPolicy } from './backoff';
 import type { ListenOptions } from './listener';
 
 /** Options of {@link createPool}. Durations are in milliseconds; `Infinity` means "no limit". */

@@ -15,7 +15,7 @@ import { resolveConnectionConfig, type ConnectionConfig } from '../config';
 import { ConnectionError } from '../errors';
 import { AcquireTimeoutError } from '../errors/acquire-timeout-error';
 import { PoolMisuseError } from '../errors/pool-misuse-error';
-import { backoffDelay } from '../notifications/backoff';
+import { backoffDelay } from './backoff';
 import type { Notification } from '../notifications/notification';
 import { opensTransaction, type ResultSet } from '../protocol';
 import type { CopyTextRow } from '../types';

@@ -3,5 +3,3 @@ export { NotificationChannels } from './notification-channels';
 export type { ChannelEvent, ConnectionLike } from './notification-channels';
 export { notify } from './notify';
 export type { QueryConnection } from './notify';
-export { backoffDelay, reconnectPolicy } from './backoff';
-export type { ReconnectOptions, ReconnectPolicy } from './backoff';

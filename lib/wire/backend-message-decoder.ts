@@ -1,3 +1,4 @@
+import { defaultMaxMessageSize } from '../config/connection-config';
 import { DatabaseError } from 'pg-protocol';
 import type { BackendMessage as ParserMessage } from 'pg-protocol/dist/messages';
 import { Parser } from 'pg-protocol/dist/parser';
@@ -15,9 +16,6 @@ export interface BackendMessageDecoderOptions {
    */
   readonly maxMessageSize?: number;
 }
-
-/** The default `maxMessageSize`: 1 GiB. */
-export const defaultMaxMessageSize = 1024 * 1024 * 1024;
 
 /** What receives each decoded message. */
 export type BackendMessageSink = (message: BackendMessage) => void;

@@ -42,7 +42,7 @@ export type {
   RowDescription,
 } from './backend-message';
 export { isAsynchronousMessage, isAuthenticationMessage } from './backend-message';
-export { BackendMessageDecoder, defaultMaxMessageSize } from './backend-message-decoder';
+export { BackendMessageDecoder } from './backend-message-decoder';
 export type { BackendMessageDecoderOptions, BackendMessageSink } from './backend-message-decoder';
 export { decodeBackendMessages } from './decode-backend-messages';
 export {

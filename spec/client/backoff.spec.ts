@@ -1,4 +1,4 @@
-import { backoffDelay, reconnectPolicy } from '../../lib/notifications';
+import { backoffDelay, reconnectPolicy } from '../../lib/client/backoff';
 
 describe('reconnect backoff', () => {
   it('has defaults: 500 ms initial cap, doubling, up to 30 s', () => {
