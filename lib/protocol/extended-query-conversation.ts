@@ -132,16 +132,9 @@ export class ExtendedQueryConversation implements Conversation {
 
   start(channel: ConversationChannel): void {
     const statements = this.#statements;
-    let frames: Uint8Array[];
-    try {
-      frames = this.#frames(statements);
-    } catch (error) {
-      // A message the protocol cannot carry (over 1 GiB): nothing of it is sent; the Sync
-      // brings a ReadyForQuery, where the error is reported.
-      this.#error = error as Error;
-      channel.write(sync());
-      return;
-    }
+    // A message the protocol cannot carry (over 1 GiB) throws here: the protocol connection's
+    // start rule fails this request without sending anything or queueing it (no Sync round trip).
+    const frames = this.#frames(statements);
     // Statements evicted so far (by this request too) are closed with this write.
     if (statements !== undefined) for (const close of statements.takeCloses()) channel.write(close);
     for (const frame of frames) channel.write(frame);
