@@ -29,7 +29,7 @@ import {
   type TlsRequest,
 } from '../transport';
 import { Connection } from './connection';
-import { loadTlsMaterial, tlsRequestFor } from './tls-request';
+import { loadTlsMaterial, tlsRequestFor, type TlsMaterial } from './tls-request';
 
 /**
  * Opens a connection. Cold: nothing happens until subscribe; then it connects (TCP or unix
@@ -69,7 +69,12 @@ import { loadTlsMaterial, tlsRequestFor } from './tls-request';
 export function connect(config?: ConnectionConfig | string): Observable<Connection> {
   return defer(() => {
     const resolved = resolveConnectionConfig(config);
-    const connected$ = connectToSuitableHost(resolved);
+    // The TLS files are read and checked once, before any I/O of the attempts (DNS included),
+    // whenever some host may use TLS: a broken file is a ConfigError, never a reason to go on.
+    const tlsConfig = resolved.hosts.map((entry) => configForHost(resolved, entry)).find((c) => sslPolicy(c).requestTls !== 'never');
+    const material$: Observable<TlsMaterial | undefined> =
+      tlsConfig === undefined ? of(undefined) : from(loadTlsMaterial(tlsConfig, sslPolicy(tlsConfig)));
+    const connected$ = material$.pipe(switchMap((material) => connectToSuitableHost(resolved, material)));
     return resolved.signal === undefined ? connected$ : abortable(connected$, resolved.signal);
   });
 }
@@ -91,7 +96,7 @@ interface HostAddress {
  * a second pass accepting any server for `prefer-standby`; every failed attempt is kept for the
  * final error.
  */
-function connectToSuitableHost(config: ResolvedConnectionConfig): Observable<Connection> {
+function connectToSuitableHost(config: ResolvedConnectionConfig, material: TlsMaterial | undefined): Observable<Connection> {
   const random = config.loadBalanceHosts === 'random';
   const hosts = random ? shuffled(config.hosts) : config.hosts;
   const attempts: ConnectionAttempt[] = [];
@@ -104,7 +109,22 @@ function connectToSuitableHost(config: ResolvedConnectionConfig): Observable<Con
     }
     const entry = hosts[index]!;
     const next = () => tryHost(index + 1, target);
-    return from(hostAddresses(entry)).pipe(
+    let addresses$ = from(hostAddresses(entry));
+    if (config.connectTimeout > 0) {
+      // A resolver that never answers must not outlast connectTimeout either.
+      const limit = config.connectTimeout;
+      addresses$ = addresses$.pipe(
+        timeout({
+          first: limit,
+          with: () =>
+            throwError(
+              () =>
+                new ConnectionError(`could not translate host name "${entry.host}" to an address within ${limit} ms`, { code: '08001' }),
+            ),
+        }),
+      );
+    }
+    return addresses$.pipe(
       catchError((error: unknown) => {
         attempts.push({ host: entry.host, port: entry.port, address: undefined, error: asError(error) });
         return of([]);
@@ -122,7 +142,7 @@ function connectToSuitableHost(config: ResolvedConnectionConfig): Observable<Con
   ): Observable<Connection> => {
     if (index >= addresses.length) return nextHost();
     const address = addresses[index]!;
-    return attemptAddress(configForHost(config, entry), address, target).pipe(
+    return attemptAddress(configForHost(config, entry), address, target, material).pipe(
       switchMap((outcome) => {
         if (outcome.kind === 'connected') return of(outcome.connection);
         attempts.push({ host: entry.host, port: entry.port, address: address.address, error: outcome.error });
@@ -176,11 +196,16 @@ async function hostAddresses(entry: HostEntry): Promise<HostAddress[]> {
  * does not match, to the next host (after a graceful Terminate); anything else fails the
  * whole connect. Unsubscribing closes whatever was opened.
  */
-function attemptAddress(config: ResolvedConnectionConfig, address: HostAddress, target: TargetSessionAttrs): Observable<AttemptOutcome> {
+function attemptAddress(
+  config: ResolvedConnectionConfig,
+  address: HostAddress,
+  target: TargetSessionAttrs,
+  material: TlsMaterial | undefined,
+): Observable<AttemptOutcome> {
   return new Observable<AttemptOutcome>((subscriber) => {
     let connection: Connection | undefined;
     let handedOver = false;
-    let checked$ = establish(config, address).pipe(
+    let checked$ = establish(config, address, material).pipe(
       switchMap((protocol) => {
         connection = Connection.open(protocol, config);
         return sessionMismatch(connection, target);
@@ -297,16 +322,21 @@ function asError(error: unknown): Error {
 }
 
 /**
- * The attempts libpq makes for the sslmode, each on a fresh socket. The TLS files are read
- * and checked once, before the first socket, whenever the sslmode may use TLS (see
- * `loadTlsMaterial`): a broken file is a ConfigError, never a reason to go on without it.
+ * The attempts libpq makes for the sslmode, each on a fresh socket, with the TLS files that
+ * `connect` read once (see `loadTlsMaterial`).
  */
-function establish(config: ResolvedConnectionConfig, address: HostAddress): Observable<ProtocolConnection> {
+function establish(
+  config: ResolvedConnectionConfig,
+  address: HostAddress,
+  material: TlsMaterial | undefined,
+): Observable<ProtocolConnection> {
   const policy = sslPolicy(config);
   const attempt = (request: TlsRequest | undefined, onNegotiated?: (encrypted: boolean) => void) =>
     attemptOnce(config, address, request, onNegotiated);
   if (policy.requestTls === 'never') return attempt(undefined);
-  return from(loadTlsMaterial(config, policy)).pipe(
+  // `connect` loads the material whenever some host may use TLS, so this host's is there.
+  if (material === undefined) return throwError(() => new Error('rxpg: TLS material was not loaded before the attempt'));
+  return of(material).pipe(
     switchMap((material) => {
       // sslnegotiation=direct is refused with any sslmode that allows plaintext (config layer), so
       // it only meets the required requests of require / verify-ca / verify-full here.
