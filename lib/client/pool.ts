@@ -531,7 +531,10 @@ export class Pool implements AsyncDisposable {
           work = source.subscribe({
             next: (value) => subscriber.next(value),
             error: (error: unknown) => {
-              release('ended');
+              // An error can come before the request's ReadyForQuery (a TimeoutError abandons a
+              // request still running, perhaps a BEGIN): bring the connection back in sync, and
+              // roll back what it left open, before anyone else gets it.
+              release('abandoned');
               subscriber.error(error);
             },
             complete: () => {
