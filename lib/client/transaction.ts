@@ -220,7 +220,17 @@ class TransactionRun<T> {
     if (this.#phase !== 'work') return;
     this.#phase = 'commit';
     this.#scope.end();
-    this.#afterChildren(() => this.#commit());
+    this.#afterChildren(() => {
+      // A savepoint still open here runs outside the work's chain (a side subscription): its
+      // statements would be committed and its own end would land after COMMIT. Refuse.
+      if (this.#scope.openChildren > 0) {
+        this.#rollBack(
+          new TransactionStateError('the work completed while a savepoint of it was still open; the transaction was rolled back', '25000'),
+        );
+      } else {
+        this.#commit();
+      }
+    });
   }
 
   /**

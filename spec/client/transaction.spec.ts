@@ -419,6 +419,23 @@ describe('transaction: misuse', () => {
 });
 
 describe('transaction: nested savepoints', () => {
+  it('refuses to COMMIT while a savepoint subscribed beside the work is still open, and rolls everything back', async () => {
+    const error = await errorOf(
+      lastValueFrom(
+        connection.transaction((tx) => {
+          // Not part of the work's chain: still running when the work completes.
+          tx.transaction((inner) => concat(insert(inner, 7), inner.execute('SELECT pg_sleep(0.2)'))).subscribe({ error: () => undefined });
+          return insert(tx, 1);
+        }),
+        { defaultValue: undefined },
+      ),
+    );
+    expect(error).toBeInstanceOf(TransactionStateError);
+    expect((error as TransactionStateError).code).toBe('25000');
+    await eventually(() => connection.transactionStatus === 'idle');
+    expect(await ids()).toEqual([]);
+  });
+
   it('commits an inner savepoint with the outer transaction', async () => {
     await lastValueFrom(
       connection.transaction((tx) =>
