@@ -77,6 +77,11 @@ export function lastValue<T>(source: Observable<T>, signal: AbortSignal | undefi
  */
 function settle<T, R>(source: Observable<T>, signal: AbortSignal | undefined, next: (value: T) => void, result: () => R): Promise<R> {
   return new Promise<R>((resolve, reject) => {
+    // Checked before anything is sent: a wrong `signal` must not leave a request running.
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      reject(new TypeError('the signal option must be an AbortSignal'));
+      return;
+    }
     if (signal?.aborted) {
       reject(abortReason(signal));
       return;
@@ -108,8 +113,12 @@ function settle<T, R>(source: Observable<T>, signal: AbortSignal | undefined, ne
         }
       },
     });
-    // A request that failed at once (a bad parameter) has settled during subscribe.
-    if (!settled) signal?.addEventListener('abort', onAbort, { once: true });
+    // A request that failed at once (a bad parameter) has settled during subscribe; a signal
+    // aborted during subscribe has already fired its event.
+    if (!settled && signal !== undefined) {
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
   });
 }
 

@@ -104,6 +104,17 @@ describe('run', () => {
 });
 
 describe('signal', () => {
+  it('a signal that is not an AbortSignal is a TypeError, and nothing is sent', async () => {
+    const sent: string[] = [];
+    const trace = connection.messages$.subscribe((message) => sent.push(message.name));
+    for (const signal of [{}, 'stop', { aborted: false }]) {
+      await expect(connection.all('SELECT 1', [], { signal: signal as never })).rejects.toThrow(/must be an AbortSignal/);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    trace.unsubscribe();
+    expect(sent).toEqual([]);
+  });
+
   it('an already aborted signal rejects with its reason and sends nothing', async () => {
     const sent: string[] = [];
     connection.messages$.subscribe((message) => sent.push(message.name));
