@@ -185,7 +185,8 @@ export class Pool implements AsyncDisposable {
    */
   query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
   query(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Observable<unknown> {
-    return this.#request((connection) => connection.query(sql, params, options), sql, this.#mayPipeline(sql, options.pushback));
+    // `options?`: null from plain JavaScript must reach connection.query's error at subscribe, not throw here.
+    return this.#request((connection) => connection.query(sql, params, options), sql, this.#mayPipeline(sql, options?.pushback));
   }
 
   /**
@@ -468,7 +469,7 @@ export class Pool implements AsyncDisposable {
    * process.on('SIGTERM', () => void pool.end({ timeout: 10_000 }));
    */
   end(options: PoolEndOptions = {}): Promise<void> {
-    this.#ending ??= this.#shutdown(options.timeout ?? defaultEndTimeout);
+    this.#ending ??= this.#shutdown(endTimeout(options?.timeout));
     return this.#ending;
   }
 
@@ -974,4 +975,14 @@ function misuseError(status: string, unsure: boolean, sql: string | undefined): 
       'Use pool.transaction(work) for a transaction, or pool.withConnection(work) and end it there.',
     sql,
   );
+}
+
+/**
+ * The milliseconds `end` lets running work go on: `timeout` when it is a number from 0 on
+ * (Infinity and anything above a timer's range as the largest timer, about 24.8 days; a
+ * larger delay would make Node fire at once), the default otherwise (end never rejects).
+ */
+function endTimeout(timeout: unknown): number {
+  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) return defaultEndTimeout;
+  return Math.min(timeout, 2 ** 31 - 1);
 }

@@ -122,6 +122,25 @@ describe('pool.end', () => {
     await eventually(async () => (await backendPids(applicationName)).length === 0, 3000);
   });
 
+  it('end({ timeout: Infinity }) waits for running work instead of cancelling it at once; a nonsense timeout is the default', async () => {
+    const p = pool({ max: 1 }, `end-infinity-${tag()}`);
+    const running = lastValueFrom(p.query<{ done: number }>('SELECT 1 AS done, pg_sleep(0.1)'));
+    await eventually(() => p.stats.busy === 1);
+    await p.end({ timeout: Infinity });
+    expect(await running).toMatchObject({ done: 1 });
+    const other = pool({ max: 1 }, `end-nan-${tag()}`);
+    const slow = lastValueFrom(other.query<{ done: number }>('SELECT 1 AS done, pg_sleep(0.1)'));
+    await eventually(() => other.stats.busy === 1);
+    await expect(other.end({ timeout: Number.NaN })).resolves.toBeUndefined();
+    expect(await slow).toMatchObject({ done: 1 });
+  });
+
+  it('query with options null errors the subscriber rather than throwing at the call', async () => {
+    const p = pool({ max: 1 }, `null-options-${tag()}`);
+    const observable = p.query('SELECT 1', [], null as never);
+    expect(await errorOf(lastValueFrom(observable))).toBeInstanceOf(TypeError);
+  });
+
   it('is what await using does', async () => {
     const applicationName = `dispose-${tag()}`;
     {
