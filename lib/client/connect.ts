@@ -17,16 +17,14 @@ import { ConnectionError, PostgresError } from '../errors';
 import { ConnectionAttemptsError, type ConnectionAttempt } from '../errors/connection-attempts-error';
 import { ProtocolConnection, StartupConversation } from '../protocol';
 import {
-  Transport,
   describeSocketAddress,
   isTlsHandshakeFailure,
   isUnreachable,
-  negotiateTls,
-  openSocket,
+  openTransport,
   socketAddress,
-  type NegotiatedSocket,
   type SocketAddress,
   type TlsRequest,
+  type Transport,
 } from '../transport';
 import { Connection } from './connection';
 import { loadTlsMaterial, tlsRequestFor, type TlsMaterial } from './tls-request';
@@ -374,13 +372,15 @@ function attemptOnce(
   onNegotiated?: (encrypted: boolean) => void,
 ): Observable<ProtocolConnection> {
   const { description } = address;
-  return openSocket(address.socket, { keepAlive: config.keepAlive, keepAliveIdle: config.keepAliveIdle, description }).pipe(
-    switchMap((socket): Observable<NegotiatedSocket> =>
-      request === undefined ? of({ socket, encrypted: false }) : negotiateTls(socket, request),
-    ),
-    switchMap(({ socket, encrypted }) => {
-      onNegotiated?.(encrypted);
-      return login(new Transport(socket, { encrypted, description }), config, description, address.socket);
+  return openTransport(address.socket, {
+    keepAlive: config.keepAlive,
+    keepAliveIdle: config.keepAliveIdle,
+    description,
+    tls: request,
+  }).pipe(
+    switchMap((transport) => {
+      onNegotiated?.(transport.encrypted);
+      return login(transport, config, description, address.socket);
     }),
   );
 }

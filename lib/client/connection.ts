@@ -430,30 +430,24 @@ export class Connection implements AsyncDisposable {
       this.#launch(
         subscriber,
         (request) =>
-          new CopyInConversation(
-            sql,
-            encodeParameters(options.params ?? []),
-            copySourceFrom(source, options.maxBufferedBytes),
-            {
-              complete: (tag) => {
-                request.settle();
-                subscriber.next({ command: tag, rowCount: rowCountOf(tag) });
-                subscriber.complete();
-              },
-              error: (error, sourceFailure) => {
-                request.settle();
-                subscriber.error(
-                  sourceFailure === undefined
-                    ? error
-                    : new CopyAbortedError('COPY aborted: its source failed; nothing was committed', {
-                        cause: sourceFailure.cause,
-                        serverError: error instanceof PostgresError ? error : undefined,
-                      }),
-                );
-              },
+          new CopyInConversation(sql, encodeParameters(options.params ?? []), copySourceFrom(source, options.maxBufferedBytes), {
+            complete: (tag) => {
+              request.settle();
+              subscriber.next({ command: tag, rowCount: rowCountOf(tag) });
+              subscriber.complete();
             },
-            this.#protocol.transport,
-          ),
+            error: (error, sourceFailure) => {
+              request.settle();
+              subscriber.error(
+                sourceFailure === undefined
+                  ? error
+                  : new CopyAbortedError('COPY aborted: its source failed; nothing was committed', {
+                      cause: sourceFailure.cause,
+                      serverError: error instanceof PostgresError ? error : undefined,
+                    }),
+              );
+            },
+          }),
       ),
     );
   }

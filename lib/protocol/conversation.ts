@@ -1,4 +1,5 @@
-import type { ObservableInput } from 'rxjs';
+import type { X509Certificate } from 'node:crypto';
+import type { Observable, ObservableInput } from 'rxjs';
 import type { ConnectionError } from '../errors';
 import type { BackendMessage } from '../wire';
 
@@ -47,7 +48,10 @@ export interface Conversation {
   pushback?(): ObservableInput<unknown> | void;
 }
 
-/** What a conversation may do with its connection while it runs. */
+/**
+ * What a conversation may do with its connection while it runs: all it sees of the transport
+ * under it, so that no code above the protocol layer needs the transport.
+ */
 export interface ConversationChannel {
   /**
    * Queues frontend bytes (coalesced with the other writes of the same tick). `released`, if
@@ -56,6 +60,14 @@ export interface ConversationChannel {
   write(bytes: Uint8Array, released?: () => void): void;
   /** Fails the whole connection (a protocol violation, an authentication failure). */
   failConnection(error: ConnectionError): void;
+  /** Whether the write buffer is full: a writer that produces much data (COPY) waits for `drained()`. */
+  readonly needsDrain: boolean;
+  /** Bytes written but not yet sent (for push sources that must stay bounded). */
+  readonly bufferedBytes: number;
+  /** Emits once and completes when there is room for more writes (at once if there is). */
+  drained(): Observable<void>;
+  /** The server's TLS certificate, for SCRAM channel binding; undefined without TLS. */
+  peerCertificate(): X509Certificate | undefined;
 }
 
 /**

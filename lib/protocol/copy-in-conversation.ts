@@ -1,6 +1,5 @@
 import { Observable } from 'rxjs';
 import { PostgresError, ProtocolError, QueryShapeError } from '../errors';
-import type { Transport } from '../transport';
 import { bind, copyDone, copyFail, execute, flush, parse, sync, type BackendMessage, type BindParameter } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
 import { CopyDataFramer } from './copy-data-framer';
@@ -53,7 +52,6 @@ export class CopyInConversation implements Conversation {
   readonly #parameterCount: number;
   readonly #source: CopySource;
   readonly #sink: CopyInSink;
-  readonly #transport: Transport;
   #state: 'starting' | 'copying' | 'finishing' | 'not-copy' = 'starting';
   #syncSent = false;
   #tag = '';
@@ -64,12 +62,11 @@ export class CopyInConversation implements Conversation {
   #channel: ConversationChannel | undefined;
   #framer: CopyDataFramer | undefined;
 
-  constructor(sql: string, parameters: readonly BindParameter[], source: CopySource, sink: CopyInSink, transport: Transport) {
+  constructor(sql: string, parameters: readonly BindParameter[], source: CopySource, sink: CopyInSink) {
     this.#sql = sql;
     this.#parameterCount = parameters.length;
     this.#source = source;
     this.#sink = sink;
-    this.#transport = transport;
     this.#frames = Buffer.concat([parse(sql), bind(parameters), execute(), flush()]);
   }
 
@@ -164,23 +161,22 @@ export class CopyInConversation implements Conversation {
   }
 
   #writer(channel: ConversationChannel): CopyWriter {
-    const transport = this.#transport;
     const framer = new CopyDataFramer((bytes, released) => channel.write(bytes, released));
     this.#framer = framer;
     return {
       data: (bytes) => {
         if (this.#state !== 'copying') return true;
         framer.bytes(bytes);
-        return !transport.needsDrain;
+        return !channel.needsDrain;
       },
       text: (chunk) => {
         if (this.#state !== 'copying') return true;
         framer.text(chunk);
-        return !transport.needsDrain;
+        return !channel.needsDrain;
       },
-      drained: () => transport.drained(),
+      drained: () => channel.drained(),
       get bufferedBytes() {
-        return transport.bufferedBytes;
+        return channel.bufferedBytes;
       },
       done: () => {
         if (this.#state !== 'copying') return;

@@ -137,6 +137,14 @@ export class ProtocolConnection {
         }
       },
       failConnection: (error) => this.fail(error),
+      get needsDrain() {
+        return transport.needsDrain;
+      },
+      get bufferedBytes() {
+        return transport.bufferedBytes;
+      },
+      drained: () => transport.drained(),
+      peerCertificate: () => transport.peerCertificate(),
     };
     transport.chunks$.subscribe({
       next: (chunk) => this.#receive(chunk),
@@ -161,11 +169,6 @@ export class ProtocolConnection {
    */
   get transactionStatus(): TransactionStatus {
     return this.#transactionStatus;
-  }
-
-  /** The transport, for pushback (pause/resume) and drain-aware writers. */
-  get transport(): Transport {
-    return this.#transport;
   }
 
   /** The runtime parameters as last reported by the server. */

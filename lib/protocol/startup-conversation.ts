@@ -108,7 +108,7 @@ export class StartupConversation implements Conversation {
         const mechanisms = message.mechanisms;
         if (
           this.#settings.channelBinding === 'require' &&
-          (!mechanisms.includes('SCRAM-SHA-256-PLUS') || this.#channelBinding() === undefined) &&
+          (!mechanisms.includes('SCRAM-SHA-256-PLUS') || this.#channelBinding(channel) === undefined) &&
           this.#refuseWithoutChannelBinding(
             channel,
             `the server offered ${mechanisms.slice(0, 5).join(', ') || 'no SASL mechanism'}, and SCRAM-SHA-256-PLUS over TLS is needed`,
@@ -119,7 +119,7 @@ export class StartupConversation implements Conversation {
         this.#withPassword(channel, (password) => {
           const binding = this.#settings.channelBinding;
           const { mechanism, clientFirstMessage, session } = startScramSession(mechanisms, password, {
-            channelBinding: binding === 'disable' ? undefined : this.#channelBinding(),
+            channelBinding: binding === 'disable' ? undefined : this.#channelBinding(channel),
             requireChannelBinding: binding === 'require',
           });
           this.#scram = session;
@@ -238,11 +238,11 @@ export class StartupConversation implements Conversation {
   }
 
   /** SCRAM channel binding (tls-server-end-point) when the connection uses TLS, as libpq prefers. */
-  #channelBinding(): { readonly type: 'tls-server-end-point'; readonly data: Buffer } | undefined {
+  #channelBinding(channel: ConversationChannel): { readonly type: 'tls-server-end-point'; readonly data: Buffer } | undefined {
     // Read once: Node 20's getPeerX509Certificate() gave undefined when asked a second time
     // during the same login.
     if (this.#binding === null) {
-      const certificate = this.#connection.transport.peerCertificate();
+      const certificate = channel.peerCertificate();
       const data = certificate === undefined ? undefined : tlsServerEndPoint(certificate);
       this.#binding = data === undefined ? undefined : { type: 'tls-server-end-point', data };
     }

@@ -1,5 +1,7 @@
-export { Transport } from './transport';
-export type { ReleaseCallback } from './transport';
+export type { ReleaseCallback, Transport } from './transport';
+export { SocketTransport } from './socket-transport';
+export { openTransport } from './open-transport';
+export type { TransportOptions } from './open-transport';
 export { isUnreachable, openSocket } from './open-socket';
 export { isTlsHandshakeFailure, negotiateTls } from './negotiate-tls';
 export type { NegotiatedSocket, TlsRequest } from './negotiate-tls';

@@ -4,7 +4,7 @@
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { ConnectionError } from '../../lib';
-import { Transport, describeSocketAddress, socketAddress } from '../../lib/transport';
+import { SocketTransport, describeSocketAddress, socketAddress } from '../../lib/transport';
 
 let server: Server;
 let serverSide: Promise<Socket>;
@@ -28,9 +28,9 @@ afterEach(async () => {
 
 const nextTick = () => new Promise<void>((resolve) => process.nextTick(resolve));
 
-describe('Transport', () => {
+describe('SocketTransport', () => {
   it('coalesces the writes of one tick into one socket write', async () => {
-    const transport = new Transport(client, { encrypted: false, description: 'test' });
+    const transport = new SocketTransport(client, { encrypted: false, description: 'test' });
     const write = jest.spyOn(client, 'write');
     transport.write(Buffer.from('a'));
     transport.write(Buffer.from('bc'));
@@ -44,7 +44,7 @@ describe('Transport', () => {
   });
 
   it('joins thousands of small writes into a few socket writes and passes large ones as they are, in order', async () => {
-    const transport = new Transport(client, { encrypted: false, description: 'test' });
+    const transport = new SocketTransport(client, { encrypted: false, description: 'test' });
     const write = jest.spyOn(client, 'write');
     const pieces: Buffer[] = [];
     for (let i = 0; i < 20_000; i++) {
@@ -73,7 +73,7 @@ describe('Transport', () => {
   });
 
   it('releases a written buffer once it is copied or handed to the kernel, never when torn down first', async () => {
-    const transport = new Transport(client, { encrypted: false, description: 'test' });
+    const transport = new SocketTransport(client, { encrypted: false, description: 'test' });
     const released: string[] = [];
     transport.write(Buffer.from('one'), () => released.push('one'));
     transport.write(Buffer.from('two'), () => released.push('two'));
@@ -93,14 +93,14 @@ describe('Transport', () => {
   });
 
   it('reads nothing before chunks$ is subscribed, then delivers what the peer sent', async () => {
-    const transport = new Transport(client, { encrypted: false, description: 'test' });
+    const transport = new SocketTransport(client, { encrypted: false, description: 'test' });
     (await serverSide).write('early');
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect((await firstValueFrom(transport.chunks$)).toString()).toBe('early');
   });
 
   it('pauses and resumes reading, nesting', async () => {
-    const transport = new Transport(client, { encrypted: false, description: 'test' });
+    const transport = new SocketTransport(client, { encrypted: false, description: 'test' });
     const chunks: string[] = [];
     transport.chunks$.subscribe((chunk) => chunks.push(chunk.toString()));
     transport.pause();
@@ -118,7 +118,7 @@ describe('Transport', () => {
   });
 
   it('completes chunks$ on EOF, and drained() emits at once when there is room', async () => {
-    const transport = new Transport(client, { encrypted: false, description: 'test' });
+    const transport = new SocketTransport(client, { encrypted: false, description: 'test' });
     await firstValueFrom(transport.drained());
     const all = lastValueFrom(transport.chunks$.pipe(toArray()));
     (await serverSide).end('bye');
@@ -126,7 +126,7 @@ describe('Transport', () => {
   });
 
   it('errors chunks$ with a ConnectionError when the socket fails', async () => {
-    const transport = new Transport(client, { encrypted: false, description: 'test peer' });
+    const transport = new SocketTransport(client, { encrypted: false, description: 'test peer' });
     const failed = lastValueFrom(transport.chunks$).catch((error: unknown) => error);
     client.destroy(new Error('boom'));
     const error = (await failed) as ConnectionError;
@@ -136,7 +136,7 @@ describe('Transport', () => {
   });
 
   it('end() flushes pending writes before FIN; writes after it are refused', async () => {
-    const transport = new Transport(client, { encrypted: false, description: 'test' });
+    const transport = new SocketTransport(client, { encrypted: false, description: 'test' });
     transport.write(Buffer.from('last words'));
     transport.end();
     expect(transport.write(Buffer.from('too late'))).toBe(false);
