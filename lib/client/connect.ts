@@ -1,6 +1,5 @@
 import type { LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { Observable, catchError, defer, from, map, of, switchMap, throwError, timeout, toArray } from 'rxjs';
 import {
   isUnixSocketHost,
@@ -13,6 +12,7 @@ import {
   type TargetSessionAttrs,
 } from '../config';
 import { configForHost, shuffled } from '../config/host-list';
+import { ipAddressVersion } from '../config/ip-address';
 import { ConnectionError, PostgresError } from '../errors';
 import { ConnectionAttemptsError, type ConnectionAttempt } from '../errors/connection-attempts-error';
 import { ProtocolConnection, StartupConversation } from '../protocol';
@@ -168,7 +168,7 @@ async function hostAddresses(entry: HostEntry): Promise<HostAddress[]> {
     const path = socket.kind === 'unix' ? socket.path : entry.host;
     return [{ socket, address: path, description: describeSocketAddress(socket) }];
   }
-  if (isIP(entry.host) !== 0) {
+  if (ipAddressVersion(entry.host) !== 0) {
     return [{ socket: { kind: 'tcp', host: entry.host, port: entry.port }, address: entry.host, description: named(entry.host) }];
   }
   let found: LookupAddress[];

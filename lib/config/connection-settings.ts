@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { ConfigError } from '../errors/config-error';
+import { ipAddressVersion } from './ip-address';
 import {
   loadBalanceHostsValues,
   sslModes,
@@ -166,7 +166,7 @@ export function parseHostText(text: string, source: string): string | string[] {
 export function parseHostaddrText(text: string, source: string): string | string[] {
   const elements = text.split(',');
   elements.forEach((element, index) => {
-    if (element !== '' && isIP(element) === 0) {
+    if (element !== '' && ipAddressVersion(element) === 0) {
       const which = elements.length === 1 ? 'hostaddr' : `hostaddr element ${index + 1}`;
       throw new ConfigError(`${source}: ${which} is not a numeric IPv4 or IPv6 address`, { setting: 'hostaddr' });
     }

@@ -51,7 +51,7 @@ describe('the layering of lib/', () => {
     expect(result.summary.violations.map(describeViolation)).toEqual([]);
   });
 
-  it('reports an upward import, a run-time cycle and a socket opened outside lib/transport, not a barrel or a type-only TLS import', async () => {
+  it('reports an upward import, a run-time cycle and any net/tls import outside lib/transport, not a barrel or a type-only TLS import', async () => {
     const scratch = await mkdtemp(path.join(tmpdir(), 'rxpg-layering-'));
     try {
       const file = async (relative: string, text: string): Promise<void> => {
@@ -66,6 +66,8 @@ describe('the layering of lib/', () => {
         "import { createConnection } from 'node:net';\nimport type { TLSSocket } from 'node:tls';\n" +
           'export const open = createConnection;\nexport type Socket = TLSSocket;\n',
       );
+      // No exception for a pure string check either (lib/config/ip-address.ts replaces isIP).
+      await file('lib/client/connect.ts', "import { isIP } from 'node:net';\nexport const numeric = (host: string) => isIP(host) !== 0;\n");
       // A barrel may re-export any layer.
       await file('lib/errors/index.ts', "export * from '../client/below';\n");
 
@@ -73,6 +75,7 @@ describe('the layering of lib/', () => {
       expect(result.summary.violations.map(describeViolation).sort()).toEqual([
         'layer-errors: lib/errors/upward.ts → lib/client/below.ts',
         'no-circular: lib/client/below.ts → lib/errors/upward.ts',
+        'sockets-only-in-transport: lib/client/connect.ts → net',
         'sockets-only-in-transport: lib/config/socket.ts → net',
       ]);
     } finally {
