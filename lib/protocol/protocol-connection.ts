@@ -1,7 +1,7 @@
-import { Observable, Subject } from 'rxjs';
+import { Observable, Subject, type Subscription } from 'rxjs';
 import { ConnectionError, PostgresError, ProtocolError, type ErrorFields } from '../errors';
 import { sendCancelRequest, type ReleaseCallback, type SocketAddress, type Transport } from '../transport';
-import { BackendMessageDecoder, terminate, type BackendMessage } from '../wire';
+import { decodeBackendMessages, terminate, UnfinishedMessageError, type BackendMessage } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
 import { CancelBarrier } from './cancel-barrier';
 import { ConversationQueue } from './conversation-queue';
@@ -44,9 +44,11 @@ export interface BackendKey {
 const defaultCloseTimeout = 5_000;
 
 /**
- * One protocol-level connection: turns the transport's bytes into backend messages, routes
- * them to the running conversations in FIFO order, and keeps the connection-wide state
- * (runtime parameters, BackendKeyData, notices, notifications, how it ended).
+ * One protocol-level connection: consumes the socket as an Observable of backend messages
+ * ({@link decodeBackendMessages} over the transport's chunks, paused by the pushback gate
+ * after each chunk), routes them to the running conversations in FIFO order, and keeps the
+ * connection-wide state (runtime parameters, BackendKeyData, notices, notifications, how it
+ * ended).
  *
  * The first fatal problem wins: a socket error, EOF, a protocol violation or a FATAL
  * ErrorResponse fails every conversation in flight and `closed$`, and every later request
@@ -54,7 +56,8 @@ const defaultCloseTimeout = 5_000;
  */
 export class ProtocolConnection {
   readonly #transport: Transport;
-  readonly #decoder: BackendMessageDecoder;
+  /** The subscription to the socket's messages: unsubscribed when the connection fails (reading stops). */
+  #reading: Subscription | undefined;
   readonly #description: string;
   /** Written conversations, oldest first; the first one receives the messages. */
   readonly #conversations = new ConversationQueue();
@@ -70,8 +73,6 @@ export class ProtocolConnection {
   readonly #startWrites: Uint8Array[] = [];
   readonly #startReleases: (ReleaseCallback | undefined)[] = [];
   readonly #cancels: CancelBarrier;
-  /** The conversation that received rows in the chunk being decoded (for pushback). */
-  #receivingRows: Conversation | undefined;
   readonly #pushback: PushbackGate;
   readonly #messages = new Subject<BackendMessage>();
   readonly #notices = new Subject<ErrorFields>();
@@ -105,6 +106,11 @@ export class ProtocolConnection {
       readonly maxMessageSize: number;
       readonly description: string;
       readonly cancelAddress?: SocketAddress;
+      /**
+       * Sends a CancelRequest for `key` on a connection of its own and completes once the server
+       * has acted on it; default: sendCancelRequest to `cancelAddress` (unit specs pass a fake).
+       */
+      readonly sendCancelRequest?: (key: BackendKey) => Observable<void>;
       /** Milliseconds a CancelRequest may take to be confirmed and its request to end (the config's `cancelTimeout`). */
       readonly cancelTimeout: number;
     },
@@ -112,13 +118,15 @@ export class ProtocolConnection {
     this.#transport = transport;
     this.#pushback = new PushbackGate(transport);
     const cancelAddress = options.cancelAddress;
+    const sendCancel =
+      options.sendCancelRequest ?? (cancelAddress === undefined ? undefined : (key: BackendKey) => sendCancelRequest(cancelAddress, key));
     this.#cancels = new CancelBarrier(
       {
         conversations: this.#conversations,
         cancelRequest: () => {
           const key = this.#backendKey;
-          if (this.#state !== 'open' || key === undefined || cancelAddress === undefined) return undefined;
-          return sendCancelRequest(cancelAddress, key);
+          if (this.#state !== 'open' || key === undefined || sendCancel === undefined) return undefined;
+          return sendCancel(key);
         },
         lifted: () => this.#releaseHeld(),
         timedOut: (error) => this.fail(error),
@@ -126,7 +134,6 @@ export class ProtocolConnection {
       { timeout: options.cancelTimeout, description: options.description },
     );
     this.#description = options.description;
-    this.#decoder = new BackendMessageDecoder({ maxMessageSize: options.maxMessageSize });
     this.#channel = {
       write: (bytes, released) => {
         if (this.#starting) {
@@ -146,11 +153,21 @@ export class ProtocolConnection {
       drained: () => transport.drained(),
       peerCertificate: () => transport.peerCertificate(),
     };
-    transport.chunks$.subscribe({
-      next: (chunk) => this.#receive(chunk),
-      error: (error: unknown) => this.fail(asConnectionError(error)),
-      complete: () => this.#endOfStream(),
+    const pushback = this.#pushback;
+    this.#reading = decodeBackendMessages(transport.chunks$, {
+      maxMessageSize: options.maxMessageSize,
+      // Pushback is per chunk: asked once the chunk's rows have all been delivered.
+      chunkDecoded: () => pushback.chunkDecoded(),
+    }).subscribe({
+      next: this.#receive,
+      error: (error: unknown) => {
+        if (error instanceof UnfinishedMessageError) this.#endOfStream(error.bufferedBytes);
+        else this.fail(asConnectionError(error));
+      },
+      complete: () => this.#endOfStream(0),
     });
+    // A transport that delivered (and failed the connection) during subscribe: stop reading.
+    if (this.#state === 'failed') this.#reading.unsubscribe();
   }
 
   /** Where the connection is in its life. */
@@ -387,6 +404,8 @@ export class ProtocolConnection {
     this.#failure = error;
     clearTimeout(this.#closeTimer);
     this.#cancels.stop();
+    // Stop reading: the rest of the chunk being decoded (after a FATAL, a bad message) is dropped.
+    this.#reading?.unsubscribe();
     this.#transport.destroy();
     this.#pushback.release();
     for (const conversation of this.#conversations.drain()) conversation.fail(error);
@@ -399,19 +418,20 @@ export class ProtocolConnection {
     this.#closed.error(error);
   }
 
-  #receive(chunk: Buffer): void {
-    this.#receivingRows = undefined;
+  /**
+   * Each message of the socket. What a handler throws fails the connection (as a decoding
+   * error does) instead of escaping to RxJS as an unhandled error: the conversation it was
+   * meant for can no longer be trusted to be in sync.
+   */
+  readonly #receive = (message: BackendMessage): void => {
     try {
-      this.#decoder.decode(chunk, this.#dispatch);
+      this.#dispatch(message);
     } catch (error) {
       this.fail(asConnectionError(error));
-      return;
     }
-    const receiver = this.#receivingRows as Conversation | undefined;
-    if (receiver?.pushback !== undefined && this.#state !== 'failed' && this.#state !== 'closed') this.#pushback.apply(receiver);
-  }
+  };
 
-  readonly #dispatch = (message: BackendMessage): void => {
+  #dispatch(message: BackendMessage): void {
     if (this.#state === 'failed' || this.#state === 'closed') return;
     // A Subject's next costs a closure per call even with nobody listening: skip it then.
     if (this.#messages.observed) this.#messages.next(message);
@@ -453,9 +473,9 @@ export class ProtocolConnection {
       this.#unexpected(message);
       return;
     }
-    if (message.name === 'DataRow' || message.name === 'CopyData') this.#receivingRows = conversation;
+    if (message.name === 'DataRow' || message.name === 'CopyData') this.#pushback.rowsReceived(conversation);
     if (conversation.handle(message, this.#channel)) this.#ended(conversation);
-  };
+  }
 
   /** A message that no conversation waits for: a FATAL while idle, or a protocol violation. */
   #unexpected(message: BackendMessage): void {
@@ -467,7 +487,8 @@ export class ProtocolConnection {
     this.fail(new ProtocolError(`unexpected ${message.name} while no request was waiting for it`));
   }
 
-  #endOfStream(): void {
+  /** The server's EOF, with `pending` bytes of an unfinished message received before it. */
+  #endOfStream(pending: number): void {
     if (this.#state === 'closing' && this.#conversations.length === 1 && this.#conversations.head === terminateConversation) {
       clearTimeout(this.#closeTimer);
       this.#cancels.stop();
@@ -482,7 +503,6 @@ export class ProtocolConnection {
       return;
     }
     const fatal = this.#fatal;
-    const pending = this.#decoder.bufferedBytes;
     const message =
       fatal !== undefined
         ? `server ended the connection: ${fatal.message}`

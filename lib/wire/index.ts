@@ -41,10 +41,11 @@ export type {
   ReadyForQuery,
   RowDescription,
 } from './backend-message';
-export { isAsynchronousMessage, isAuthenticationMessage } from './backend-message';
+export { dataRowLength, dataRowText, dataRowTexts, isAsynchronousMessage, isAuthenticationMessage } from './backend-message';
 export { BackendMessageDecoder } from './backend-message-decoder';
 export type { BackendMessageDecoderOptions, BackendMessageSink } from './backend-message-decoder';
-export { decodeBackendMessages } from './decode-backend-messages';
+export { decodeBackendMessages, UnfinishedMessageError } from './decode-backend-messages';
+export type { DecodeBackendMessagesOptions } from './decode-backend-messages';
 export {
   bind,
   checkNoNul,
