@@ -14,6 +14,7 @@ const colours: Readonly<Record<ClientName, string>> = {
   'bare-socket': '#495057',
   pgbench: '#868e96',
   psql: '#adb5bd',
+  'server-alone': '#343a40',
 };
 
 const legendLabels: Readonly<Record<ClientName, string>> = {
@@ -23,6 +24,7 @@ const legendLabels: Readonly<Record<ClientName, string>> = {
   'bare-socket': 'limit: bare socket',
   pgbench: 'limit: pgbench',
   psql: 'limit: psql \\copy',
+  'server-alone': 'limit: server alone (aggregate, nothing sent)',
 };
 
 const barWidth = 24;

@@ -24,6 +24,8 @@ async function loadClient(client: ClientName): Promise<OpenSession> {
       return (await import('./limits/tool-client.js')).openPgbench;
     case 'psql':
       return (await import('./limits/tool-client.js')).openPsql;
+    case 'server-alone':
+      return (await import('./limits/server-alone-client.js')).openServerAlone;
   }
 }
 

@@ -125,6 +125,8 @@ export function clientLabel(workload: string, client: ClientName): string {
       return workload === 'notify' ? 'pgbench (send only)' : 'pgbench -M prepared -c 1';
     case 'psql':
       return 'psql \\copy';
+    case 'server-alone':
+      return 'server alone (aggregate, nothing sent)';
     case 'rxpg':
       return workload === 'stream-raw' ? 'rxpg (raw rows)' : 'rxpg';
   }

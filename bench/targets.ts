@@ -42,7 +42,8 @@ export function evaluateTargets(workloads: readonly WorkloadResult[]): TargetRes
   const rxpg = (workload: string, client: ClientName = 'rxpg') => find(workloads, workload, client);
   const peers = (workload: string) => [find(workloads, workload, 'pg'), find(workloads, workload, 'postgres')];
   const targets: TargetResult[] = [
-    atLeast('stream-push', '≥ 1.25 × the faster peer', rxpg('stream-push'), peers('stream-push'), 1.25),
+    atLeast('stream-push', '≥ 1.4 × the faster peer', rxpg('stream-push'), peers('stream-push'), 1.4),
+    atLeast('stream-push', '≥ 90 % of the server alone', rxpg('stream-push'), [rxpg('stream-push', 'server-alone')], 0.9),
     atLeast('stream-raw', '≥ 85 % of the bare-socket reader', rxpg('stream-raw'), [rxpg('stream-raw', 'bare-socket')], 0.85),
     atLeast('stream-backpressured', '≥ 1.5 × the faster peer', rxpg('stream-backpressured'), peers('stream-backpressured'), 1.5),
     rssNoHigherThanPeers(workloads),

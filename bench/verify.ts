@@ -18,7 +18,7 @@ export class WrongAnswerError extends Error {
  * The checksum keys a client's answer is checked on. Libraries report everything the workload
  * defines (for copy-in: the row count they were told, if any — the table itself is checked
  * separately); the bare socket counts rows and sums the first column; the C tools report
- * row counts.
+ * row counts; the server-alone aggregate reports the row count and the sum of the first column.
  */
 export function verifiedKeys(workload: WorkloadName, client: ClientName, expected: Checksum): readonly string[] {
   if (workload === 'copy-in') return client === 'postgres' ? [] : ['rows'];
@@ -26,6 +26,8 @@ export function verifiedKeys(workload: WorkloadName, client: ClientName, expecte
     case 'pgbench':
     case 'psql':
       return ['rows'];
+    case 'server-alone':
+      return ['rows', 'sumI'];
     case 'bare-socket':
       return workload === 'point-concurrent' || workload === 'point-seq' ? ['rows', 'sum'] : ['rows', 'sumI'];
     default:

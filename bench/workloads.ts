@@ -7,7 +7,7 @@
 export type LibraryName = 'rxpg' | 'pg' | 'postgres';
 
 /** The "limit" rows: what the server can do for a client with (almost) no overhead. */
-export type LimitName = 'bare-socket' | 'pgbench' | 'psql';
+export type LimitName = 'bare-socket' | 'pgbench' | 'psql' | 'server-alone';
 
 /** Anything a measuring child can run. */
 export type ClientName = LibraryName | LimitName;
@@ -50,7 +50,7 @@ export const pooledCallers = 100;
 export const pooledPoolSize = 10;
 
 /** The order in which clients appear in tables and charts. */
-export const clientOrder: readonly ClientName[] = ['rxpg', 'pg', 'postgres', 'bare-socket', 'pgbench', 'psql'];
+export const clientOrder: readonly ClientName[] = ['rxpg', 'pg', 'postgres', 'bare-socket', 'pgbench', 'psql', 'server-alone'];
 
 const allLibraries: readonly LibraryName[] = ['rxpg', 'pg', 'postgres'];
 
@@ -63,7 +63,9 @@ export const workloads: readonly WorkloadSpec[] = [
     size: { full: 1_000_000, quick: 100_000 },
     warmupSize: { full: 100_000, quick: 20_000 },
     libraries: allLibraries,
-    limit: 'bare-socket',
+    // The server producing the same rows with nothing sent (an aggregate over the same SELECT).
+    limit: 'server-alone',
+    extraLimits: ['bare-socket'],
   },
   {
     name: 'stream-backpressured',
@@ -81,6 +83,7 @@ export const workloads: readonly WorkloadSpec[] = [
     warmupSize: { full: 100_000, quick: 20_000 },
     libraries: ['rxpg'],
     limit: 'bare-socket',
+    extraLimits: ['server-alone'],
   },
   {
     name: 'fetch-all',

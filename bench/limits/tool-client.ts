@@ -93,21 +93,25 @@ export const openPsql: OpenSession = async (workload, context) => {
   }
 };
 
-interface ToolTiming {
+/** A tool's own timing of its last run. */
+export interface ToolTiming {
   readonly elapsedMs: number;
   readonly cpuMs: number | null;
 }
 
-function required(timing: ToolTiming | undefined): ToolTiming {
+/** The last timing; throws before the first run. */
+export function required(timing: ToolTiming | undefined): ToolTiming {
   if (timing === undefined) throw new Error('the tool has not run yet');
   return timing;
 }
 
-function connectionArgs(context: ChildContext): string[] {
+/** The libpq command-line options that reach the benchmark server. */
+export function connectionArgs(context: ChildContext): string[] {
   return ['-h', context.host, '-p', String(context.port), '-U', context.user];
 }
 
-interface ToolResult {
+/** What a tool printed, and its CPU time. */
+export interface ToolResult {
   readonly stdout: string;
   readonly stderr: string;
   /** The tool's user + system CPU time, from bash's `times`; null if it could not be read. */
@@ -119,7 +123,7 @@ interface ToolResult {
  * second line of `times` is the children's user and system time). Rejects with the program's
  * output when it fails.
  */
-function runTool(program: string, args: readonly string[]): Promise<ToolResult> {
+export function runTool(program: string, args: readonly string[]): Promise<ToolResult> {
   const script = '"$@"; status=$?; times >&2; exit $status';
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', script, 'bench-tool', program, ...args], { env: harnessEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
