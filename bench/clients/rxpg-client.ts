@@ -139,12 +139,13 @@ async function notifySession(listener: Connection, sender: Connection): Promise<
 }
 
 /**
- * point-pooled: a pool of `pooledPoolSize`, `pool.first` per point query. `pipeline` lets a
- * connection take up to 10 point queries at once, as postgres.js's pool does by default.
+ * point-pooled: a pool of `pooledPoolSize`, `pool.first` per point query. `pipeline: 100`
+ * lets a connection take up to 100 point queries at once, as postgres.js's pool does by
+ * default (its `max_pipeline`); rxpg packs them onto the busiest connection with room.
  */
 async function pooledSession(context: ChildContext): Promise<BenchSession> {
   const { host, port, user, database } = context;
-  const pool = createPool({ host, port, user, database, sslmode: 'disable' }, { max: pooledPoolSize, pipeline: 10 });
+  const pool = createPool({ host, port, user, database, sslmode: 'disable' }, { max: pooledPoolSize, pipeline: 100 });
   return {
     run: async (size) => {
       const sum = await pooledPointQueries(size, async (i) => ((await pool.first<{ n: number }>(pointSql, [i])) as { n: number }).n);

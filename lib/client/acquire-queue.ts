@@ -15,20 +15,29 @@ export interface AcquireWaiter<T> {
  */
 export class AcquireQueue<T> {
   readonly #waiters = new Set<AcquireWaiter<T>>();
+  #shareable = 0;
 
   /** How many are waiting. */
   get size(): number {
     return this.#waiters.size;
   }
 
+  /** How many of the waiters are single statements that may share a connection. */
+  get shareableSize(): number {
+    return this.#shareable;
+  }
+
   /** Puts `waiter` at the back of the queue. */
   push(waiter: AcquireWaiter<T>): void {
     this.#waiters.add(waiter);
+    if (waiter.shareable === true) this.#shareable += 1;
   }
 
   /** Takes `waiter` out of the queue; false when it was no longer in it. */
   delete(waiter: AcquireWaiter<T>): boolean {
-    return this.#waiters.delete(waiter);
+    if (!this.#waiters.delete(waiter)) return false;
+    if (waiter.shareable === true) this.#shareable -= 1;
+    return true;
   }
 
   /** The longest-waiting waiter, left in the queue. */
@@ -40,7 +49,7 @@ export class AcquireQueue<T> {
   /** Takes the longest-waiting waiter out of the queue, if any. */
   shift(): AcquireWaiter<T> | undefined {
     for (const waiter of this.#waiters) {
-      this.#waiters.delete(waiter);
+      this.delete(waiter);
       return waiter;
     }
     return undefined;
@@ -50,6 +59,7 @@ export class AcquireQueue<T> {
   drain(): AcquireWaiter<T>[] {
     const all = [...this.#waiters];
     this.#waiters.clear();
+    this.#shareable = 0;
     return all;
   }
 }

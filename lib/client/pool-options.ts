@@ -31,13 +31,16 @@ export interface PoolOptions {
   readonly connectRetry?: ReconnectOptions;
   /**
    * How many single statements (`query`, `execute`, `all`, `first`, `run`) may be in flight on
-   * one connection once every connection is busy and the pool is at `max` (default 1: none
-   * pipelined). Above 1, such a statement is written right behind the ones running on the
-   * least loaded connection (each with its own Sync: a failure fails only its own request)
-   * instead of waiting for a free one — much higher throughput for short statements, at the
-   * price of waiting behind a slow one. Never pipelined, nor pipelined behind: a statement
-   * that could open a transaction (`BEGIN`, `START TRANSACTION`), a `query` with `pushback`,
-   * `simpleQuery`, COPY, `withConnection` and `transaction`.
+   * one connection (default 1: none pipelined). Above 1, such a statement is written right
+   * behind those running on the busiest connection that still has room (each with its own
+   * Sync: a failure fails only its own request), before an idle connection is taken or a new
+   * one opened: the pool then uses as few connections as the load needs, and the statements
+   * of one tick go to the server in one write. It is meant for short statements (postgres.js
+   * pipelines up to 100 by default): one that has been running for more than a couple of
+   * milliseconds takes nothing more behind it, but those already pipelined behind it wait.
+   * Never pipelined, nor pipelined behind: a statement that could open a transaction (`BEGIN`,
+   * `START TRANSACTION`), a `query` with `pushback`, `simpleQuery`, COPY, `withConnection` and
+   * `transaction`.
    */
   readonly pipeline?: number;
   /**

@@ -22,6 +22,12 @@ export class PooledConnection {
   shared = false;
   /** Whether a user since it was lent left requests possibly still running (an unsubscribe). */
   unsure = false;
+  /**
+   * `Date.now()` when its work last moved: when it was lent, or when one of the statements
+   * pipelined on it ended. The pool packs more statements onto it only while this is recent,
+   * so none is queued behind a statement that has been running for a while.
+   */
+  progressAt = 0;
 
   constructor(
     readonly connection: Connection,

@@ -232,21 +232,36 @@ describe('pool option pipeline', () => {
       `SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%${marker}%' AND state = 'active' AND pid <> pg_backend_pid()`,
     ).then(Number);
 
-  it('pipelines single statements on busy connections at max, each with its own answer and its own failure', async () => {
-    const p = pool({ max: 2, pipeline: 8 });
-    const marker = `pipelined_${tag()}`;
-    const slow = [0, 1].map(() => lastValueFrom(p.query(`SELECT pg_sleep(0.3) AS ${marker}`)));
-    await eventually(async () => (await running(marker)) === 2);
-    const started = Date.now();
-    // Room for 2 × 7 more: 13 go to the connections at once, the 14th is the failing one, the rest wait.
-    const answers = Array.from({ length: 16 }, (_, i) => p.first<{ n: number }>('SELECT $1::int AS n', [i]));
+  it('packs single statements onto the busiest connection with room before opening another, each with its own answer and failure', async () => {
+    const p = pool({ max: 3, pipeline: 8 });
+    await p.first('SELECT 1');
+    // Written in one tick: eight share the one open connection, the other three wait for one more.
+    const answers = Array.from({ length: 10 }, (_, i) => p.first<{ n: number }>('SELECT $1::int AS n', [i]));
     const failing = p.all('SELECT 1/0').catch((error: unknown) => error);
-    expect(p.stats).toMatchObject({ total: 2, busy: 2, waiting: 3 });
-    expect((await Promise.all(answers)).map((row) => row?.n)).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    expect(p.stats).toMatchObject({ total: 1, busy: 1, waiting: 3 });
+    expect((await Promise.all(answers)).map((row) => row?.n)).toEqual(Array.from({ length: 10 }, (_, i) => i));
     expect(await failing).toMatchObject({ code: '22012' });
-    await Promise.all(slow);
-    expect(Date.now() - started).toBeLessThan(2000);
-    await eventually(() => p.stats.idle === 2);
+    await eventually(() => p.stats.busy === 0);
+    expect(p.stats.total).toBeLessThanOrEqual(2);
+  });
+
+  it('queues nothing behind a statement that has been running for a while: the next takes another connection, or the first free one', async () => {
+    const p = pool({ max: 2, pipeline: 8 });
+    const marker = `pipeline_slow_${tag()}`;
+    const slow = lastValueFrom(p.query(`SELECT pg_sleep(0.5) AS ${marker}`));
+    await eventually(async () => (await running(marker)) === 1);
+    const started = Date.now();
+    expect(await p.first('SELECT 2 AS n')).toEqual({ n: 2 });
+    expect(Date.now() - started).toBeLessThan(400);
+    expect(p.stats.total).toBe(2);
+    // Both connections busy with slow statements: a fast one waits for the first that is free.
+    const marker2 = `pipeline_slow2_${tag()}`;
+    const slow2 = lastValueFrom(p.query(`SELECT pg_sleep(0.2) AS ${marker2}`));
+    await eventually(async () => (await running(marker2)) === 1);
+    const fast = p.first('SELECT 3 AS n');
+    expect(p.stats.waiting).toBe(1);
+    expect(await fast).toEqual({ n: 3 });
+    await Promise.all([slow, slow2]);
   });
 
   it('without it (the default), a statement waits for a free connection', async () => {
@@ -285,10 +300,13 @@ describe('pool option pipeline', () => {
   it('an unsubscribed pipelined statement does not disturb the others; the connection comes back in sync', async () => {
     const p = pool({ max: 1, pipeline: 8 });
     const marker = `pipeline_unsub_${tag()}`;
+    await p.first('SELECT 1');
+    // Pipelined in one tick behind the slow one; the dropped one is unsubscribed once written.
     const slow = lastValueFrom(p.query<{ n: number }>(`SELECT 1 AS n, pg_sleep(0.2) AS ${marker}`));
-    await eventually(async () => (await running(marker)) === 1);
     const dropped = p.query('SELECT pg_sleep(0.1)').subscribe();
     const kept = p.first<{ n: number }>('SELECT 2 AS n');
+    expect(p.stats).toMatchObject({ total: 1, waiting: 0 });
+    await eventually(async () => (await running(marker)) === 1);
     dropped.unsubscribe();
     expect(await slow).toMatchObject({ n: 1 });
     expect(await kept).toEqual({ n: 2 });
