@@ -1,8 +1,6 @@
 import { encodeParameter } from '../types';
 import type { BindParameter } from '../wire';
-
-/** The most parameters one statement can have: Bind counts them in an int16. */
-const maxParameters = 65535;
+import { checkParameterCount } from '../wire/frontend-messages';
 
 /**
  * Encodes a request's parameters for Bind, in order.
@@ -15,9 +13,8 @@ const maxParameters = 65535;
  */
 export function encodeParameters(params: readonly unknown[]): BindParameter[] {
   if (!Array.isArray(params)) throw new TypeError('query parameters must be an array');
-  if (params.length > maxParameters) {
-    throw new RangeError(`a statement can have at most ${maxParameters} parameters, got ${params.length}`);
-  }
+  // Before any value is encoded; the protocol's one check of its limit.
+  checkParameterCount(params.length);
   const encoded = new Array<BindParameter>(params.length);
   for (let i = 0; i < params.length; i++) encoded[i] = encodeParameter(params[i], i);
   return encoded;

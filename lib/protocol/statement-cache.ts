@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { close } from '../wire';
-import type { FieldDescription } from '../wire';
+import type { FieldDescription, FormatCode } from '../wire';
+import { BindTemplate } from '../wire/frontend-messages';
 
 /** A named prepared statement the server holds for this connection. */
 export interface CachedStatement {
@@ -18,6 +19,14 @@ export interface CachedStatement {
    * FETCH, EXECUTE or CALL can give different columns on each execution.
    */
   describesPortal: boolean;
+  /**
+   * The result formats of its Binds: none (the default) means all text, one applies to every
+   * column, otherwise one per column. Set with {@link setResultFormats}, which rebuilds the
+   * Bind template.
+   */
+  resultFormats: readonly FormatCode[];
+  /** Its Bind with the name and result formats encoded once; see {@link bindTemplateOf}. */
+  bindTemplate: BindTemplate | undefined;
   /** Why preparing it failed, for the requests that were pipelined behind the Parse. */
   failure: Error | undefined;
   /** When it was last used, on the cache's own clock (for least-recently-used eviction). */
@@ -86,6 +95,8 @@ export class StatementCache {
       fields: undefined,
       parameterCount: undefined,
       describesPortal: true,
+      resultFormats: allText,
+      bindTemplate: undefined,
       failure: undefined,
       lastUse: ++this.#clock,
     };
@@ -129,3 +140,28 @@ export class StatementCache {
 }
 
 const noCloses: Buffer[] = [];
+const allText: readonly FormatCode[] = Object.freeze([]);
+
+/**
+ * The Bind template of a cached statement (built on first use): a request's Bind is the
+ * template plus its parameter values.
+ *
+ * @example
+ * channel.write(bindTemplateOf(entry).encode(parameters, executeSync));
+ */
+export function bindTemplateOf(entry: CachedStatement): BindTemplate {
+  return (entry.bindTemplate ??= new BindTemplate({ statement: entry.name, resultFormats: entry.resultFormats }));
+}
+
+/**
+ * Sets the result formats of a cached statement's later Binds (none: all text; one: every
+ * column; otherwise one per column), e.g. binary for the columns that have a binary decoder,
+ * once its columns are known. The next Bind uses a template built with them.
+ *
+ * @example
+ * setResultFormats(entry, entry.fields.map((field) => (hasBinaryDecoder(field.dataTypeId) ? 1 : 0)));
+ */
+export function setResultFormats(entry: CachedStatement, resultFormats: readonly FormatCode[]): void {
+  entry.resultFormats = resultFormats;
+  entry.bindTemplate = undefined;
+}

@@ -210,7 +210,7 @@ export function parse(sql: string, options: ParseOptions = {}): Buffer {
   const types = options.parameterTypeIds ?? [];
   checkNoNul(sql, 'the query text');
   checkNoNul(statement, 'the statement name');
-  checkCount(types.length, 'parameter types');
+  checkParameterCount(types.length, 'parameter types');
   const statementSize = Buffer.byteLength(statement) + 1;
   const sqlSize = Buffer.byteLength(sql) + 1;
   const bytes = allocateMessage(0x50, statementSize + sqlSize + 2 + 4 * types.length, 'Parse');
@@ -258,8 +258,8 @@ export function bind(parameters: readonly BindParameter[], options: BindOptions 
   const resultFormats = options.resultFormats ?? [];
   checkNoNul(portal, 'the portal name');
   checkNoNul(statement, 'the statement name');
-  checkCount(parameters.length, 'parameters');
-  checkCount(resultFormats.length, 'result formats');
+  checkParameterCount(parameters.length);
+  checkParameterCount(resultFormats.length, 'result formats');
   const count = parameters.length;
   let formats = options.parameterFormats;
   if (formats !== undefined && formats.length !== count) {
@@ -306,6 +306,158 @@ export function bind(parameters: readonly BindParameter[], options: BindOptions 
   at = bytes.writeUInt16BE(resultFormats.length, at);
   for (const format of resultFormats) at = bytes.writeUInt16BE(format, at);
   return bytes;
+}
+
+/**
+ * The most parameters one statement can take: Bind counts them (and Parse its type OIDs) in an
+ * int16. The one definition of the limit, checked by {@link checkParameterCount}.
+ */
+export const maxParameterCount = 0xffff;
+
+/**
+ * Checks a statement's parameter count against the protocol's limit (65535): the one check of
+ * it, used by the encoders here and by the client before it encodes any value.
+ *
+ * Errors: a RangeError for more than 65535 parameters.
+ *
+ * @example
+ * checkParameterCount(params.length);
+ */
+export function checkParameterCount(count: number, what = 'parameters'): void {
+  if (count > maxParameterCount) throw new RangeError(`${count} ${what} are more than the protocol allows (${maxParameterCount})`);
+}
+
+/** Strings up to this length are measured and written byte by byte (no native call). */
+const shortString = 32;
+
+/**
+ * The Bind message of one prepared statement with everything but the parameter values encoded
+ * once: the portal and statement names and the result format codes. A cached statement keeps
+ * one, so a request's Bind is this template plus its values, written into one buffer together
+ * with what follows it (Execute and Sync), with no options object, no format array and no
+ * per-request measuring of the names.
+ *
+ * @example
+ * const template = new BindTemplate({ statement: 'rxpg_1', resultFormats: [1, 0] });
+ * channel.write(template.encode(['42', null], executeSync));
+ */
+export class BindTemplate {
+  /** Type byte, a length placeholder, the portal and statement names (NUL-terminated). */
+  readonly #head: Buffer;
+  /** The result format count and codes. */
+  readonly #tail: Buffer;
+  readonly #options: BindOptions;
+
+  /**
+   * Errors: an Error if a name contains a NUL byte; a RangeError for more than 65535 result
+   * format codes.
+   *
+   * @param options the portal ('' by default), the statement ('' by default) and the result
+   *   formats: none (all text), one for every column, or one per column (parameterFormats is
+   *   ignored: each encode derives it from its values).
+   */
+  constructor(options: Omit<BindOptions, 'parameterFormats'> = {}) {
+    const portal = options.portal ?? '';
+    const statement = options.statement ?? '';
+    const resultFormats = options.resultFormats ?? [];
+    checkNoNul(portal, 'the portal name');
+    checkNoNul(statement, 'the statement name');
+    checkParameterCount(resultFormats.length, 'result formats');
+    this.#options = { portal, statement, resultFormats };
+    const head = Buffer.allocUnsafe(5 + Buffer.byteLength(portal) + 1 + Buffer.byteLength(statement) + 1);
+    head[0] = 0x42;
+    writeCString(head, writeCString(head, 5, portal), statement);
+    this.#head = head;
+    const tail = Buffer.allocUnsafe(2 + 2 * resultFormats.length);
+    let at = tail.writeUInt16BE(resultFormats.length, 0);
+    for (const format of resultFormats) at = tail.writeUInt16BE(format, at);
+    this.#tail = tail;
+  }
+
+  /**
+   * The Bind message for `parameters` (strings as UTF-8 text, `null` as SQL NULL, Uint8Arrays
+   * as binary), followed in the same buffer by `suffix` (e.g. Execute and Sync) if given.
+   *
+   * Errors: as {@link bind}: a RangeError for more than 65535 parameters or a message over
+   * 1 GiB - 1 bytes (nothing is encoded).
+   */
+  encode(parameters: readonly BindParameter[], suffix?: Uint8Array): Buffer {
+    const count = parameters.length;
+    checkParameterCount(count);
+    const head = this.#head;
+    const tail = this.#tail;
+    // As in bind: a string's UTF-8 size is at least its length, so a message too large by that
+    // count alone is refused (by bind, which says how large) before any string is measured.
+    let valueBytes = 0;
+    let binary = false;
+    for (let i = 0; i < count; i++) {
+      const value = parameters[i]!;
+      if (value === null) continue;
+      valueBytes += value.length;
+      if (typeof value !== 'string') binary = true;
+    }
+    const fixedSize = head.length + 2 + (binary ? 2 * count : 0) + 2 + 4 * count + tail.length;
+    if (fixedSize - 1 + valueBytes > maxFrontendMessageLength) bind(parameters, this.#options);
+    for (let i = 0; i < count; i++) {
+      const value = parameters[i]!;
+      if (typeof value === 'string' && !(value.length <= shortString && isAscii(value)))
+        valueBytes += Buffer.byteLength(value) - value.length;
+    }
+    const bindSize = fixedSize + valueBytes;
+    if (bindSize - 1 > maxFrontendMessageLength) bind(parameters, this.#options);
+    const bytes = Buffer.allocUnsafe(bindSize + (suffix?.length ?? 0));
+    head.copy(bytes, 0);
+    writeInt32(bytes, 1, bindSize - 1);
+    let at = head.length;
+    if (binary) {
+      at = writeInt16(bytes, at, count);
+      for (let i = 0; i < count; i++) at = writeInt16(bytes, at, parameters[i] instanceof Uint8Array ? 1 : 0);
+    } else {
+      at = writeInt16(bytes, at, 0);
+    }
+    at = writeInt16(bytes, at, count);
+    for (let i = 0; i < count; i++) {
+      const value = parameters[i]!;
+      if (value === null) {
+        at = writeInt32(bytes, at, -1);
+        continue;
+      }
+      let size: number;
+      if (typeof value !== 'string') {
+        bytes.set(value, at + 4);
+        size = value.length;
+      } else if (value.length <= shortString && isAscii(value)) {
+        size = value.length;
+        for (let j = 0; j < size; j++) bytes[at + 4 + j] = value.charCodeAt(j);
+      } else {
+        size = bytes.write(value, at + 4, 'utf8');
+      }
+      writeInt32(bytes, at, size);
+      at += 4 + size;
+    }
+    at += tail.copy(bytes, at);
+    if (suffix !== undefined) bytes.set(suffix, at);
+    return bytes;
+  }
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+function writeInt16(bytes: Buffer, at: number, value: number): number {
+  bytes[at] = value >>> 8;
+  bytes[at + 1] = value;
+  return at + 2;
+}
+
+function writeInt32(bytes: Buffer, at: number, value: number): number {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
+  return at + 4;
 }
 
 /**
@@ -462,10 +614,6 @@ function messageTooLarge(name: string, length: number, bound: string): RangeErro
   return new RangeError(
     `the ${name} message would be ${bound}${length + 1} bytes; the server accepts at most ${maxFrontendMessageLength + 1} (1 GiB - 1), so it was not sent`,
   );
-}
-
-function checkCount(count: number, what: string): void {
-  if (count > 0xffff) throw new RangeError(`${count} ${what} are more than the protocol allows (65535)`);
 }
 
 function checkInt32(value: number, what: string): void {

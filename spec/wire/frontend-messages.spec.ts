@@ -23,6 +23,7 @@ import {
   sync,
   terminate,
 } from '../../lib/wire';
+import { BindTemplate, checkParameterCount } from '../../lib/wire/frontend-messages';
 
 /** Bytes from a readable notation: hex groups, and 'quoted' ASCII text. */
 function bytes(...parts: (string | number[])[]): Buffer {
@@ -147,6 +148,39 @@ describe('frontend messages', () => {
       expect(() => bind([], { portal: '\0' })).toThrow(/NUL/);
     });
 
+    it('a BindTemplate encodes the same bytes as bind, with the suffix in the same buffer', () => {
+      const long = 'x'.repeat(40);
+      const parameterSets: (string | Uint8Array | null)[][] = [
+        [],
+        ['1', null, 'é'],
+        ['42'],
+        [Buffer.from([1, 2]), 'a', null],
+        [long, `${long}é`, '😀', '\ud800', ''],
+        [new Uint8Array(0), null],
+      ];
+      const suffix = Buffer.concat([execute(), sync()]);
+      for (const resultFormats of [[], [1], [0, 1, 1]] as (0 | 1)[][]) {
+        const template = new BindTemplate({ statement: 'rxpg_1', resultFormats });
+        const portalTemplate = new BindTemplate({ portal: 'p', statement: 's' });
+        for (const parameters of parameterSets) {
+          const expected = bind(parameters, { statement: 'rxpg_1', resultFormats });
+          expect(template.encode(parameters)).toEqual(expected);
+          expect(template.encode(parameters, suffix)).toEqual(Buffer.concat([expected, suffix]));
+          expect(portalTemplate.encode(parameters)).toEqual(bind(parameters, { portal: 'p', statement: 's' }));
+        }
+      }
+      expect(() => new BindTemplate({ statement: 'a\0' })).toThrow(/NUL/);
+      expect(() => new BindTemplate().encode(new Array<string>(65536).fill('1'))).toThrow(
+        /65536 parameters are more than the protocol allows \(65535\)/,
+      );
+    });
+
+    it('checkParameterCount is the one check of the 65535-parameter limit', () => {
+      expect(() => checkParameterCount(65535)).not.toThrow();
+      expect(() => checkParameterCount(65536)).toThrow(new RangeError('65536 parameters are more than the protocol allows (65535)'));
+      expect(() => checkParameterCount(70000, 'parameter types')).toThrow(/70000 parameter types/);
+    });
+
     it('encodes Describe, Execute, Close, Sync and Flush', () => {
       expect(describeMessage('portal')).toEqual(bytes('44 00000006 50 00'));
       expect(describeMessage('statement', 's1')).toEqual(bytes('44 00000008 53', "'s1'", '00'));
@@ -210,6 +244,7 @@ describe('the 1 GiB message limit', () => {
     // 270 million two-byte characters, twice: 540 million code units but 1,080,000,000 bytes.
     const value = '\u00e9'.repeat(270_000_000);
     expect(() => bind([value, value])).toThrow(new RegExp(`^the Bind message would be 1080000021 bytes; ${limit}`));
+    expect(() => new BindTemplate().encode([value, value])).toThrow(new RegExp(`^the Bind message would be 1080000021 bytes; ${limit}`));
   });
 
   it('refuses a Bind, CopyData, GSSResponse or SASL message of large byte arrays', () => {
@@ -217,6 +252,7 @@ describe('the 1 GiB message limit', () => {
     const large = new Uint8Array(600_000_000);
     expect(() => bind([large, large])).toThrow(new RegExp(`^the Bind message would be 1200000025 bytes; ${limit}`));
     expect(() => bind([large, large], { parameterFormats: [0, 0] })).toThrow(/^the Bind message would be 1200000025 bytes/);
+    expect(() => new BindTemplate().encode([large, large])).toThrow(/^the Bind message would be 1200000025 bytes/);
     const huge = new Uint8Array(0x40000000);
     expect(() => copyData(huge)).toThrow(new RegExp(`^the CopyData message would be 1073741829 bytes; ${limit}`));
     expect(() => gssResponse(huge)).toThrow(/^the GSSResponse message would be 1073741829 bytes/);
