@@ -310,3 +310,29 @@ export function startupParametersOf(body: Buffer): Record<string, string> {
   }
   return parameters;
 }
+
+/** A Bind body, decoded: names, parameter values (UTF-8 text, or null) and result format codes. */
+export function bindOf(body: Buffer): {
+  readonly portal: string;
+  readonly statement: string;
+  readonly parameters: (string | null)[];
+  readonly resultFormats: number[];
+} {
+  const [portal, statement] = cstringsOf(body, 2) as [string, string];
+  let at = Buffer.byteLength(portal) + Buffer.byteLength(statement) + 2;
+  const formatCount = body.readInt16BE(at);
+  at += 2 + 2 * formatCount;
+  const parameters: (string | null)[] = [];
+  const parameterCount = body.readInt16BE(at);
+  at += 2;
+  for (let i = 0; i < parameterCount; i++) {
+    const length = body.readInt32BE(at);
+    at += 4;
+    parameters.push(length < 0 ? null : body.toString('utf8', at, at + length));
+    if (length > 0) at += length;
+  }
+  const resultFormats: number[] = [];
+  const resultFormatCount = body.readInt16BE(at);
+  for (let i = 0; i < resultFormatCount; i++) resultFormats.push(body.readInt16BE(at + 2 + 2 * i));
+  return { portal, statement, parameters, resultFormats };
+}
