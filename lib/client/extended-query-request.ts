@@ -10,7 +10,7 @@ import {
   type QuerySink,
   type StatementCache,
 } from '../protocol';
-import type { FieldDescription } from '../wire';
+import type { DataRow, FieldDescription, FormatCode } from '../wire';
 import { encodeParameters } from './encode-parameters';
 import { guardPushback } from './guard-pushback';
 import { LaunchedRequest } from './launched-request';
@@ -88,8 +88,8 @@ abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QueryS
     super.unsubscribe();
   }
 
-  abstract fields(fields: readonly FieldDescription[]): void;
-  abstract row(values: (string | null)[]): void;
+  abstract fields(fields: readonly FieldDescription[], formats?: readonly FormatCode[]): void;
+  abstract row(row: DataRow): void;
   protected abstract completed(tag: string): void;
 
   complete(tag: string): void {
@@ -157,16 +157,24 @@ export class RowsRequest<T> extends ExtendedQueryRequest<T> {
     if (options.pushback !== undefined) this.pushback = guardPushback(options.pushback, (error) => subscriber.error(error));
   }
 
-  fields(fields: readonly FieldDescription[]): void {
-    this.#build = this.#rowBuilders.builderFor(fields, this.#mode);
+  /**
+   * Binary results where they give the same values (see TypeRegistry.resultFormatFor), except
+   * in raw mode, whose values are the server's text.
+   */
+  resultFormats(fields: readonly FieldDescription[]): readonly FormatCode[] | undefined {
+    return this.#mode === 'raw' ? undefined : this.#rowBuilders.resultFormatsFor(fields);
+  }
+
+  fields(fields: readonly FieldDescription[], formats?: readonly FormatCode[]): void {
+    this.#build = this.#rowBuilders.builderFor(fields, this.#mode, formats);
     const onFields = this.#options.onFields;
     if (onFields !== undefined) this.guarded(() => onFields(fields.map(toResultField)));
   }
 
-  row(values: (string | null)[]): void {
+  row(dataRow: DataRow): void {
     let row: unknown;
     try {
-      row = (this.#build as RowBuilder)(values);
+      row = (this.#build as RowBuilder)(dataRow);
     } catch (error) {
       // A decoder that throws (a user's, or JSON.parse) fails this query, not the connection:
       // the error unsubscribes it, so the rest of its rows are discarded.

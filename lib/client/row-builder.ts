@@ -1,5 +1,5 @@
 import type { TypeRegistry } from '../types';
-import type { FieldDescription } from '../wire';
+import { dataRowTexts, type DataRow, type FieldDescription, type FormatCode } from '../wire';
 
 /** How `query` shapes each row. */
 export type RowMode = 'object' | 'array' | 'raw';
@@ -21,40 +21,54 @@ export interface RawRow {
  */
 export type QueryRow = Record<string, unknown> | unknown[] | RawRow;
 
-/** Turns one DataRow's text values into the row the subscriber gets. */
-export type RowBuilder = (values: (string | null)[]) => unknown;
+/** Turns one DataRow (its values still bytes) into the row the subscriber gets. */
+export type RowBuilder = (row: DataRow) => unknown;
 
 /**
- * Makes the row builder for one RowDescription: the decoders are looked up once here, not per
- * row. Object rows are plain objects whose keys are the column names in order (a later column
- * with the same name wins); a column named `__proto__` becomes an ordinary own property, never
- * the prototype.
+ * Makes the row builder for one RowDescription: the decoders are looked up once here, by type
+ * OID and format, not per row; each value is decoded from its bytes in the DataRow. Object rows
+ * are plain objects whose keys are the column names in order (a later column with the same
+ * name wins); a column named `__proto__` becomes an ordinary own property, never the
+ * prototype. Raw rows get the values as text, whatever `formats` says.
+ *
+ * `formats` are the result formats asked for in the Bind, as the protocol has them: none (all
+ * text), one for every column, or one per column. Without them, each field's own `format`
+ * (what a RowDescription of the portal reports) is used.
+ *
+ * @example
+ * const build = rowBuilder(fields, connection.types, 'array');
+ * const row = build(dataRow); // [42, 'text', null]
  */
-export function rowBuilder(fields: readonly FieldDescription[], types: TypeRegistry, mode: RowMode): RowBuilder {
+export function rowBuilder(
+  fields: readonly FieldDescription[],
+  types: TypeRegistry,
+  mode: RowMode,
+  formats?: readonly FormatCode[],
+): RowBuilder {
   const count = fields.length;
   if (mode === 'raw') {
     const columnNames = Object.freeze(fields.map((field) => field.name));
-    return (values) => ({ columnNames, values });
+    return (row) => ({ columnNames, values: dataRowTexts(row) });
   }
-  const decoders = fields.map((field) => types.decoderFor(field.dataTypeId));
+  const decoders = fields.map((field, i) => types.valueDecoderFor(field.dataTypeId, formatOf(field, i, formats)));
   if (mode === 'array') {
-    return (values) => {
-      const row: unknown[] = new Array(count);
+    return ({ bytes, ranges }) => {
+      const values: unknown[] = new Array(count);
       for (let i = 0; i < count; i++) {
-        const text = values[i];
-        row[i] = text === null ? null : decoders[i]!(text!);
+        const start = ranges[2 * i]!;
+        values[i] = start < 0 ? null : decoders[i]!(bytes, start, ranges[2 * i + 1]!);
       }
-      return row;
+      return values;
     };
   }
   const names = fields.map((field) => field.name);
   if (names.includes('__proto__')) {
-    return (values) => {
+    return ({ bytes, ranges }) => {
       const row: Record<string, unknown> = {};
       for (let i = 0; i < count; i++) {
-        const text = values[i];
+        const start = ranges[2 * i]!;
         Object.defineProperty(row, names[i]!, {
-          value: text === null ? null : decoders[i]!(text!),
+          value: start < 0 ? null : decoders[i]!(bytes, start, ranges[2 * i + 1]!),
           enumerable: true,
           writable: true,
           configurable: true,
@@ -63,22 +77,37 @@ export function rowBuilder(fields: readonly FieldDescription[], types: TypeRegis
       return row;
     };
   }
-  return (values) => {
+  return ({ bytes, ranges }) => {
     const row: Record<string, unknown> = {};
     for (let i = 0; i < count; i++) {
-      const text = values[i];
-      row[names[i]!] = text === null ? null : decoders[i]!(text!);
+      const start = ranges[2 * i]!;
+      row[names[i]!] = start < 0 ? null : decoders[i]!(bytes, start, ranges[2 * i + 1]!);
     }
     return row;
   };
 }
 
-/** The row builders made for one RowDescription, per row mode, and the registry version they match. */
+/** The format of column `i`: from the Bind's result formats when given, else the field's own. */
+function formatOf(field: FieldDescription, i: number, formats: readonly FormatCode[] | undefined): FormatCode {
+  if (formats === undefined) return field.format;
+  if (formats.length === 0) return 0;
+  return formats.length === 1 ? formats[0]! : (formats[i] ?? 0);
+}
+
+/**
+ * The row builders made for one RowDescription, per row mode and format choice, and the
+ * registry version they match.
+ */
 interface BuiltRows {
   readonly typesVersion: number;
+  /** The result formats to ask for (undefined: all text); null until computed. */
+  resultFormats: readonly FormatCode[] | undefined | null;
   object?: RowBuilder;
   array?: RowBuilder;
   raw?: RowBuilder;
+  /** The builders for rows asked for in `resultFormats`. */
+  formattedObject?: RowBuilder;
+  formattedArray?: RowBuilder;
 }
 
 /**
@@ -86,6 +115,10 @@ interface BuiltRows {
  * statement hands out the same fields array on every execution — so a repeated statement skips
  * the decoder lookups. Builders are remade after the registry changes a decoder; the fields
  * arrays are held weakly, so evicted statements take their builders with them.
+ *
+ * @example
+ * const formats = cache.resultFormatsFor(fields); // for the Bind of a described statement
+ * const build = cache.builderFor(fields, 'object', formats);
  */
 export class RowBuilderCache {
   readonly #types: TypeRegistry;
@@ -95,14 +128,43 @@ export class RowBuilderCache {
     this.#types = types;
   }
 
-  /** The row builder for `fields` in `mode`, as {@link rowBuilder} makes it. */
-  builderFor(fields: readonly FieldDescription[], mode: RowMode): RowBuilder {
+  /**
+   * The result formats to ask the server for the columns `fields` (one per column, from the
+   * registry's {@link TypeRegistry.resultFormatFor}), or undefined when every column is text.
+   * The same array for the same fields until the registry changes.
+   */
+  resultFormatsFor(fields: readonly FieldDescription[]): readonly FormatCode[] | undefined {
+    const built = this.#builtFor(fields);
+    if (built.resultFormats === null) {
+      const types = this.#types;
+      const formats = fields.map((field) => types.resultFormatFor(field.dataTypeId));
+      built.resultFormats = formats.includes(1) ? Object.freeze(formats) : undefined;
+    }
+    return built.resultFormats;
+  }
+
+  /**
+   * The row builder for `fields` in `mode`, as {@link rowBuilder} makes it, for rows in
+   * `formats` (the Bind's result formats; by default each field's own format).
+   */
+  builderFor(fields: readonly FieldDescription[], mode: RowMode, formats?: readonly FormatCode[]): RowBuilder {
+    const built = this.#builtFor(fields);
+    if (formats === undefined || mode === 'raw') return (built[mode] ??= rowBuilder(fields, this.#types, mode));
+    // Formats from another registry version (a decoder changed after the Bind was written) are
+    // still what the server sends: a builder of their own, not kept.
+    if (formats !== built.resultFormats) return rowBuilder(fields, this.#types, mode, formats);
+    return mode === 'object'
+      ? (built.formattedObject ??= rowBuilder(fields, this.#types, mode, formats))
+      : (built.formattedArray ??= rowBuilder(fields, this.#types, mode, formats));
+  }
+
+  #builtFor(fields: readonly FieldDescription[]): BuiltRows {
     const typesVersion = this.#types.version;
     let built = this.#built.get(fields);
     if (built === undefined || built.typesVersion !== typesVersion) {
-      built = { typesVersion };
+      built = { typesVersion, resultFormats: null };
       this.#built.set(fields, built);
     }
-    return (built[mode] ??= rowBuilder(fields, this.#types, mode));
+    return built;
   }
 }

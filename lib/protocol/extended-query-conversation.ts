@@ -9,12 +9,15 @@ import {
   execute,
   parse,
   sync,
+  dataRowLength,
   type BackendMessage,
   type BindParameter,
+  type DataRow,
   type FieldDescription,
+  type FormatCode,
 } from '../wire';
 import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
-import type { CachedStatement, StatementCache } from './statement-cache';
+import { bindTemplateOf, setResultFormats, type CachedStatement, type StatementCache } from './statement-cache';
 import { hasPlannedColumns } from './statement-keywords';
 
 /**
@@ -46,10 +49,23 @@ const staleStatementCodes = new Set(['26000', '0A000']);
 
 /** Receives what an extended-protocol query produces, in order. */
 export interface QuerySink {
-  /** The columns (RowDescription), or none (NoData); always before the first row. */
-  fields(fields: readonly FieldDescription[]): void;
-  /** One DataRow's text values (`null` for NULL). The array is the sink's to keep. */
-  row(values: (string | null)[]): void;
+  /**
+   * The columns (RowDescription), or none (NoData); always before the first row. `formats`
+   * are the result formats the Bind asked for (see {@link resultFormats}); undefined when it
+   * asked for text, or when the RowDescription describes the portal (its fields' `format`).
+   */
+  fields(fields: readonly FieldDescription[], formats?: readonly FormatCode[]): void;
+  /**
+   * One DataRow, its values still bytes (in the formats given to {@link fields}); it is read
+   * during this call, not kept.
+   */
+  row(row: DataRow): void;
+  /**
+   * The result formats to ask for a cached statement whose columns are known before its Bind
+   * (as the protocol has them: none, one for all, or one per column), or undefined for text.
+   * A sink without this method does not read values (any format will do).
+   */
+  resultFormats?(fields: readonly FieldDescription[]): readonly FormatCode[] | undefined;
   /** The statement finished: its CommandComplete tag (`''` for an empty query). */
   complete(tag: string): void;
   /**
@@ -99,6 +115,8 @@ export class ExtendedQueryConversation implements Conversation {
   #parsed = false;
   /** BindComplete has arrived: a RowDescription now describes the portal, not the statement. */
   #bound = false;
+  /** The result formats the Bind asked for; undefined for text. */
+  #formats: readonly FormatCode[] | undefined;
   /** The column count of this execution's description; -1 before it is known. */
   #columnCount = -1;
   #error: Error | undefined;
@@ -108,8 +126,8 @@ export class ExtendedQueryConversation implements Conversation {
   #ended = false;
 
   /**
-   * Throws (synchronously, before anything is written) when the SQL contains a NUL byte,
-   * there are more parameters than the protocol allows, or the statement cache knows that the
+   * Throws (synchronously, before anything is written) when the SQL contains a NUL byte or
+   * the statement cache knows that the
    * statement takes a different number of parameters (a ParameterError); callers turn that
    * into an error notification.
    */
@@ -120,7 +138,6 @@ export class ExtendedQueryConversation implements Conversation {
     options: { readonly exclusive?: boolean; readonly statements?: StatementCache } = {},
   ) {
     checkNoNul(sql, 'the query text');
-    if (parameters.length > 0xffff) throw new RangeError(`${parameters.length} parameters are more than the protocol allows (65535)`);
     this.#sql = sql;
     this.#parameters = parameters;
     this.#sink = sink;
@@ -132,6 +149,17 @@ export class ExtendedQueryConversation implements Conversation {
 
   start(channel: ConversationChannel): void {
     const statements = this.#statements;
+    const entry = statements?.use(this.#sql);
+    if (entry !== undefined) {
+      // The hot path: a prepared statement's Bind from its template, with Execute and Sync in
+      // the same buffer (one allocation, one write). It may throw as the frames below.
+      this.#use = 'named';
+      this.#entry = entry;
+      const request = this.#namedBind(entry, entry.describesPortal ? describeExecuteSync : executeSync);
+      for (const close of statements!.takeCloses()) channel.write(close);
+      channel.write(request);
+      return;
+    }
     // A message the protocol cannot carry (over 1 GiB) throws here: the protocol connection's
     // start rule fails this request without sending anything or queueing it (no Sync round trip).
     const frames = this.#frames(statements);
@@ -140,14 +168,32 @@ export class ExtendedQueryConversation implements Conversation {
     for (const frame of frames) channel.write(frame);
   }
 
+  /**
+   * The Bind (followed by `suffix`) of a prepared statement, with binary results where the sink
+   * wants them, which it can say only for a statement whose columns are known before Bind;
+   * everything else is text (raw rows, a statement whose leader's Describe is in flight, one
+   * whose portal is described on every execution).
+   */
+  #namedBind(entry: CachedStatement, suffix: Buffer): Buffer {
+    const sink = this.#sink;
+    if (sink.resultFormats === undefined) {
+      this.#formats = entry.resultFormats;
+      return bindTemplateOf(entry).encode(this.#parameters, suffix);
+    }
+    const fields = entry.fields;
+    const formats = fields !== undefined && !entry.describesPortal ? sink.resultFormats(fields) : undefined;
+    if (formats !== undefined) {
+      if (entry.resultFormats !== formats) setResultFormats(entry, formats);
+    } else if (entry.resultFormats.length > 0) {
+      // Text for this request only; the statement's template stays binary for the others.
+      return Buffer.concat([bind(this.#parameters, { statement: entry.name }), suffix]);
+    }
+    this.#formats = formats;
+    return bindTemplateOf(entry).encode(this.#parameters, suffix);
+  }
+
   #frames(statements: StatementCache | undefined): Uint8Array[] {
     const sql = this.#sql;
-    const entry = statements?.use(sql);
-    if (entry !== undefined) {
-      this.#use = 'named';
-      this.#entry = entry;
-      return [bind(this.#parameters, { statement: entry.name }), entry.describesPortal ? describeExecuteSync : executeSync];
-    }
     const leader = statements?.prepare(sql);
     if (statements === undefined || leader === undefined) return [parse(sql), bind(this.#parameters), describeExecuteSync];
     try {
@@ -178,11 +224,11 @@ export class ExtendedQueryConversation implements Conversation {
   handle(message: BackendMessage, channel: ConversationChannel): boolean {
     switch (message.name) {
       case 'DataRow':
-        if (message.fields.length !== this.#columnCount) {
-          channel.failConnection(fieldCountMismatch(message.fields.length, this.#columnCount));
+        if (message.ranges.length !== 2 * this.#columnCount) {
+          channel.failConnection(fieldCountMismatch(dataRowLength(message), this.#columnCount));
           return false;
         }
-        if (!this.#detached) this.#sink.row(message.fields);
+        if (!this.#detached) this.#sink.row(message);
         return false;
       case 'ParseComplete':
         this.#parsed = true;
@@ -259,7 +305,7 @@ export class ExtendedQueryConversation implements Conversation {
       if (entry.describesPortal) return;
     }
     this.#columnCount = fields.length;
-    if (!this.#detached) this.#sink.fields(fields);
+    if (!this.#detached) this.#sink.fields(fields, this.#formats);
   }
 
   /**

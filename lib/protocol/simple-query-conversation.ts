@@ -1,5 +1,5 @@
 import { PostgresError, ProtocolError } from '../errors';
-import { copyFail, query, type BackendMessage, type FieldDescription } from '../wire';
+import { copyFail, dataRowLength, dataRowTexts, query, type BackendMessage, type FieldDescription } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
 
 /** A column of a result set, from RowDescription. */
@@ -80,20 +80,23 @@ export class SimpleQueryConversation implements Conversation {
         this.#columnCount = message.fields.length;
         this.#rows = [];
         return false;
-      case 'DataRow':
+      case 'DataRow': {
         // A row that does not match its description cannot be trusted to belong to it.
-        if (message.fields.length !== this.#columnCount) {
+        const count = dataRowLength(message);
+        if (count !== this.#columnCount) {
           channel.failConnection(
             new ProtocolError(
               this.#columnCount < 0
-                ? `DataRow with ${message.fields.length} values outside a result set in reply to a simple Query`
-                : `DataRow with ${message.fields.length} values for a RowDescription of ${this.#columnCount} columns`,
+                ? `DataRow with ${count} values outside a result set in reply to a simple Query`
+                : `DataRow with ${count} values for a RowDescription of ${this.#columnCount} columns`,
             ),
           );
           return false;
         }
-        this.#rows.push(message.fields);
+        // A simple query's results are text, kept as strings of their own.
+        this.#rows.push(dataRowTexts(message));
         return false;
+      }
       case 'CommandComplete':
         this.#emit(message.tag);
         return false;

@@ -2,6 +2,7 @@ export { TypeOid, arrayElementOids } from './oids';
 export type { TypeName } from './oids';
 export { TypeRegistry } from './type-registry';
 export type { TextDecoder, TypeRegistryOptions, ArrayDecoderOptions } from './type-registry';
+export type { ByteRangeDecoder } from './text-range-decoders';
 export { decodeText, decodeInteger, decodeFloat, decodeBigInt, decodeBool, decodeJson } from './text-decoders';
 export { decodeBytea } from './bytea';
 export { decodeTimestamptz, decodeTimestamp, formatTimestamptz, infinityTime, minusInfinityTime } from './timestamp';

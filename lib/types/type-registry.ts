@@ -1,8 +1,10 @@
 import { parseArray } from './array-literal';
+import { builtinBinaryDecoders, type BinaryDecoder } from './binary-decoders';
 import { decodeBytea } from './bytea';
 import { decodeInterval } from './interval';
 import { arrayElementOids, TypeOid } from './oids';
 import { decodeBigInt, decodeBool, decodeFloat, decodeInteger, decodeJson, decodeText } from './text-decoders';
+import { textRangeDecoder, type ByteRangeDecoder } from './text-range-decoders';
 import { decodeTimestamp, decodeTimestamptz } from './timestamp';
 
 /**
@@ -48,8 +50,15 @@ export interface ArrayDecoderOptions {
 }
 
 /**
- * The text decoders of one connection, by type OID. Nothing is shared between registries:
- * overriding a decoder on one connection never affects another.
+ * The decoders of one connection, by type OID and format. Nothing is shared between
+ * registries: overriding a decoder on one connection never affects another.
+ *
+ * The text decoders ({@link decoderFor}, {@link setDecoder}) are the ones users see and set.
+ * For the row data path, {@link valueDecoderFor} gives the decoder of a value's bytes in a
+ * given format, and {@link resultFormatFor} says which format to ask the server for: binary
+ * only for a built-in type with a built-in binary decoder (which gives the same values as the
+ * text decoder) whose decoder the user has not set; text for everything else, so that a
+ * user's text decoder always gets the text.
  *
  * Built in (text format, DateStyle ISO):
  *
@@ -81,9 +90,15 @@ export interface ArrayDecoderOptions {
  */
 export class TypeRegistry {
   readonly #decoders = new Map<number, TextDecoder>();
+  readonly #binaryDecoders: ReadonlyMap<number, BinaryDecoder>;
+  /** The OIDs whose text decoder the user set (overrides, setDecoder, setArrayDecoder): always text. */
+  readonly #userSet = new Set<number>();
+  /** The byte-range forms of the text decoders, made on first use; emptied by every change. */
+  readonly #textRangeDecoders = new Map<number, ByteRangeDecoder>();
   #version = 0;
 
   constructor(options: TypeRegistryOptions = {}) {
+    this.#binaryDecoders = builtinBinaryDecoders({ bigint: options.bigint });
     const decoders = this.#decoders;
     decoders.set(TypeOid.bool, decodeBool);
     decoders.set(TypeOid.bytea, decodeBytea);
@@ -98,7 +113,7 @@ export class TypeRegistry {
     decoders.set(TypeOid.timestamp, decodeTimestamp);
     decoders.set(TypeOid.timestamptz, decodeTimestamptz);
     decoders.set(TypeOid.interval, decodeInterval);
-    for (const [arrayOid, elementOid] of arrayElementOids) this.setArrayDecoder(arrayOid, elementOid);
+    for (const [arrayOid, elementOid] of arrayElementOids) decoders.set(arrayOid, arrayDecoder(this.#elementDecoder(elementOid), 0x2c));
 
     const overrides = options.overrides;
     if (overrides !== undefined) {
@@ -121,6 +136,48 @@ export class TypeRegistry {
   }
 
   /**
+   * The decoder of one value's bytes, `bytes[start, end)`, of the type `oid` in `format`:
+   *
+   * - text (0): the byte-range form of {@link decoderFor}'s decoder, the same value for the
+   *   same bytes. The built-in decoders of numbers, bool, timestamps and text read the bytes
+   *   in place; any other decoder (a user's) gets the value's UTF-8 text.
+   * - binary (1): the built-in binary decoder of the type; for a type without one (the server
+   *   sends binary only when asked, or for a binary cursor), a copy of the bytes as a Buffer.
+   *
+   * Meant to be called once per column per RowDescription (the result is cached per type
+   * until a decoder changes), not per value.
+   *
+   * Errors: none.
+   *
+   * @example
+   * const decode = types.valueDecoderFor(TypeOid.int4, 0);
+   * decode(Buffer.from('42'), 0, 2); // 42
+   */
+  valueDecoderFor(oid: number, format: 0 | 1): ByteRangeDecoder {
+    if (format === 1) return this.#binaryDecoders.get(oid) ?? copyBytes;
+    let decoder = this.#textRangeDecoders.get(oid);
+    if (decoder === undefined) {
+      decoder = textRangeDecoder(this.decoderFor(oid));
+      this.#textRangeDecoders.set(oid, decoder);
+    }
+    return decoder;
+  }
+
+  /**
+   * The result format to ask the server for values of the type `oid`: 1 (binary) when a
+   * built-in binary decoder exists for it and no decoder was set for it by the user (the
+   * `overrides` option, {@link setDecoder}, {@link setArrayDecoder}); 0 (text) otherwise.
+   *
+   * Errors: none.
+   *
+   * @example
+   * const formats = fields.map((field) => types.resultFormatFor(field.dataTypeId));
+   */
+  resultFormatFor(oid: number): 0 | 1 {
+    return this.#binaryDecoders.has(oid) && !this.#userSet.has(oid) ? 1 : 0;
+  }
+
+  /**
    * Sets the decoder of the type `oid` (a built-in or a user type, e.g. an enum or a domain's
    * base type OID). Only `oid` changes: the decoder of its array type stays as it was; call
    * {@link setArrayDecoder} afterwards to decode arrays with the new element decoder.
@@ -136,7 +193,7 @@ export class TypeRegistry {
     checkOid(oid);
     if (typeof decoder !== 'function') throw new TypeError(`the decoder for type OID ${oid} is not a function`);
     this.#decoders.set(oid, decoder);
-    this.#version += 1;
+    this.#changed(oid);
     return this;
   }
 
@@ -168,11 +225,28 @@ export class TypeRegistry {
     checkOid(elementOid);
     const delimiter = options.delimiter ?? ',';
     if (typeof delimiter !== 'string' || delimiter.length !== 1) throw new TypeError('an array delimiter is a single character');
-    const element = this.decoderFor(elementOid);
-    this.#decoders.set(arrayOid, arrayDecoder(element === decodeText ? null : element, delimiter.charCodeAt(0)));
-    this.#version += 1;
+    this.#decoders.set(arrayOid, arrayDecoder(this.#elementDecoder(elementOid), delimiter.charCodeAt(0)));
+    this.#changed(arrayOid);
     return this;
   }
+
+  /** The element decoder of an array type: `null` for text, which the array parser keeps as is. */
+  #elementDecoder(elementOid: number): TextDecoder | null {
+    const element = this.decoderFor(elementOid);
+    return element === decodeText ? null : element;
+  }
+
+  /** The user set the decoder of `oid`: its values are asked for as text from now on. */
+  #changed(oid: number): void {
+    this.#userSet.add(oid);
+    this.#textRangeDecoders.clear();
+    this.#version += 1;
+  }
+}
+
+/** The bytes of a binary value of a type without a binary decoder, as a Buffer of their own. */
+function copyBytes(bytes: Buffer, start: number, end: number): Buffer {
+  return Buffer.from(bytes.subarray(start, end));
 }
 
 /** One closure per array type, created when the decoder is set (never per value). */

@@ -1,8 +1,9 @@
 import type { ErrorFields } from '../errors';
 
 /**
- * A format code as the protocol sends it: 0 for text, 1 for binary. rxpg asks only for text
- * results today, but a server may still report binary formats (e.g. `COPY ... (FORMAT binary)`).
+ * A format code as the protocol sends it: 0 for text, 1 for binary. rxpg asks for binary
+ * results only for the columns of cached statements whose types have a built-in binary
+ * decoder; a server may report binary formats elsewhere too (e.g. `COPY ... (FORMAT binary)`).
  */
 export type FormatCode = 0 | 1;
 
@@ -156,15 +157,78 @@ export interface CopyBothResponse {
   readonly columnFormats: FormatCode[];
 }
 
-/** One row of a result (`D`). */
+/**
+ * One row of a result (`D`), its values left as the bytes the server sent: nothing is decoded
+ * (no string is made) until the row builder — or {@link dataRowText} — reads a value.
+ *
+ * `bytes` is the buffer the row arrived in, usually a whole socket chunk shared with the
+ * messages around it, and `ranges` says where each value lies in it. Read the values while the
+ * message is handled; keeping the message keeps that whole buffer alive (copy the values you
+ * keep, e.g. with {@link dataRowTexts}).
+ *
+ * @example
+ * if (message.name === 'DataRow') console.log(dataRowTexts(message)); // ['1', null, 'two']
+ */
 export interface DataRow {
   /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'DataRow';
+  /** The buffer that holds the values (and often other messages too): read it, never write it. */
+  readonly bytes: Buffer;
   /**
-   * The column values as text (decoded as UTF-8), `null` for SQL NULL. rxpg only asks for text
-   * results; a binary column would arrive here as a lossy UTF-8 decoding of its bytes.
+   * Two numbers per value, in column order: value `i` is `bytes[ranges[2 * i], ranges[2 * i + 1])`,
+   * and both numbers are -1 for SQL NULL. The row has `ranges.length / 2` values. A value is
+   * UTF-8 text in the text format, or the type's binary representation when its column's
+   * result format is binary.
    */
-  readonly fields: (string | null)[];
+  readonly ranges: number[];
+}
+
+/**
+ * The number of values in a {@link DataRow}.
+ *
+ * Errors: none.
+ *
+ * @example
+ * dataRowLength(row) === fields.length
+ */
+export function dataRowLength(row: DataRow): number {
+  return row.ranges.length >>> 1;
+}
+
+/**
+ * Value `index` of a {@link DataRow} as text (its bytes decoded as UTF-8), `null` for SQL NULL;
+ * `undefined` when the row has no such value. Meant for text-format values; a binary value
+ * gives a lossy UTF-8 reading of its bytes.
+ *
+ * Errors: none.
+ *
+ * @example
+ * dataRowText(row, 0); // '42'
+ */
+export function dataRowText(row: DataRow, index: number): string | null | undefined {
+  const start = row.ranges[2 * index];
+  if (start === undefined) return undefined;
+  return start < 0 ? null : row.bytes.toString('utf8', start, row.ranges[2 * index + 1]);
+}
+
+/**
+ * Every value of a {@link DataRow} as text (as {@link dataRowText}), `null` for SQL NULL: the
+ * row as the server printed it, in strings of their own.
+ *
+ * Errors: none.
+ *
+ * @example
+ * dataRowTexts(row); // ['1', null, 'two']
+ */
+export function dataRowTexts(row: DataRow): (string | null)[] {
+  const { bytes, ranges } = row;
+  const count = ranges.length >>> 1;
+  const texts = new Array<string | null>(count);
+  for (let i = 0; i < count; i++) {
+    const start = ranges[2 * i]!;
+    texts[i] = start < 0 ? null : bytes.utf8Slice(start, ranges[2 * i + 1]!);
+  }
+  return texts;
 }
 
 /** The query string was empty (`I`). */
@@ -299,10 +363,11 @@ export interface RowDescription {
  * Every message a PostgreSQL server sends in protocol 3.0, named as in the PostgreSQL docs
  * ("Message Formats"). TypeScript narrows it by `name`.
  *
- * Nothing in a message refers to the socket's buffers: every Buffer is the message's own.
+ * Nothing in a message refers to the socket's buffers except a {@link DataRow}'s `bytes`:
+ * every other Buffer is the message's own.
  *
  * @example
- * if (message.name === 'DataRow') use(message.fields);
+ * if (message.name === 'CommandComplete') use(message.tag);
  */
 export type BackendMessage =
   | AuthenticationOk
