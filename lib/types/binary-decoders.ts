@@ -111,17 +111,114 @@ function decodeBinaryFloat4(bytes: Buffer, start: number, end: number): number {
   const value = bytes.readFloatBE(start);
   // Integers up to 2^24 are their own shortest decimal (as are -0, NaN and ±Infinity).
   if ((value <= 16777216 && value >= -16777216 && Number.isInteger(value)) || value !== value || value - value !== 0) return value;
-  return value < 0 ? -shortestFloat4(-value) : shortestFloat4(value);
+  const exponentBits = (bytes[start]! & 0x7f) * 2 + (bytes[start + 1]! >> 7);
+  const powerOfTwo = (bytes[start + 1]! & 0x7f) === 0 && bytes[start + 2] === 0 && bytes[start + 3] === 0;
+  return value < 0 ? -shortestFloat4(-value, exponentBits, powerOfTwo) : shortestFloat4(value, exponentBits, powerOfTwo);
 }
 
 /**
- * The number the text decoder makes of the server's float4 text (`float4out`, Ryu's shortest
- * form): the double nearest the shortest decimal that reads back as `value` (a positive finite
- * float4), of those with that many digits the nearest to it, an even last digit on a tie.
+ * The number the text decoder makes of the server's float4 text (`float4out`: PostgreSQL's Ryu,
+ * the shortest decimal strictly between the midpoints to the neighbouring float4s, of those the
+ * nearest to `value`, an even last digit on a tie), for a positive finite float4 `value`.
  */
-function shortestFloat4(value: number): number {
-  // Whether some p-digit decimal reads back as `value` only grows with p (9 digits always do):
-  // a binary search over p, each step trying the p-digit decimals next to `value`.
+function shortestFloat4(value: number, exponentBits: number, powerOfTwo: boolean): number {
+  const fast = shortestFloat4Fast(value, exponentBits, powerOfTwo);
+  return fast === fast ? fast : shortestFloat4Exact(value);
+}
+
+/** Exact powers of ten, 10^0 to 10^22 (the largest a double holds exactly). */
+const powersOfTen = Array.from({ length: 23 }, (_, power) => 10 ** power);
+
+/** The doubles nearest 10^0 to 10^60 (float4 decisions need up to about 10^46). */
+const nearestPowersOfTen = Array.from({ length: 61 }, (_, power) => Number('1e' + String(power)));
+
+/** 2^(k - 151) at index k: the half-spacings of float4s, from the denormals' 2^-150 up. */
+const powersOfTwo = Array.from({ length: 256 }, (_, index) => 2 ** (index - 151));
+
+/**
+ * How close, relative to its size, a scaled bound may come to an integer (or, for rounding, to
+ * a half) before the rounding errors of scaling (a few units in the last place of a double,
+ * about 1e-16 each) could put it on the wrong side.
+ */
+const ambiguity = 1e-14;
+
+/**
+ * Ryu's answer in double arithmetic, without allocating: the float4's midpoints are exact
+ * doubles, scaled by a power of ten they are off by a few units in the last place, so every
+ * decision further than {@link ambiguity} from an integer (or, for rounding, a half) is exact.
+ * NaN when one is closer: {@link shortestFloat4Exact} decides then. `exponentBits` is the
+ * float4's biased exponent; `powerOfTwo` says its mantissa bits are all 0.
+ */
+function shortestFloat4Fast(value: number, exponentBits: number, powerOfTwo: boolean): number {
+  // Denormals (exponent bits 0) are spaced as the smallest normals: half a spacing is 2^-150.
+  const halfUp = powersOfTwo[exponentBits === 0 ? 1 : exponentBits]!;
+  // Below a power of two the float4s are twice as dense (not below the smallest normal).
+  const halfDown = powerOfTwo && exponentBits > 1 ? halfUp / 2 : halfUp;
+  const low = value - halfDown;
+  const high = value + halfUp;
+
+  // The largest power of ten with a multiple strictly between the midpoints (the server never
+  // prints a midpoint); a multiple of 10^(p+1) is one of 10^p, so start near the width's
+  // power, log10(2^(exponent - 150)), and step.
+  let power = Math.floor(((exponentBits === 0 ? 1 : exponentBits) - 150) * 0.30102999566398);
+  let fits = multipleFits(low, high, power);
+  if (fits !== fits) return NaN;
+  if (fits === 1) {
+    for (;;) {
+      const above = multipleFits(low, high, power + 1);
+      if (above !== above) return NaN;
+      if (above === 0) break;
+      power += 1;
+    }
+  } else {
+    do {
+      power -= 1;
+      fits = multipleFits(low, high, power);
+      if (fits !== fits) return NaN;
+    } while (fits === 0);
+  }
+
+  // The multiple nearest to `value`, or the next one inward when that is out of range.
+  const scaledValue = scaleByPowerOfTen(value, power);
+  const floor = Math.floor(scaledValue);
+  const fraction = scaledValue - floor;
+  // Near an integer the nearest multiple is that integer whichever side the error fell on; near
+  // a half, only exact arithmetic can tell (and a true tie goes to the even digit).
+  if (Math.abs(fraction - 0.5) < scaledValue * ambiguity) return NaN;
+  let digits = fraction > 0.5 ? floor + 1 : floor;
+  if (digits <= scaleByPowerOfTen(low, power)) digits += 1;
+  else if (digits >= scaleByPowerOfTen(high, power)) digits -= 1;
+  // One correctly rounded operation on exact operands, as Number() reads the printed decimal.
+  if (power >= 0) return power <= 22 ? digits * powersOfTen[power]! : Number(String(digits) + 'e' + String(power));
+  return power >= -22 ? digits / powersOfTen[-power]! : Number(String(digits) + 'e' + String(power));
+}
+
+/** 1 when a multiple of 10^power lies strictly between `low` and `high`, 0 when none, NaN when too close to call. */
+function multipleFits(low: number, high: number, power: number): number {
+  const scaledLow = scaleByPowerOfTen(low, power);
+  const scaledHigh = scaleByPowerOfTen(high, power);
+  const floorLow = Math.floor(scaledLow);
+  const floorHigh = Math.floor(scaledHigh);
+  const lowMargin = scaledLow * ambiguity;
+  const highMargin = scaledHigh * ambiguity;
+  if (scaledLow - floorLow < lowMargin || floorLow + 1 - scaledLow < lowMargin) return NaN;
+  if (scaledHigh - floorHigh < highMargin || floorHigh + 1 - scaledHigh < highMargin) return NaN;
+  return floorHigh > floorLow ? 1 : 0;
+}
+
+/** `value` / 10^power: one rounding when the power is exact, two beyond 10^22. */
+function scaleByPowerOfTen(value: number, power: number): number {
+  if (power >= 0) return power <= 22 ? value / powersOfTen[power]! : value / nearestPowersOfTen[power]!;
+  return power >= -22 ? value * powersOfTen[-power]! : value * nearestPowersOfTen[-power]!;
+}
+
+/**
+ * The same answer with exact decisions (toPrecision and, on a float4 midpoint, BigInt), for the
+ * rare values {@link shortestFloat4Fast} cannot call.
+ */
+function shortestFloat4Exact(value: number): number {
+  // Whether some p-digit decimal would be printed for `value` only grows with p (9 digits
+  // always do): a binary search over p, each step trying the p-digit decimals next to `value`.
   let low = 1;
   let high = 9;
   let found = float4Decimal(value, 9);
