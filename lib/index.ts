@@ -41,7 +41,7 @@ export type {
 } from './client';
 export type { ChannelEvent } from './notifications';
 export { TypeRegistry, TypeOid, ParameterError, quoteIdentifier } from './types';
-export type { Interval, TextDecoder as ValueDecoder } from './types';
+export type { Interval, TextDecoder as ValueDecoder, ByteRangeDecoder } from './types';
 export {
   PostgresError,
   ConnectionError,
@@ -56,6 +56,7 @@ export type { ErrorFields } from './errors';
 export type { ConnectionConfig, ResolvedConnectionConfig, SslMode, PasswordSource } from './config';
 export type { ConnectionState, Notification, ParameterChange, ResultSet, ResultField, TransactionStatus } from './protocol';
 export type { BackendMessage } from './wire';
+export { dataRowLength, dataRowText, dataRowTexts } from './wire';
 export { toAsyncIterable, toReadable } from './interop';
 export type { ObjectReadable, PushbackSource, ToAsyncIterableOptions, ToReadableOptions } from './interop';
 export { Transaction } from './client';

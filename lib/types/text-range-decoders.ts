@@ -1,8 +1,10 @@
 // The byte-range forms of the built-in text decoders: a text-format value read where it lies in
-// the DataRow's buffer, without first making a string of it when the type allows (numbers,
-// bool). Each gives exactly the value its text decoder gives for the same bytes decoded as
-// UTF-8, for any bytes (server output or not): anything off the fast path goes through the
-// text decoder itself.
+// the DataRow's buffer, without first making a string of it when the type allows (integers,
+// plain decimals, bool). Each gives exactly the value its text decoder gives for the same
+// bytes decoded as UTF-8, for any bytes (server output or not): anything off the fast path
+// goes through the text decoder itself. (Strings are made with toString('utf8', start, end):
+// Node's unchecked utf8Slice is about 15 % cheaper per short value, but declaring it would
+// put an augmentation of the global Buffer type into the public API.)
 
 import { decodeBigInt, decodeBool, decodeFloat, decodeInteger, decodeJson, decodeText } from './text-decoders';
 import { decodeTimestamp, decodeTimestamptz } from './timestamp';
@@ -25,7 +27,7 @@ const powersOfTen = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /** `decodeText` of the value: its UTF-8 text. */
 export function decodeTextRange(bytes: Buffer, start: number, end: number): string {
-  return bytes.utf8Slice(start, end);
+  return bytes.toString('utf8', start, end);
 }
 
 /**
@@ -35,11 +37,11 @@ export function decodeTextRange(bytes: Buffer, start: number, end: number): stri
 export function decodeIntegerRange(bytes: Buffer, start: number, end: number): number {
   const negative = bytes[start] === minus;
   let at = negative ? start + 1 : start;
-  if (at === end || end - at > 15) return decodeInteger(bytes.utf8Slice(start, end));
+  if (at === end || end - at > 15) return decodeInteger(bytes.toString('utf8', start, end));
   let value = 0;
   for (; at < end; at++) {
     const digit = bytes[at]! - digitZero;
-    if (digit < 0 || digit > 9) return decodeInteger(bytes.utf8Slice(start, end));
+    if (digit < 0 || digit > 9) return decodeInteger(bytes.toString('utf8', start, end));
     value = value * 10 + digit;
   }
   return negative ? -value : value;
@@ -54,7 +56,7 @@ export function decodeIntegerRange(bytes: Buffer, start: number, end: number): n
 export function decodeFloatRange(bytes: Buffer, start: number, end: number): number {
   const negative = bytes[start] === minus;
   let at = negative ? start + 1 : start;
-  if (at === end || end - at > 16) return decodeFloat(bytes.utf8Slice(start, end));
+  if (at === end || end - at > 16) return decodeFloat(bytes.toString('utf8', start, end));
   let mantissa = 0;
   let digits = 0;
   let point = -1;
@@ -67,12 +69,12 @@ export function decodeFloatRange(bytes: Buffer, start: number, end: number): num
     } else if (code === dot && point < 0) {
       point = at;
     } else {
-      return decodeFloat(bytes.utf8Slice(start, end));
+      return decodeFloat(bytes.toString('utf8', start, end));
     }
   }
   // `1.`, `.5` and `.` read as numbers or NaN by the text decoder: leave them to it.
   if (digits === 0 || digits > 15 || point === end - 1 || point === (negative ? start + 1 : start)) {
-    return decodeFloat(bytes.utf8Slice(start, end));
+    return decodeFloat(bytes.toString('utf8', start, end));
   }
   const value = point < 0 ? mantissa : mantissa / powersOfTen[end - 1 - point]!;
   return negative ? -value : value;
@@ -83,17 +85,14 @@ export function decodeBoolRange(bytes: Buffer, start: number, end: number): bool
   return end - start === 1 && bytes[start] === 0x74;
 }
 
-/**
- * `decodeTimestamptz` of the value. Its text is ASCII, and the parser refuses any other
- * character wherever it is, so a Latin-1 reading (cheaper than UTF-8) gives the same Date.
- */
+/** `decodeTimestamptz` of the value. */
 export function decodeTimestamptzRange(bytes: Buffer, start: number, end: number): Date {
-  return decodeTimestamptz(bytes.latin1Slice(start, end));
+  return decodeTimestamptz(bytes.toString('utf8', start, end));
 }
 
-/** `decodeTimestamp` of the value (as {@link decodeTimestamptzRange}). */
+/** `decodeTimestamp` of the value. */
 export function decodeTimestampRange(bytes: Buffer, start: number, end: number): Date {
-  return decodeTimestamp(bytes.latin1Slice(start, end));
+  return decodeTimestamp(bytes.toString('utf8', start, end));
 }
 
 /** The byte-range form of the built-in text decoders that have one of their own. */
@@ -104,8 +103,8 @@ const rangeForms = new Map<TextDecoder, ByteRangeDecoder>([
   [decodeBool, decodeBoolRange],
   [decodeTimestamptz, decodeTimestamptzRange],
   [decodeTimestamp, decodeTimestampRange],
-  [decodeBigInt, (bytes, start, end) => decodeBigInt(bytes.utf8Slice(start, end))],
-  [decodeJson, (bytes, start, end) => decodeJson(bytes.utf8Slice(start, end))],
+  [decodeBigInt, (bytes, start, end) => decodeBigInt(bytes.toString('utf8', start, end))],
+  [decodeJson, (bytes, start, end) => decodeJson(bytes.toString('utf8', start, end))],
 ]);
 
 /**
@@ -117,5 +116,5 @@ const rangeForms = new Map<TextDecoder, ByteRangeDecoder>([
  * textRangeDecoder(decodeInteger)(Buffer.from('-42'), 0, 3); // -42
  */
 export function textRangeDecoder(decoder: TextDecoder): ByteRangeDecoder {
-  return rangeForms.get(decoder) ?? ((bytes, start, end) => decoder(bytes.utf8Slice(start, end)));
+  return rangeForms.get(decoder) ?? ((bytes, start, end) => decoder(bytes.toString('utf8', start, end)));
 }

@@ -571,17 +571,18 @@ describe('BackendMessageDecoder', () => {
   describe('internal failures', () => {
     it('turns an exception thrown while decoding a body into a ProtocolError with that cause', () => {
       const failure = new RangeError('The value of "offset" is out of range.');
-      const slice = jest.spyOn(Buffer.prototype, 'utf8Slice').mockImplementation(() => {
+      const toString = jest.spyOn(Buffer.prototype, 'toString').mockImplementation(() => {
         throw failure;
       });
+      let outcome: Outcome;
       try {
-        const outcome = decodeChunks([b.parameterStatus('a', 'b')]);
-        expect(outcome.error).toBeInstanceOf(ProtocolError);
-        expect((outcome.error as Error).cause).toBe(failure);
-        expect((outcome.error as Error).message).toMatch(/could not decode a backend message: The value of "offset"/);
+        outcome = decodeChunks([b.parameterStatus('a', 'b')]);
       } finally {
-        slice.mockRestore();
+        toString.mockRestore();
       }
+      expect(outcome.error).toBeInstanceOf(ProtocolError);
+      expect((outcome.error as Error).cause).toBe(failure);
+      expect((outcome.error as Error).message).toMatch(/could not decode a backend message: The value of "offset"/);
     });
   });
 
