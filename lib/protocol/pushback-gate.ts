@@ -53,9 +53,11 @@ export class PushbackGate {
     const settle = () => {
       if (settled) return;
       settled = true;
-      if (paused) this.#transport.resume();
+      // Cleared before resuming: a transport may deliver at once inside resume(), and a chunk
+      // with rows then opens the next wait, which must not be forgotten here.
       this.#wait = undefined;
       this.#owner = undefined;
+      if (paused) this.#transport.resume();
     };
     const wait = from(pending).subscribe({ next: settle, error: settle, complete: settle });
     if (!settled) {

@@ -2,9 +2,14 @@
 // fails to start never takes a place in the queue (issue 10, item 1), a request dropped in the
 // tick it was made is never sent (item 9), and waiting for a cancel is bounded (item 8).
 import type { Socket } from 'node:net';
-import { firstValueFrom, lastValueFrom, of, toArray, type Observable } from 'rxjs';
-import { ConnectionError, TimeoutError, connect, type Connection, type ConnectionConfig } from '../../lib';
+import { firstValueFrom, lastValueFrom, of, Subject, toArray, type Observable, type ObservableInput } from 'rxjs';
+import { ConnectionError, PostgresError, ProtocolError, TimeoutError, connect, type Connection, type ConnectionConfig } from '../../lib';
+import type { Conversation, ProtocolConnection } from '../../lib/protocol';
+import { query } from '../../lib/wire';
+import * as b from '../helpers/backend-messages';
 import { acceptLogin, errorResponse, readyForQuery } from '../helpers/backend-messages';
+import { FakeTransport } from '../helpers/fake-transport';
+import { endOfTick, fakeSession, openFakeSession, startLogin } from '../helpers/fake-session';
 import { closeOpenedConnections, errorOf, openConnection, queryValue } from '../helpers/connections';
 import { readUntypedFrame, startFakeServer, type FakeServer } from '../helpers/fake-server';
 import { TcpRelay } from '../helpers/tcp-relay';
@@ -307,4 +312,214 @@ async function connectOnce(config: ConnectionConfig): Promise<Connection> {
 const opened: Connection[] = [];
 afterAll(async () => {
   for (const connection of opened) await connection.close();
+});
+
+describe('the socket consumed as an Observable of backend messages (issue 14, item 1; a fake transport)', () => {
+  /** A conversation that records what reaches it and ends on ReadyForQuery; `pushback` as given. */
+  function recordingConversation(
+    pushback?: () => ObservableInput<unknown> | void,
+  ): Conversation & { readonly seen: string[]; failure?: Error } {
+    const seen: string[] = [];
+    const conversation: Conversation & { seen: string[]; failure?: Error } = {
+      seen,
+      start: (channel) => channel.write(query('SELECT 1')),
+      handle: (message) => {
+        seen.push(message.name);
+        return message.name === 'ReadyForQuery';
+      },
+      fail: (error) => {
+        conversation.failure = error;
+      },
+      ...(pushback === undefined ? {} : { pushback }),
+    };
+    return conversation;
+  }
+
+  /** closed$'s outcome: 'completed' or the error. */
+  function outcomeOf(connection: ProtocolConnection): { value?: unknown } {
+    const outcome: { value?: unknown } = {};
+    connection.closed$.subscribe({ complete: () => (outcome.value = 'completed'), error: (error: unknown) => (outcome.value = error) });
+    return outcome;
+  }
+
+  const rowsOfOneQuery = (count: number) => [
+    b.rowDescription(['n']),
+    ...Array.from({ length: count }, (_, i) => b.dataRow([String(i)])),
+    b.commandComplete(`SELECT ${count}`),
+    b.readyForQuery('I'),
+  ];
+
+  it('asks the pushback once per chunk that carried rows, after all its rows, and keeps the socket paused while it is pending', async () => {
+    const { transport, connection } = openFakeSession();
+    const waits: Subject<void>[] = [];
+    const conversation = recordingConversation(() => {
+      waits.push(new Subject<void>());
+      return waits.at(-1);
+    });
+    connection.enqueue(conversation);
+    await endOfTick();
+    const [description, row0, row1, row2, complete, ready] = rowsOfOneQuery(3) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+    transport.push(description, row0, row1);
+    expect(conversation.seen).toEqual(['RowDescription', 'DataRow', 'DataRow']);
+    expect(waits).toHaveLength(1);
+    expect(transport.paused).toBe(true);
+    // Bytes sent while paused wait in the socket.
+    transport.push(row2, complete, ready);
+    expect(conversation.seen).toHaveLength(3);
+    // Settling resumes reading: the waiting chunk is delivered at once and, as it carries a
+    // row, opens the next wait (which close() must still be able to release).
+    waits[0]!.next();
+    expect(conversation.seen).toEqual(['RowDescription', 'DataRow', 'DataRow', 'DataRow', 'CommandComplete', 'ReadyForQuery']);
+    expect(waits).toHaveLength(2);
+    expect(transport.paused).toBe(true);
+    const outcome = outcomeOf(connection);
+    const closing = connection.close();
+    expect(transport.paused).toBe(false);
+    transport.pushEnd();
+    await closing;
+    expect(outcome.value).toBe('completed');
+    expect(transport.calls).toMatchObject({ pause: 2, resume: 2 });
+  });
+
+  it('a chunk without rows asks no pushback, and a pushback that settles at once does not pause', async () => {
+    const { transport, connection } = openFakeSession();
+    let asked = 0;
+    const conversation = recordingConversation(() => {
+      asked++;
+      return of(undefined);
+    });
+    connection.enqueue(conversation);
+    await endOfTick();
+    transport.push(b.rowDescription(['n']));
+    expect(asked).toBe(0);
+    transport.push(b.dataRow(['1']), b.commandComplete('SELECT 1'), b.readyForQuery('I'));
+    expect(asked).toBe(1);
+    expect(transport.calls.pause).toBe(0);
+  });
+
+  it('abandoning the conversation that holds the pushback resumes reading, and so does close()', async () => {
+    const { transport, connection } = openFakeSession();
+    // No CancelRequest (that would hold the next request back until it is confirmed).
+    const first = { ...recordingConversation(() => new Subject<void>()), cancelOnAbandon: false };
+    connection.enqueue(first);
+    await endOfTick();
+    transport.push(b.rowDescription(['n']), b.dataRow(['1']));
+    expect(transport.paused).toBe(true);
+    connection.abandon(first);
+    expect(transport.paused).toBe(false);
+    transport.push(b.commandComplete('SELECT 1'), b.readyForQuery('I'));
+
+    const second = recordingConversation(() => new Subject<void>());
+    connection.enqueue(second);
+    await endOfTick();
+    transport.push(b.rowDescription(['n']), b.dataRow(['1']));
+    expect(transport.paused).toBe(true);
+    const outcome = outcomeOf(connection);
+    const closing = connection.close();
+    expect(transport.paused).toBe(false);
+    transport.push(b.commandComplete('SELECT 1'), b.readyForQuery('I'));
+    transport.pushEnd();
+    await closing;
+    expect(outcome.value).toBe('completed');
+    expect(second.seen.at(-1)).toBe('ReadyForQuery');
+  });
+
+  it('a FATAL stops reading: nothing after it in the same chunk is delivered, and every request fails with one ConnectionError', async () => {
+    const { transport, connection } = openFakeSession();
+    const running = recordingConversation();
+    const queued = recordingConversation();
+    connection.enqueue(running);
+    connection.enqueue(queued);
+    await endOfTick();
+    const outcome = outcomeOf(connection);
+    transport.push(
+      b.rowDescription(['n']),
+      b.errorResponse({ S: 'FATAL', V: 'FATAL', C: '57P01', M: 'terminating connection due to administrator command' }),
+      b.dataRow(['1']),
+    );
+    expect(running.seen).toEqual(['RowDescription']);
+    expect(connection.state).toBe('failed');
+    expect(outcome.value).toBeInstanceOf(ConnectionError);
+    expect((outcome.value as ConnectionError).cause).toBeInstanceOf(PostgresError);
+    expect(running.failure).toBe(outcome.value);
+    expect(queued.failure).toBe(outcome.value);
+    expect(transport.closed).toBe(true);
+  });
+
+  it('a malformed message fails the connection with the decoder’s ProtocolError, after the messages before it', async () => {
+    const { transport, connection } = openFakeSession();
+    const conversation = recordingConversation();
+    connection.enqueue(conversation);
+    await endOfTick();
+    const outcome = outcomeOf(connection);
+    transport.push(b.rowDescription(['n']), b.frame('x'));
+    expect(conversation.seen).toEqual(['RowDescription']);
+    expect(outcome.value).toBeInstanceOf(ProtocolError);
+    expect((outcome.value as Error).message).toMatch(/'x'/);
+    expect(conversation.failure).toBe(outcome.value);
+    expect(transport.closed).toBe(true);
+  });
+
+  it('a server message larger than maxMessageSize fails the connection as soon as its header arrives', () => {
+    const session = fakeSession(new FakeTransport(), { maxMessageSize: 1024 });
+    const outcome = outcomeOf(session.connection);
+    startLogin(session);
+    session.transport.push(b.frame('R', [], 1025).subarray(0, 5));
+    expect(outcome.value).toBeInstanceOf(ProtocolError);
+    expect(session.connection.state).toBe('failed');
+  });
+
+  it('EOF inside a message says how many bytes of it had arrived', async () => {
+    const { transport, connection } = openFakeSession();
+    const conversation = recordingConversation();
+    connection.enqueue(conversation);
+    await endOfTick();
+    const outcome = outcomeOf(connection);
+    transport.push(b.dataRow(['abc']).subarray(0, 6));
+    transport.pushEnd();
+    expect(outcome.value).toBeInstanceOf(ConnectionError);
+    expect((outcome.value as Error).message).toMatch(
+      /^server closed the connection unexpectedly \(6 bytes of an unfinished message\) \[fake\]$/,
+    );
+    expect(conversation.failure).toBe(outcome.value);
+  });
+
+  it('EOF at a message boundary while requests wait fails them with a ConnectionError naming no partial message', async () => {
+    const { transport, connection } = openFakeSession();
+    const conversation = recordingConversation();
+    connection.enqueue(conversation);
+    await endOfTick();
+    const outcome = outcomeOf(connection);
+    transport.pushEnd();
+    expect((outcome.value as Error).message).toBe('server closed the connection unexpectedly [fake]');
+  });
+
+  it('what a conversation throws while handling a message fails the connection (never an unhandled error)', async () => {
+    const { transport, connection } = openFakeSession();
+    const bug = new Error('conversation bug');
+    const conversation: Conversation & { failure?: Error } = {
+      start: (channel) => channel.write(query('SELECT 1')),
+      handle: () => {
+        throw bug;
+      },
+      fail: (error) => {
+        conversation.failure = error;
+      },
+    };
+    connection.enqueue(conversation);
+    await endOfTick();
+    const outcome = outcomeOf(connection);
+    transport.push(b.rowDescription(['n']), b.dataRow(['1']));
+    expect(outcome.value).toBeInstanceOf(ConnectionError);
+    expect((outcome.value as ConnectionError).cause).toBe(bug);
+    expect(conversation.failure).toBe(outcome.value);
+  });
+
+  it('a socket error fails the connection with the transport’s ConnectionError', async () => {
+    const { transport, connection } = openFakeSession();
+    const outcome = outcomeOf(connection);
+    transport.pushError('read ECONNRESET');
+    expect(outcome.value).toBeInstanceOf(ConnectionError);
+    expect((outcome.value as Error).message).toMatch(/ECONNRESET/);
+  });
 });
