@@ -2,7 +2,7 @@
 // spec is the server. The CancelRequest sender is injected (no socket is opened): the spec sees
 // each request and says when the server has acted on it.
 import { Subject, type Observable } from 'rxjs';
-import type { ConnectionError } from '../../lib';
+import { ConnectionError } from '../../lib';
 import { ProtocolConnection, StartupConversation, type BackendKey, type QuerySink, type StartupSettings } from '../../lib/protocol';
 import { dataRowTexts, type FieldDescription } from '../../lib/wire';
 import { acceptLogin } from './backend-messages';
@@ -30,7 +30,16 @@ export function startupSettings(overrides: Partial<StartupSettings> & { readonly
   };
 }
 
-/** A ProtocolConnection over a new FakeTransport, not logged in yet. */
+/** Sessions made since the last {@link destroyFakeSessions}. */
+const sessions = new Set<ProtocolConnection>();
+
+/** Tears down every session made so far (their timers too: a pending cancel's bound): for afterEach. */
+export function destroyFakeSessions(): void {
+  for (const connection of sessions) connection.destroy(new ConnectionError('the spec ended', { code: '08006' }));
+  sessions.clear();
+}
+
+/** A ProtocolConnection over a new FakeTransport, not logged in yet (see {@link destroyFakeSessions}). */
 export function fakeSession(
   transport = new FakeTransport(),
   options: { readonly cancelTimeout?: number; readonly maxMessageSize?: number } = {},
@@ -46,6 +55,7 @@ export function fakeSession(
       return done;
     },
   });
+  sessions.add(connection);
   return { transport, connection, cancels };
 }
 

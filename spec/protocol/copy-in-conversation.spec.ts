@@ -16,8 +16,10 @@ import {
   rowDescription,
   authenticationOk,
 } from '../helpers/backend-messages';
-import { endOfTick, openFakeSession, recordingQuerySink, type FakeSession } from '../helpers/fake-session';
+import { endOfTick, openFakeSession, recordingQuerySink, type FakeSession, destroyFakeSessions } from '../helpers/fake-session';
 import { FakeTransport, cstringsOf, type FrontendMessage } from '../helpers/fake-transport';
+
+afterEach(destroyFakeSessions);
 
 type CopyInEvent =
   | { readonly kind: 'complete'; readonly tag: string }

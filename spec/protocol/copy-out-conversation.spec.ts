@@ -19,8 +19,10 @@ import {
   readyForQuery,
   rowDescription,
 } from '../helpers/backend-messages';
-import { endOfTick, openFakeSession, type FakeSession } from '../helpers/fake-session';
+import { endOfTick, openFakeSession, type FakeSession, destroyFakeSessions } from '../helpers/fake-session';
 import { cstringsOf } from '../helpers/fake-transport';
+
+afterEach(destroyFakeSessions);
 
 type CopyOutEvent =
   | { readonly kind: 'begin'; readonly binary: boolean }

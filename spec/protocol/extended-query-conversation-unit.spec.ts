@@ -21,8 +21,17 @@ import {
   readyForQuery,
   rowDescription,
 } from '../helpers/backend-messages';
-import { endOfTick, openFakeSession, recordingQuerySink, type FakeSession, type QueryEvent } from '../helpers/fake-session';
+import {
+  endOfTick,
+  openFakeSession,
+  recordingQuerySink,
+  type FakeSession,
+  type QueryEvent,
+  destroyFakeSessions,
+} from '../helpers/fake-session';
 import { bindOf, cstringsOf } from '../helpers/fake-transport';
+
+afterEach(destroyFakeSessions);
 
 function runQuery(
   session: FakeSession,

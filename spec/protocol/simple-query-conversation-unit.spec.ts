@@ -16,8 +16,10 @@ import {
   readyForQuery,
   rowDescription,
 } from '../helpers/backend-messages';
-import { endOfTick, openFakeSession, type FakeSession } from '../helpers/fake-session';
+import { endOfTick, openFakeSession, type FakeSession, destroyFakeSessions } from '../helpers/fake-session';
 import { cstringsOf } from '../helpers/fake-transport';
+
+afterEach(destroyFakeSessions);
 
 type SimpleEvent =
   | { readonly kind: 'result'; readonly result: ResultSet }

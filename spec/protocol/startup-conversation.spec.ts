@@ -18,10 +18,12 @@ import {
   parameterStatus,
   readyForQuery,
 } from '../helpers/backend-messages';
-import { fakeSession, startLogin, startupSettings, type FakeSession } from '../helpers/fake-session';
+import { fakeSession, startLogin, startupSettings, type FakeSession, destroyFakeSessions } from '../helpers/fake-session';
 import { FakeTransport, cstringsOf, startupParametersOf, type FrontendMessage } from '../helpers/fake-transport';
 import { ecSha256CertificatePem } from '../helpers/test-certificate';
 import { ScramTestServer } from './auth/scram-test-server';
+
+afterEach(destroyFakeSessions);
 
 function only(messages: FrontendMessage[]): FrontendMessage {
   expect(messages).toHaveLength(1);
