@@ -30,6 +30,7 @@ export type {
   ObjectQueryOptions,
   ArrayQueryOptions,
   RawQueryOptions,
+  QueryBatchOptions,
   QueryRow,
   RawRow,
   RowMode,

@@ -24,6 +24,7 @@ import { guardPushback } from './guard-pushback';
 import type { ArrayQueryOptions, CommandResult, ObjectQueryOptions, Pushback, QueryOptions, RawQueryOptions } from './query-options';
 import { encodeParameters } from './encode-parameters';
 import { NoRowsRequest, RowsRequest } from './extended-query-request';
+import { BatchRequest, type QueryBatchOptions } from './batch-request';
 import { LaunchedRequest } from './launched-request';
 import { RowBuilderCache, type QueryRow, type RawRow } from './row-builder';
 import { allValues, firstValue, lastValue, type PromiseExecuteOptions, type PromiseQueryOptions } from './promise-conveniences';
@@ -234,6 +235,63 @@ export class Connection implements AsyncDisposable {
   ): Observable<CommandResult> {
     return new Observable<CommandResult>((subscriber) =>
       new NoRowsRequest(this.#protocol, subscriber, sql, options.onComplete).start(this.#statements, sql, params, options.timeout),
+    );
+  }
+
+  /**
+   * Runs one statement for many parameter sets, pipelined, under one Observable: Parse once
+   * (or nothing, when the connection has prepared the statement), then Bind/Execute per set
+   * from the statement's Bind template. Emits one array of rows per set, in the sets' order,
+   * as each set's statement completes (an empty array for a set without rows), then completes.
+   * Rows are shaped by `rowMode` as in `query`; parameters are encoded as in `query`.
+   *
+   * `sync`: `'once'` (the default) ends the sets with one Sync, so they run in one implicit
+   * transaction: an error leaves nothing of the batch committed — the default because an error
+   * notification then means "the batch did not happen", with no prefix to find and repair.
+   * (Arrays emitted before the error describe work that was rolled back.) `'each'` ends every
+   * set with its own Sync, so each commits on its own as separate `query` calls would.
+   * Inside a transaction both modes run in it, and an error fails it.
+   *
+   * Cold: each subscription runs the batch again, iterating `parameterSets` anew (an array
+   * replays, a generator does not). Bounded: sets are taken from `parameterSets` and encoded as
+   * they are written, in rounds of about 64 KiB of encoded sets, and a round is written only
+   * once the server has answered all but the previous round (and the socket has room), so at
+   * most two rounds are ahead of the server and a lazy iterable of millions of sets runs in
+   * constant memory. The batch holds the connection meanwhile: requests made behind it are
+   * written after it ends.
+   *
+   * Failures, each ending the Observable with that error once the connection is back in sync:
+   * - a set that cannot be encoded (ParameterError, TypeError for a set that is not an array)
+   *   or whose parameter count differs from the statement's or the first set's (ParameterError;
+   *   the message names the 0-based set): when found among the first 64 KiB nothing is sent;
+   *   later, no further set is written, and with `'once'` nothing is committed, with `'each'`
+   *   the sets written before it ran (their results are discarded);
+   * - a PostgresError in set k: no further set is written; with `'once'` nothing is committed;
+   *   with `'each'` sets 0..k-1 were committed and emitted, and the sets already written after
+   *   k (at most two rounds) still run on the server, their results discarded;
+   * - unsubscribing stops the writing at once: with `'once'`, while sets remain to be written,
+   *   the batch is ended by a failing Execute, so nothing is committed (once all are written,
+   *   it is cancelled as `query` is); with `'each'` the sets already written run on (a
+   *   CancelRequest may stop the one running, as for `query`);
+   * - a lost or closed connection: ConnectionError.
+   *
+   * @example
+   * connection
+   *   .queryBatch<{ id: number }>('INSERT INTO items (name) VALUES ($1) RETURNING id', [['a'], ['b'], ['c']])
+   *   .subscribe((rows) => console.log(rows[0]?.id)); // one emission per set, in order
+   */
+  queryBatch<T = Record<string, unknown>>(
+    sql: string,
+    parameterSets: Iterable<readonly unknown[]>,
+    options: QueryBatchOptions = {},
+  ): Observable<T[]> {
+    return new Observable<T[]>((subscriber) =>
+      new BatchRequest<T>(this.#protocol, subscriber, this.#rowBuilders, options ?? {}).start(
+        this.#statements,
+        sql,
+        parameterSets,
+        options ?? {},
+      ),
     );
   }
 

@@ -4,6 +4,7 @@ export { withConnection } from './with-connection';
 export { rowBuilder } from './row-builder';
 export type { QueryRow, RawRow, RowMode } from './row-builder';
 export type { ArrayQueryOptions, CommandResult, ObjectQueryOptions, Pushback, QueryOptions, RawQueryOptions } from './query-options';
+export type { QueryBatchOptions } from './batch-request';
 export { listen } from './listener';
 export type { ListenOptions, ListenerEvent, ListenerConnected, ListenerNotification, ListenerDisconnected } from './listener';
 export { Transaction } from './transaction';
