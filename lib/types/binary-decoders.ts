@@ -375,6 +375,21 @@ function decodeBinaryDate(bytes: Buffer, start: number, end: number): string {
   const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
   const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
   const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  if (year >= 1000 && year <= 9999) {
+    // The common case in one call that builds only the result: YYYY-MM-DD.
+    return String.fromCharCode(
+      digitZero + ((year / 1000) | 0),
+      digitZero + (((year / 100) | 0) % 10),
+      digitZero + (((year / 10) | 0) % 10),
+      digitZero + (year % 10),
+      hyphen,
+      digitZero + ((month / 10) | 0),
+      digitZero + (month % 10),
+      hyphen,
+      digitZero + ((day / 10) | 0),
+      digitZero + (day % 10),
+    );
+  }
   const bc = year <= 0;
   const printedYear = bc ? 1 - year : year;
   return (
@@ -387,6 +402,8 @@ function decodeBinaryDate(bytes: Buffer, start: number, end: number): string {
     (bc ? ' BC' : '')
   );
 }
+
+const digitZero = 0x30;
 
 /** The character codes of '0'-'9', 'a'-'f'. */
 const hexDigitCodes = [0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66];
