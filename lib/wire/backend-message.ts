@@ -226,7 +226,7 @@ export function dataRowTexts(row: DataRow): (string | null)[] {
   const texts = new Array<string | null>(count);
   for (let i = 0; i < count; i++) {
     const start = ranges[2 * i]!;
-    texts[i] = start < 0 ? null : bytes.toString('utf8', start, ranges[2 * i + 1]!);
+    texts[i] = start < 0 ? null : bytes.toString('utf8', start, ranges[2 * i + 1]);
   }
   return texts;
 }

@@ -1,4 +1,5 @@
-import { decodeText, TypeOid, TypeRegistry, type TextDecoder } from '../../lib/types';
+import { arrayElementOids, decodeText, TypeOid, TypeRegistry, type TextDecoder } from '../../lib/types';
+import { builtinBinaryDecoders } from '../../lib/types/binary-decoders';
 
 describe('TypeRegistry: built-in decoders', () => {
   const types = new TypeRegistry();
@@ -152,5 +153,88 @@ describe('TypeRegistry: setDecoder and setArrayDecoder', () => {
     expect(() => types.setArrayDecoder(TypeOid.int4Array, TypeOid.int4, { delimiter: '' })).toThrow(TypeError);
     expect(types.version).toBe(start + 2);
     expect(types.decoderFor(TypeOid.int4)('7')).toBe('7');
+  });
+});
+
+describe('TypeRegistry: decoders by (type OID, format)', () => {
+  const builtinOids = Object.values(TypeOid).filter((oid) => typeof oid === 'number') as number[];
+  const binary = builtinBinaryDecoders({});
+  const at = (text: string): [Buffer, number, number] => {
+    const bytes = Buffer.from(`##${text}##`);
+    return [bytes, 2, bytes.length - 2];
+  };
+
+  it('asks for binary exactly for the built-in types with a binary decoder', () => {
+    const types = new TypeRegistry();
+    for (const oid of builtinOids) expect([oid, types.resultFormatFor(oid)]).toEqual([oid, binary.has(oid) ? 1 : 0]);
+    expect(types.resultFormatFor(999_999)).toBe(0);
+  });
+
+  it('gives the built-in binary decoder for format 1, and a copy of the bytes for a type without one', () => {
+    const types = new TypeRegistry();
+    for (const oid of binary.keys()) expect(typeof types.valueDecoderFor(oid, 1)).toBe('function');
+    expect(types.valueDecoderFor(TypeOid.int4, 1)).toBe(binary.get(TypeOid.int4));
+    expect(types.valueDecoderFor(TypeOid.int4, 1)(Buffer.from([0xff, 0xff, 0xff, 0xfe]), 0, 4)).toBe(-2);
+    const bytes = Buffer.from([1, 2, 3, 4]);
+    const copy = types.valueDecoderFor(TypeOid.numeric, 1)(bytes, 1, 3);
+    bytes.fill(0);
+    expect(copy).toEqual(Buffer.from([2, 3]));
+  });
+
+  it('decodes text-format bytes to the text decoder’s value, for every built-in OID', () => {
+    const types = new TypeRegistry();
+    const samples: Record<number, string> = {
+      [TypeOid.int2]: '-32768',
+      [TypeOid.int4]: '2147483647',
+      [TypeOid.float8]: '-12.375',
+      [TypeOid.bool]: 't',
+      [TypeOid.json]: '{"a":[1]}',
+      [TypeOid.jsonb]: '[1, "x"]',
+      [TypeOid.int8]: '-9223372036854775808',
+      [TypeOid.timestamptz]: '2024-01-31 12:34:56.789+05:30',
+      [TypeOid.timestamp]: '2024-01-31 12:34:56.789',
+      [TypeOid.int4Array]: '{1,NULL,-3}',
+      [TypeOid.interval]: '1 day 02:00:00',
+      [TypeOid.bytea]: '\\x00ff',
+    };
+    for (const oid of builtinOids) {
+      const text = samples[oid] ?? (arrayElementOids.has(oid) ? '{NULL}' : 'plain text ☃');
+      expect([oid, types.valueDecoderFor(oid, 0)(...at(text))]).toEqual([oid, types.decoderFor(oid)(text)]);
+    }
+  });
+
+  it('makes a type text when the user sets its decoder (overrides, setDecoder, setArrayDecoder), and the user decoder gets the text', () => {
+    const fromOverrides = new TypeRegistry({ overrides: { [TypeOid.int4]: (text) => `int4:${text}` } });
+    expect(fromOverrides.resultFormatFor(TypeOid.int4)).toBe(0);
+    expect(fromOverrides.valueDecoderFor(TypeOid.int4, 0)(...at('42'))).toBe('int4:42');
+    // The array type keeps its built-in decoders, binary included.
+    expect(fromOverrides.resultFormatFor(TypeOid.int4Array)).toBe(binary.has(TypeOid.int4Array) ? 1 : 0);
+
+    const types = new TypeRegistry();
+    const version = types.version;
+    const before = types.valueDecoderFor(TypeOid.float8, 0);
+    types.setDecoder(TypeOid.float8, (text) => `float8:${text}`);
+    expect(types.version).toBeGreaterThan(version);
+    expect(types.resultFormatFor(TypeOid.float8)).toBe(0);
+    expect(types.valueDecoderFor(TypeOid.float8, 0)).not.toBe(before);
+    expect(types.valueDecoderFor(TypeOid.float8, 0)(...at('1.5'))).toBe('float8:1.5');
+
+    types.setArrayDecoder(TypeOid.int4Array, TypeOid.int4);
+    expect(types.resultFormatFor(TypeOid.int4Array)).toBe(0);
+    expect(types.resultFormatFor(TypeOid.int4)).toBe(binary.has(TypeOid.int4) ? 1 : 0);
+  });
+
+  it('gives the same decoder for the same type until a decoder changes', () => {
+    const types = new TypeRegistry();
+    expect(types.valueDecoderFor(TypeOid.uuid, 0)).toBe(types.valueDecoderFor(TypeOid.uuid, 0));
+    const json = types.valueDecoderFor(TypeOid.json, 0);
+    expect(types.valueDecoderFor(TypeOid.json, 0)).toBe(json);
+  });
+
+  it('decodes int8 by the bigint option in both formats', () => {
+    const types = new TypeRegistry({ bigint: true });
+    expect(types.valueDecoderFor(TypeOid.int8, 0)(...at('9223372036854775807'))).toBe(9223372036854775807n);
+    const decoder = builtinBinaryDecoders({ bigint: true }).get(TypeOid.int8);
+    if (decoder !== undefined) expect(types.valueDecoderFor(TypeOid.int8, 1)).toBe(decoder);
   });
 });
