@@ -1,6 +1,6 @@
 import type { ObservableInput } from 'rxjs';
 import { PostgresError, ProtocolError, QueryShapeError, type ErrorFields } from '../errors';
-import { ParameterError } from '../types';
+import type { ParameterError } from '../types';
 import {
   bind,
   checkNoNul,
@@ -16,6 +16,7 @@ import {
   type FieldDescription,
   type FormatCode,
 } from '../wire';
+import { bindParameterCountError, parameterCountError } from './parameter-count-error';
 import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
 import { bindTemplateOf, setResultFormats, type CachedStatement, type StatementCache } from './statement-cache';
 import { hasPlannedColumns } from './statement-keywords';
@@ -314,16 +315,8 @@ export class ExtendedQueryConversation implements Conversation {
    * undefined for any other error.
    */
   #parameterCountError(fields: ErrorFields): ParameterError | undefined {
-    if (fields.code !== '08P01' || this.#bound) return undefined;
-    const given = this.#parameters.length;
-    let needed = this.#entry?.parameterCount;
-    if (needed === undefined) {
-      // The unnamed statement is not described: the count is only in the (English) message.
-      const match = bindCountMessage.exec(fields.message ?? '');
-      if (match === null || Number(match[1]) !== given) return undefined;
-      needed = Number(match[2]);
-    }
-    return needed === given ? undefined : parameterCountError(needed, given);
+    // The unnamed statement is not described: then the count is read from the message.
+    return this.#bound ? undefined : bindParameterCountError(fields, this.#parameters.length, this.#entry?.parameterCount);
   }
 
   /**
@@ -369,19 +362,6 @@ export class ExtendedQueryConversation implements Conversation {
     // the caller must handle (a server's FATAL is the ConnectionError's cause).
     if (!this.#detached) this.#sink.error(error);
   }
-}
-
-/** The server's (English) message for a Bind with the wrong number of parameters. */
-const bindCountMessage = /^bind message supplies (\d+) parameters?, but prepared statement ".*" requires (\d+)$/s;
-
-/** The error for `given` parameters to a statement that takes `needed`; it names no statement. */
-function parameterCountError(needed: number, given: number): ParameterError {
-  const takes = needed === 0 ? 'no parameters' : needed === 1 ? '1 parameter' : `${needed} parameters`;
-  // The position is the first parameter missing, or the first one too many.
-  return new ParameterError(
-    Math.min(needed, given) + 1,
-    `the statement takes ${takes}, but ${given} ${given === 1 ? 'was' : 'were'} given`,
-  );
 }
 
 function fieldCountMismatch(values: number, columns: number): ProtocolError {
