@@ -12,6 +12,7 @@ import {
   share,
   switchMap,
   takeUntil,
+  throwError,
   timer,
 } from 'rxjs';
 import type { ConnectionConfig } from '../config';
@@ -97,8 +98,9 @@ export class PoolListener {
    * channel's first subscriber; unsubscribing the last one UNLISTENs, and the last of all
    * closes the listener's connection. Completes when the pool ends.
    *
-   * Errors: TypeError / RangeError for a name that cannot be a channel (at subscribe, no I/O).
-   * Connection problems are `disconnected` events, never errors.
+   * Errors: TypeError / RangeError for a name that cannot be a channel (at subscribe, no I/O);
+   * the server's PostgresError when it refuses the LISTEN on a healthy connection (a hot
+   * standby: 25006). Connection problems are `disconnected` events, never errors.
    */
   channelEvents(channel: string): Observable<PoolChannelEvent> {
     return defer(() => {
@@ -116,8 +118,9 @@ export class PoolListener {
               listenedBefore = true;
               return { type: 'listening', channel, reconnect };
             }),
-            // A loss shows up as the next session's `disconnected`; a failed LISTEN is retried by the next connection.
-            catchError(() => EMPTY),
+            // A loss shows up as the next session's `disconnected`. A LISTEN the server refuses
+            // (a standby: 25006) would be refused again: that reaches the subscriber.
+            catchError((error: unknown) => (error instanceof ConnectionError ? EMPTY : throwError(() => error))),
           );
         }),
         takeUntil(this.#ended),

@@ -439,7 +439,7 @@ export class Pool implements AsyncDisposable {
    * notifications sent meanwhile are lost). Completes when the pool ends.
    *
    * Errors: TypeError / RangeError for an invalid channel name; ConnectionError once the pool
-   * has ended.
+   * has ended; the server's PostgresError when it refuses the LISTEN (a hot standby: 25006).
    *
    * @example
    * pool.notifications('jobs').subscribe(({ payload }) => console.log(payload));

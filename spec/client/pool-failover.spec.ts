@@ -3,7 +3,8 @@
 // standby promoted — only work in flight errors; with prefer-standby / read-only it reads from
 // the standby.
 import { setTimeout as delay } from 'node:timers/promises';
-import { ConnectionError, createPool, type ConnectionConfig, type Pool } from '../../lib';
+import { firstValueFrom } from 'rxjs';
+import { ConnectionError, PostgresError, createPool, type ConnectionConfig, type Pool } from '../../lib';
 import { useReplicatedCluster, waitForReplay } from '../harness/standby';
 import { errorOf } from '../helpers/connections';
 
@@ -42,6 +43,15 @@ describe('a pool over a primary and a standby', () => {
       expect(await whichServer(pool)).toBe(true);
       expect(await pool.all('SELECT count(*)::int AS n FROM failover_reads')).toEqual([{ n: 0 }]);
     }
+  });
+
+  it("a pool on the standby: notifications error with the server's refusal of LISTEN instead of staying silent", async () => {
+    const pool = poolOver('read-only');
+    const error = await errorOf(firstValueFrom(pool.notifications('on_standby')));
+    expect(error).toBeInstanceOf(PostgresError);
+    expect(error).toMatchObject({ code: '25006' });
+    // The listener itself is fine: another channel subscribed later is refused the same way.
+    expect(await errorOf(firstValueFrom(pool.channelEvents('on_standby_too')))).toMatchObject({ code: '25006' });
   });
 
   it('read-write keeps serving writes after the primary stops and the standby is promoted', async () => {
