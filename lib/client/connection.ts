@@ -255,10 +255,9 @@ export class Connection implements AsyncDisposable {
    * Cold: each subscription runs the batch again, iterating `parameterSets` anew (an array
    * replays, a generator does not). Bounded: sets are taken from `parameterSets` and encoded as
    * they are written, in rounds of about 64 KiB of encoded sets, and a round is written only
-   * once the server has answered all but the previous round (and the socket has room), so at
-   * most two rounds are ahead of the server and a lazy iterable of millions of sets runs in
-   * constant memory. The batch holds the connection meanwhile: requests made behind it are
-   * written after it ends.
+   * while fewer than eight rounds (about 512 KiB) await the server's replies and the socket
+   * has room, so a lazy iterable of millions of sets runs in constant memory. The batch holds
+   * the connection meanwhile: requests made behind it are written after it ends.
    *
    * Failures, each ending the Observable with that error once the connection is back in sync:
    * - a set that cannot be encoded (ParameterError, TypeError for a set that is not an array)
@@ -268,7 +267,7 @@ export class Connection implements AsyncDisposable {
    *   the sets written before it ran (their results are discarded);
    * - a PostgresError in set k: no further set is written; with `'once'` nothing is committed;
    *   with `'each'` sets 0..k-1 were committed and emitted, and the sets already written after
-   *   k (at most two rounds) still run on the server, their results discarded;
+   *   k (at most eight rounds) still run on the server, their results discarded;
    * - unsubscribing stops the writing at once: with `'once'`, while sets remain to be written,
    *   the batch is ended by a failing Execute, so nothing is committed (once all are written,
    *   it is cancelled as `query` is); with `'each'` the sets already written run on (a
@@ -616,7 +615,7 @@ export class Connection implements AsyncDisposable {
    *
    * Errors: PostgresError when a statement fails (the server skips the statements after it;
    * inside an explicit transaction that transaction is aborted); ConnectionError when the
-   * connection is closed or fails; an Error for COPY, which needs copyIn / copyOut.
+   * connection is closed or fails; a QueryShapeError for COPY, which needs copyIn / copyOut.
    *
    * @example
    * connection.simpleQuery('SELECT 1 AS one; SELECT 2 AS two').subscribe(r => console.log(r.rows));

@@ -1,4 +1,4 @@
-import { PostgresError, ProtocolError } from '../errors';
+import { PostgresError, ProtocolError, QueryShapeError } from '../errors';
 import { copyFail, dataRowLength, dataRowTexts, query, type BackendMessage, type FieldDescription } from '../wire';
 import type { Conversation, ConversationChannel } from './conversation';
 
@@ -107,11 +107,11 @@ export class SimpleQueryConversation implements Conversation {
         this.#error ??= new PostgresError(message.fields, { sql: this.#sql });
         return false;
       case 'CopyInResponse':
-        this.#error ??= new Error('COPY FROM STDIN is not supported through a simple query; use copyIn');
+        this.#error ??= new QueryShapeError('COPY FROM STDIN cannot run through simpleQuery(); use copyIn()', this.#sql);
         channel.write(copyFailMessage);
         return false;
       case 'CopyOutResponse':
-        this.#error ??= new Error('COPY TO STDOUT is not supported through a simple query; use copyOut');
+        this.#error ??= new QueryShapeError('COPY TO STDOUT cannot run through simpleQuery(); use copyOut()', this.#sql);
         return false;
       case 'CopyData':
       case 'CopyDone':

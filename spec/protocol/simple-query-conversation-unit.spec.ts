@@ -1,7 +1,7 @@
 // The simple-query state machine over the fake transport, driven through ProtocolConnection
 // (the spec plays the server): one Query, a result set per statement, an error ending the
 // exchange, COPY refused, abandoning, and the protocol violations that fail the connection.
-import { ConnectionError, PostgresError, ProtocolError } from '../../lib';
+import { ConnectionError, PostgresError, ProtocolError, QueryShapeError } from '../../lib';
 import { SimpleQueryConversation, type ResultSet } from '../../lib/protocol';
 import {
   commandComplete,
@@ -116,6 +116,7 @@ describe('SimpleQueryConversation (fake transport)', () => {
     expect(session.transport.takeWrittenNames()).toEqual(['CopyFail']);
     session.transport.push(errorResponse({ S: 'ERROR', V: 'ERROR', C: '57014', M: 'COPY from stdin failed' }), readyForQuery('I'));
     expect(events[events.length - 1]).toMatchObject({ kind: 'error', error: { message: expect.stringMatching(/COPY FROM STDIN/) } });
+    expect((events[events.length - 1] as { error: unknown }).error).toBeInstanceOf(QueryShapeError);
     expect(session.connection.state).toBe('open');
   });
 
@@ -125,6 +126,7 @@ describe('SimpleQueryConversation (fake transport)', () => {
     await endOfTick();
     session.transport.push(copyOutResponse(), copyData('1\n'), copyDone(), commandComplete('COPY 1'), readyForQuery('I'));
     expect(events).toEqual([{ kind: 'error', error: expect.objectContaining({ message: expect.stringMatching(/COPY TO STDOUT/) }) }]);
+    expect((events[0] as { error: unknown }).error).toBeInstanceOf(QueryShapeError);
   });
 
   it('a detached query reads its replies to ReadyForQuery and reports nothing; the next one is in sync', async () => {
