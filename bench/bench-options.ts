@@ -19,7 +19,8 @@ export const usage = `usage: npm run bench -- [options]
   --quick                 the one-minute version: fewer rows and queries, 3 repetitions
   --reps N                repetitions (default 5; 3 with --quick)
   --only w1,w2            only these workloads (stream-push, stream-backpressured, stream-raw,
-                          fetch-all, point-seq, point-concurrent, point-pooled, copy-in, notify)
+                          fetch-all, point-seq, point-concurrent, point-batch, point-pooled,
+                          copy-in, notify)
   --clients c1,c2         only these clients (rxpg, pg, postgres, bare-socket, pgbench, psql)
   --profile WORKLOAD:CLIENT
                           run that one measurement under node --cpu-prof and print the

@@ -119,6 +119,7 @@ export class ExpectedChecksums {
       }
       case 'point-seq':
       case 'point-concurrent':
+      case 'point-batch':
       case 'point-pooled':
         return expectedPointChecksum(size);
       case 'notify':

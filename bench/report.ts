@@ -118,7 +118,7 @@ export function clientLabel(workload: string, client: ClientName): string {
     case 'postgres':
       return 'postgres.js';
     case 'bare-socket':
-      if (workload === 'point-concurrent') return 'bare socket (one Sync each)';
+      if (workload === 'point-concurrent' || workload === 'point-batch') return 'bare socket (one Sync each)';
       if (workload === 'point-seq') return 'bare socket (prepared, one at a time)';
       return 'bare socket (counts DataRows)';
     case 'pgbench':

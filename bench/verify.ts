@@ -29,7 +29,7 @@ export function verifiedKeys(workload: WorkloadName, client: ClientName, expecte
     case 'server-alone':
       return ['rows', 'sumI'];
     case 'bare-socket':
-      return workload === 'point-concurrent' || workload === 'point-seq' ? ['rows', 'sum'] : ['rows', 'sumI'];
+      return workload === 'point-concurrent' || workload === 'point-seq' || workload === 'point-batch' ? ['rows', 'sum'] : ['rows', 'sumI'];
     default:
       return workload === 'stream-raw' ? ['rows', 'lengthI', 'lengthT', 'lengthTs', 'lengthF'] : Object.keys(expected);
   }

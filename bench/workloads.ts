@@ -19,6 +19,7 @@ export type WorkloadName =
   | 'fetch-all'
   | 'point-seq'
   | 'point-concurrent'
+  | 'point-batch'
   | 'point-pooled'
   | 'copy-in'
   | 'notify';
@@ -112,6 +113,16 @@ export const workloads: readonly WorkloadSpec[] = [
     size: { full: 20_000, quick: 2_000 },
     warmupSize: { full: 2_000, quick: 500 },
     libraries: allLibraries,
+    limit: 'bare-socket',
+  },
+  {
+    name: 'point-batch',
+    description: "the same queries as one batch on one connection (rxpg queryBatch with its default sync: 'once')",
+    unit: 'queries',
+    size: { full: 20_000, quick: 2_000 },
+    warmupSize: { full: 2_000, quick: 500 },
+    libraries: ['rxpg'],
+    // The bare socket's row of point-concurrent: every Bind/Execute/Sync written at once.
     limit: 'bare-socket',
   },
   {

@@ -3,7 +3,7 @@
  * `toArray` for fetch-all, `lastValueFrom` per point query (all at once with `Promise.all`),
  * the `toAsyncIterable` bridge for bounded buffering, `copyIn` and `channelEvents`.
  */
-import { firstValueFrom, lastValueFrom, toArray, type Observable, type ObservableInput, type Subscription } from 'rxjs';
+import { firstValueFrom, lastValueFrom, tap, toArray, type Observable, type ObservableInput, type Subscription } from 'rxjs';
 import { connect, createPool, toAsyncIterable, type Connection, type RawRow } from '../../lib';
 import { countAndSum, RawStreamTally, StreamTally, type Checksum, type StreamRow } from '../checksums';
 import { WorkloadUnavailable, type ChildContext } from '../child-protocol';
@@ -99,6 +99,27 @@ const runners: Partial<Record<WorkloadName, Runner>> = {
     let sum = 0;
     for (const row of rows) sum += row.n;
     return countAndSum(rows.length, sum);
+  },
+
+  'point-batch': async (connection, size) => {
+    // One Observable for all the queries: one array of rows per parameter set, in order.
+    let sum = 0;
+    let count = 0;
+    await lastValueFrom(
+      connection
+        .queryBatch<{ n: number }>(
+          pointSql,
+          numbers(size).map((i) => [i]),
+        )
+        .pipe(
+          tap((rows) => {
+            count += 1;
+            sum += rows[0]!.n;
+          }),
+        ),
+      { defaultValue: undefined },
+    );
+    return countAndSum(count, sum);
   },
 
   'copy-in': async (connection, size, phase) => {

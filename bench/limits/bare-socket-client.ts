@@ -6,7 +6,7 @@
  * ReadyForQuery. Nothing is decoded into JavaScript values and nothing is allocated per
  * message, so its throughput is what Node plus the server can do on one connection: streaming
  * (stream-push, stream-raw), one prepared query at a time (point-seq) and pipelined
- * (point-concurrent).
+ * (point-concurrent, and point-batch's limit).
  */
 import { connect as connectTcp, type Socket } from 'node:net';
 import { countAndSum } from '../checksums';
@@ -45,6 +45,7 @@ export const openSession: OpenSession = async (workload, context) => {
         close: () => socket.close(),
       };
     case 'point-concurrent':
+    case 'point-batch':
       await socket.request(Buffer.concat([parse(pointStatement, pointSql), sync()]), 1);
       return {
         run: async (size) => {

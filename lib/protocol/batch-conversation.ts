@@ -58,6 +58,12 @@ export interface BatchSink {
 
 /** Encoded parameter sets written per round before waiting for the socket to drain. */
 const roundBytes = 64 * 1024;
+/**
+ * Rounds written ahead of the server's replies. More than two lets the server run ahead while
+ * the client is still reading the replies of earlier rounds (point queries cost the client
+ * about as much as the server), and keeps what still runs after an error or unsubscribe small.
+ */
+const roundsAhead = 8;
 
 const executeBytes = execute();
 const syncBytes = sync();
@@ -80,8 +86,8 @@ const noFields: readonly FieldDescription[] = Object.freeze([]);
  *
  * Exclusive: written once the requests before it have ended, and nothing is written behind it
  * until it ends, because its sets are written in rounds (about 64 KiB of encoded sets), not all
- * at once: a round goes once the server has answered all but the previous round and the socket
- * has room, so at most two rounds are ahead of the server. The sets are asked from the sink as
+ * at once: a round goes while fewer than eight rounds await the server's replies and the socket
+ * has room. The sets are asked from the sink as
  * they are written, so a lazy source is read as the server goes.
  *
  * The first error ends the batch (reported at its end, when every written set has come back):
@@ -292,13 +298,13 @@ export class BatchConversation implements Conversation {
   }
 
   /**
-   * The next round goes once the server has answered every set but the last round's (so at
-   * most two rounds are ahead of its replies: what still runs after an error or unsubscribe)
-   * and the socket has room; after the pending I/O, so replies are read between rounds.
+   * The next round goes while fewer than `roundsAhead` rounds await the server's replies (what
+   * still runs after an error or unsubscribe) and the socket has room; after the pending I/O,
+   * so replies are read between rounds.
    */
   #next(): void {
     if (!this.#writing || this.#ended) return;
-    if (this.#roundEnds.length >= 2) {
+    if (this.#roundEnds.length >= roundsAhead) {
       this.#waitingForReplies = true;
       return;
     }
@@ -321,7 +327,7 @@ export class BatchConversation implements Conversation {
     this.#setsAnswered += 1;
     const roundEnds = this.#roundEnds;
     while (roundEnds.length > 0 && roundEnds[0]! <= this.#setsAnswered) roundEnds.shift();
-    if (this.#waitingForReplies && roundEnds.length < 2) {
+    if (this.#waitingForReplies && roundEnds.length < roundsAhead) {
       this.#waitingForReplies = false;
       setImmediate(this.#nextLater);
     }
