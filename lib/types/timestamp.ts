@@ -198,9 +198,13 @@ function twoDigits(text: string, at: number): number {
 
 /**
  * Days from 1970-01-01 to the proleptic Gregorian date (astronomical year, month 1-12, day
- * 1-31), for any year (the usual era-of-400-years arithmetic).
+ * 1-31), for any year (the usual era-of-400-years arithmetic). Shared with the byte-range
+ * timestamp decoders, which must compute exactly the same times.
+ *
+ * @example
+ * daysFromCivil(1970, 1, 2); // 1
  */
-function daysFromCivil(year: number, month: number, day: number): number {
+export function daysFromCivil(year: number, month: number, day: number): number {
   const y = month <= 2 ? year - 1 : year;
   const era = Math.floor(y / 400);
   const yearOfEra = y - era * 400;

@@ -1,3 +1,4 @@
+import type {} from '../types/buffer-slices';
 import { defaultMaxMessageSize } from '../config/connection-config';
 import { errorFieldsFromCodes, ProtocolError } from '../errors';
 import type { BackendMessage, DataRow, FieldDescription, FormatCode, ReadyForQuery } from './backend-message';
@@ -393,15 +394,15 @@ function decodeAuthentication(bytes: Buffer, start: number, end: number, owned: 
       while (at < end && bytes[at] !== 0) {
         const nul = bytes.indexOf(0, at);
         if (nul < 0 || nul >= end) return 'a mechanism name runs past its end';
-        mechanisms.push(bytes.toString('utf8', at, nul));
+        mechanisms.push(bytes.utf8Slice(at, nul));
         at = nul + 1;
       }
       return at === end - 1 ? { name: 'AuthenticationSASL', mechanisms } : 'its mechanism list does not end with an empty name at its end';
     }
     case 11:
-      return { name: 'AuthenticationSASLContinue', data: bytes.toString('utf8', start + 4, end) };
+      return { name: 'AuthenticationSASLContinue', data: bytes.utf8Slice(start + 4, end) };
     case 12:
-      return { name: 'AuthenticationSASLFinal', data: bytes.toString('utf8', start + 4, end) };
+      return { name: 'AuthenticationSASLFinal', data: bytes.utf8Slice(start + 4, end) };
     default:
       return `unsupported authentication request code ${code}`;
   }
@@ -414,7 +415,7 @@ function decodeBackendKeyData(bytes: Buffer, start: number, end: number): Decode
 
 function decodeCommandComplete(bytes: Buffer, start: number, end: number): Decoded {
   if (bytes.indexOf(0, start) !== end - 1) return 'its tag is not one NUL-terminated string';
-  return { name: 'CommandComplete', tag: bytes.toString('utf8', start, end - 1) };
+  return { name: 'CommandComplete', tag: bytes.utf8Slice(start, end - 1) };
 }
 
 function decodeReadyForQuery(bytes: Buffer, start: number, end: number): Decoded {
@@ -448,7 +449,7 @@ function decodeErrorOrNotice(name: 'ErrorResponse' | 'NoticeResponse', bytes: Bu
   while (at < end && bytes[at] !== 0) {
     const nul = bytes.indexOf(0, at + 1);
     if (nul < 0 || nul >= end) return 'a field runs past its end';
-    codes[String.fromCharCode(bytes[at]!)] = bytes.toString('utf8', at + 1, nul);
+    codes[String.fromCharCode(bytes[at]!)] = bytes.utf8Slice(at + 1, nul);
     at = nul + 1;
   }
   if (at !== end - 1) return 'its field list does not end with a NUL at its end';
@@ -505,7 +506,7 @@ function decodeRowDescription(bytes: Buffer, start: number, end: number): Decode
   for (let i = 0; i < count; i++) {
     const nul = at < end ? bytes.indexOf(0, at) : -1;
     if (nul < 0 || nul + 19 > end) return `field ${i + 1} of ${count} runs past its end`;
-    const name = bytes.toString('utf8', at, nul);
+    const name = bytes.utf8Slice(at, nul);
     at = nul + 1;
     const format = bytes.readInt16BE(at + 16);
     if (format !== 0 && format !== 1) return `field ${i + 1} has the unknown format code ${format}`;
@@ -533,7 +534,7 @@ function readCStrings(bytes: Buffer, start: number, end: number, count: number):
     if (at >= end) return undefined;
     const nul = bytes.indexOf(0, at);
     if (nul < 0 || nul >= end) return undefined;
-    strings[i] = bytes.toString('utf8', at, nul);
+    strings[i] = bytes.utf8Slice(at, nul);
     at = nul + 1;
   }
   return at === end ? strings : undefined;

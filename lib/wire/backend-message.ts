@@ -1,3 +1,4 @@
+import type {} from '../types/buffer-slices';
 import type { ErrorFields } from '../errors';
 
 /**
@@ -206,7 +207,7 @@ export function dataRowLength(row: DataRow): number {
  * dataRowText(row, 0); // '42'
  */
 export function dataRowText(row: DataRow, index: number): string | null | undefined {
-  const start = row.ranges[2 * index];
+  const start = Number.isInteger(index) ? row.ranges[2 * index] : undefined;
   if (start === undefined) return undefined;
   return start < 0 ? null : row.bytes.toString('utf8', start, row.ranges[2 * index + 1]);
 }
@@ -226,7 +227,7 @@ export function dataRowTexts(row: DataRow): (string | null)[] {
   const texts = new Array<string | null>(count);
   for (let i = 0; i < count; i++) {
     const start = ranges[2 * i]!;
-    texts[i] = start < 0 ? null : bytes.toString('utf8', start, ranges[2 * i + 1]);
+    texts[i] = start < 0 ? null : bytes.utf8Slice(start, ranges[2 * i + 1]!);
   }
   return texts;
 }

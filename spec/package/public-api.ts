@@ -79,8 +79,10 @@ export function unexportedPublicTypes(api: PublicApi): Map<string, string> {
     const found = name === undefined ? undefined : checker.getSymbolAtLocation(name);
     if (found !== undefined && !(found.flags & ts.SymbolFlags.TypeParameter)) {
       const symbol = resolveAlias(checker, found);
-      const declarations = (symbol.declarations ?? []).filter((declaration) => declaration.getSourceFile().fileName.startsWith(libDir));
-      if (declarations.length > 0 && !exported.has(symbol)) {
+      const all = symbol.declarations ?? [];
+      const declarations = all.filter((declaration) => declaration.getSourceFile().fileName.startsWith(libDir));
+      // A global type that lib/ only augments (Buffer) is Node's, not the library's.
+      if (declarations.length > 0 && declarations.length === all.length && !exported.has(symbol)) {
         const where = path.relative(repositoryRoot, declarations[0]!.getSourceFile().fileName);
         if (!missing.has(`${symbol.name} (${where})`)) missing.set(`${symbol.name} (${where})`, trail);
       }

@@ -83,6 +83,14 @@ describe('byte-range text decoders', () => {
       '2024-01-31 12:00:00+00:19:32',
       'snow ☃',
       '\u00a05',
+      '2024-01-31 12:34:56.7+00',
+      '2024-01-31 12:34:56-08',
+      '2024-01-31T12:34:56+00',
+      '1999-12-31 23:59:59.999999-03:30',
+      '2024-01-31 12:34:56+05:3',
+      '2024-01-31 12:34:56+',
+      '2024-01-31 12:34:56.+00',
+      '0001-01-01 00:00:00+00 BC',
     ];
     for (const sample of samples) expectSame(inPlace(range, sample), text(sample));
   });
@@ -109,6 +117,41 @@ describe('byte-range text decoders', () => {
       fc.property(fc.double(), (value) => {
         const printed = String(value);
         expectSame(inPlace(decodeFloatRange, printed), decodeFloat(printed));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads timestamps in place exactly as the text parser does (property)', () => {
+    const two = fc.integer({ min: 0, max: 99 }).map((n) => String(n).padStart(2, '0'));
+    const timestamp = fc
+      .tuple(
+        fc.integer({ min: 0, max: 99999 }).map((n) => String(n).padStart(4, '0')),
+        two,
+        two,
+        fc.constantFrom(' ', 'T', 'x'),
+        two,
+        two,
+        two,
+        fc.option(fc.stringMatching(/^[0-9]{0,8}$/)),
+        fc.option(fc.tuple(fc.constantFrom('+', '-', '*'), two, fc.option(two), fc.option(two))),
+        fc.constantFrom('', ' BC', 'Z', ':'),
+      )
+      .map(
+        ([year, month, day, separator, hours, minutes, seconds, fraction, offset, tail]) =>
+          `${year}-${month}-${day}${separator}${hours}:${minutes}:${seconds}${fraction === null ? '' : `.${fraction}`}` +
+          (offset === null
+            ? ''
+            : `${offset[0]}${offset[1]}${offset[2] === null ? '' : `:${offset[2]}`}${offset[3] === null ? '' : `:${offset[3]}`}`) +
+          tail,
+      );
+    fc.assert(
+      fc.property(timestamp, fc.nat(), (text, cut) => {
+        // Whole, and cut short anywhere.
+        for (const sample of [text, text.slice(0, cut % (text.length + 1))]) {
+          expectSame(inPlace(decodeTimestamptzRange, sample), decodeTimestamptz(sample));
+          expectSame(inPlace(decodeTimestampRange, sample), decodeTimestamp(sample));
+        }
       }),
       { numRuns: 3000 },
     );
