@@ -210,7 +210,7 @@ export class Connection implements AsyncDisposable {
    * connection.query('SELECT id, name FROM users', [], options).subscribe((row) => console.log(row));
    */
   query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
-  query(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Observable<unknown> {
+  query(sql: string, params: readonly unknown[] = noParameters, options: QueryOptions = noQueryOptions): Observable<unknown> {
     return new Observable<unknown>((subscriber) =>
       new RowsRequest(this.#protocol, subscriber, this.#rowBuilders, options).start(this.#statements, sql, params, options.timeout),
     );
@@ -722,6 +722,10 @@ export class Connection implements AsyncDisposable {
     await this.close();
   }
 }
+
+/** The defaults of `query`, shared rather than allocated per call (point queries are a hot path). */
+const noParameters: readonly unknown[] = Object.freeze([]);
+const noQueryOptions: QueryOptions = Object.freeze({});
 
 /** COPY text chunks from rows: pulled lazily from iterables, pushed from Observables. */
 function copyTextChunks(rows: ObservableInput<readonly unknown[]>): ObservableInput<string> {
