@@ -52,36 +52,54 @@ export function rowBuilder(
   }
   const decoders = fields.map((field, i) => types.valueDecoderFor(field.dataTypeId, formatOf(field, i, formats)));
   if (mode === 'array') {
-    return ({ bytes, ranges }) => {
+    return ({ bytes, start }) => {
       const values: unknown[] = new Array(count);
+      // The decoder has checked the layout: the count (skipped) and count values, each an
+      // int32 length (-1 for NULL) and its bytes.
+      let at = start + 2;
       for (let i = 0; i < count; i++) {
-        const start = ranges[2 * i]!;
-        values[i] = start < 0 ? null : decoders[i]!(bytes, start, ranges[2 * i + 1]!);
+        const length = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+        at += 4;
+        if (length < 0) {
+          values[i] = null;
+        } else {
+          values[i] = decoders[i]!(bytes, at, at + length);
+          at += length;
+        }
       }
       return values;
     };
   }
   const names = fields.map((field) => field.name);
   if (names.includes('__proto__')) {
-    return ({ bytes, ranges }) => {
+    return ({ bytes, start }) => {
       const row: Record<string, unknown> = {};
+      let at = start + 2;
       for (let i = 0; i < count; i++) {
-        const start = ranges[2 * i]!;
-        Object.defineProperty(row, names[i]!, {
-          value: start < 0 ? null : decoders[i]!(bytes, start, ranges[2 * i + 1]!),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+        const length = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+        at += 4;
+        let value: unknown = null;
+        if (length >= 0) {
+          value = decoders[i]!(bytes, at, at + length);
+          at += length;
+        }
+        Object.defineProperty(row, names[i]!, { value, enumerable: true, writable: true, configurable: true });
       }
       return row;
     };
   }
-  return ({ bytes, ranges }) => {
+  return ({ bytes, start }) => {
     const row: Record<string, unknown> = {};
+    let at = start + 2;
     for (let i = 0; i < count; i++) {
-      const start = ranges[2 * i]!;
-      row[names[i]!] = start < 0 ? null : decoders[i]!(bytes, start, ranges[2 * i + 1]!);
+      const length = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+      at += 4;
+      if (length < 0) {
+        row[names[i]!] = null;
+      } else {
+        row[names[i]!] = decoders[i]!(bytes, at, at + length);
+        at += length;
+      }
     }
     return row;
   };

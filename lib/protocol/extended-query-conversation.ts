@@ -157,7 +157,8 @@ export class ExtendedQueryConversation implements Conversation {
       this.#use = 'named';
       this.#entry = entry;
       const request = this.#namedBind(entry, entry.describesPortal ? describeExecuteSync : executeSync);
-      for (const close of statements!.takeCloses()) channel.write(close);
+      const closes = statements!.takeCloses();
+      for (let i = 0; i < closes.length; i++) channel.write(closes[i]!);
       channel.write(request);
       return;
     }
@@ -225,7 +226,7 @@ export class ExtendedQueryConversation implements Conversation {
   handle(message: BackendMessage, channel: ConversationChannel): boolean {
     switch (message.name) {
       case 'DataRow':
-        if (message.ranges.length !== 2 * this.#columnCount) {
+        if (dataRowLength(message) !== this.#columnCount) {
           channel.failConnection(fieldCountMismatch(dataRowLength(message), this.#columnCount));
           return false;
         }

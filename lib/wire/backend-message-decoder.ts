@@ -141,9 +141,9 @@ const entryByType: readonly (MessageEntry | undefined)[] = (() => {
  * the assembled message), so a caller that reuses its chunks must read the rows of a chunk
  * before it reuses it. (Node's sockets never reuse their chunks.)
  *
- * Cost of a DataRow, the hot path: one pass over its value lengths, which checks them and
- * records where each value lies — one array of numbers and the message object; no value is
- * decoded here. No closure is created per message or per chunk.
+ * Cost of a DataRow, the hot path: one pass over its value lengths, which checks them, and
+ * the message object; no value is decoded here and nothing else is allocated. No closure is
+ * created per message or per chunk.
  *
  * Errors are final: after a ProtocolError every later call throws that same error. If `emit`
  * throws, its exception propagates unchanged and the decoder stops too (the rest of that chunk
@@ -347,33 +347,25 @@ export class BackendMessageDecoder {
 
 /**
  * DataRow: a uint16 count, then exactly that many values, each an int32 length (-1 for NULL)
- * and that many bytes. One pass checks the lengths and records each value's range in the
- * buffer; the values stay bytes until the row builder decodes them.
+ * and that many bytes. One pass checks the lengths; the message only says where the body lies
+ * in the buffer, and the values stay bytes until the row builder decodes them.
  */
 function decodeDataRow(bytes: Buffer, start: number, end: number): DataRow | string {
   if (end - start < 2) return 'its field lengths do not add up to its length';
   const count = (bytes[start]! << 8) | bytes[start + 1]!;
-  // Every value takes at least its 4-byte length: a count the body cannot hold allocates nothing.
-  if (start + 2 + 4 * count > end) return 'its field lengths do not add up to its length';
-  const ranges = new Array<number>(2 * count);
   let at = start + 2;
-  for (let i = 0; i < 2 * count; i += 2) {
+  for (let i = 0; i < count; i++) {
     if (at + 4 > end) return 'its field lengths do not add up to its length';
     const length = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
     at += 4;
     if (length >= 0) {
       if (at + length > end) return 'its field lengths do not add up to its length';
-      ranges[i] = at;
       at += length;
-      ranges[i + 1] = at;
-    } else if (length === -1) {
-      ranges[i] = -1;
-      ranges[i + 1] = -1;
-    } else {
+    } else if (length !== -1) {
       return 'its field lengths do not add up to its length';
     }
   }
-  return at === end ? { name: 'DataRow', bytes, ranges } : 'its field lengths do not add up to its length';
+  return at === end ? { name: 'DataRow', bytes, start, end } : 'its field lengths do not add up to its length';
 }
 
 function decodeAuthentication(bytes: Buffer, start: number, end: number, owned: boolean): Decoded {

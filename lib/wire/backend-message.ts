@@ -160,12 +160,14 @@ export interface CopyBothResponse {
 
 /**
  * One row of a result (`D`), its values left as the bytes the server sent: nothing is decoded
- * (no string is made) until the row builder — or {@link dataRowText} — reads a value.
+ * (no string, no array is made) until the row builder — or {@link dataRowText} — reads a value.
  *
- * `bytes` is the buffer the row arrived in, usually a whole socket chunk shared with the
- * messages around it, and `ranges` says where each value lies in it. Read the values while the
- * message is handled; keeping the message keeps that whole buffer alive (copy the values you
- * keep, e.g. with {@link dataRowTexts}).
+ * `bytes[start, end)` is the message's body, in the buffer it arrived in (usually a whole
+ * socket chunk shared with the messages around it): a 16-bit value count, then for each value
+ * a 32-bit length (-1 for SQL NULL) and that many bytes — UTF-8 text in the text format, the
+ * type's binary representation in the binary format. The decoder has checked that the lengths
+ * add up. Read the values while the message is handled; keeping the message keeps that whole
+ * buffer alive (copy the values you keep, e.g. with {@link dataRowTexts}).
  *
  * @example
  * if (message.name === 'DataRow') console.log(dataRowTexts(message)); // ['1', null, 'two']
@@ -173,15 +175,12 @@ export interface CopyBothResponse {
 export interface DataRow {
   /** The message's discriminant, as {@link BackendMessage} is narrowed by. */
   readonly name: 'DataRow';
-  /** The buffer that holds the values (and often other messages too): read it, never write it. */
+  /** The buffer that holds the row (and often other messages too): read it, never write it. */
   readonly bytes: Buffer;
-  /**
-   * Two numbers per value, in column order: value `i` is `bytes[ranges[2 * i], ranges[2 * i + 1])`,
-   * and both numbers are -1 for SQL NULL. The row has `ranges.length / 2` values. A value is
-   * UTF-8 text in the text format, or the type's binary representation when its column's
-   * result format is binary.
-   */
-  readonly ranges: number[];
+  /** Where the row's body (its value count) starts in `bytes`. */
+  readonly start: number;
+  /** Where the row's body ends in `bytes` (exclusive). */
+  readonly end: number;
 }
 
 /**
@@ -193,7 +192,7 @@ export interface DataRow {
  * dataRowLength(row) === fields.length
  */
 export function dataRowLength(row: DataRow): number {
-  return row.ranges.length >>> 1;
+  return row.bytes.readUInt16BE(row.start);
 }
 
 /**
@@ -207,9 +206,12 @@ export function dataRowLength(row: DataRow): number {
  * dataRowText(row, 0); // '42'
  */
 export function dataRowText(row: DataRow, index: number): string | null | undefined {
-  const start = Number.isInteger(index) ? row.ranges[2 * index] : undefined;
-  if (start === undefined) return undefined;
-  return start < 0 ? null : row.bytes.toString('utf8', start, row.ranges[2 * index + 1]);
+  const { bytes } = row;
+  if (!Number.isInteger(index) || index < 0 || index >= dataRowLength(row)) return undefined;
+  let at = row.start + 2;
+  for (let i = 0; i < index; i++) at += 4 + Math.max(0, bytes.readInt32BE(at));
+  const length = bytes.readInt32BE(at);
+  return length < 0 ? null : bytes.toString('utf8', at + 4, at + 4 + length);
 }
 
 /**
@@ -222,12 +224,20 @@ export function dataRowText(row: DataRow, index: number): string | null | undefi
  * dataRowTexts(row); // ['1', null, 'two']
  */
 export function dataRowTexts(row: DataRow): (string | null)[] {
-  const { bytes, ranges } = row;
-  const count = ranges.length >>> 1;
+  const { bytes } = row;
+  let at = row.start;
+  const count = (bytes[at]! << 8) | bytes[at + 1]!;
+  at += 2;
   const texts = new Array<string | null>(count);
   for (let i = 0; i < count; i++) {
-    const start = ranges[2 * i]!;
-    texts[i] = start < 0 ? null : bytes.utf8Slice(start, ranges[2 * i + 1]!);
+    const length = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+    at += 4;
+    if (length < 0) {
+      texts[i] = null;
+    } else {
+      texts[i] = bytes.utf8Slice(at, at + length);
+      at += length;
+    }
   }
   return texts;
 }

@@ -4,7 +4,7 @@
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { connect, TypeOid, TypeRegistry, type Connection } from '../../lib';
 import { rowBuilder, RowBuilderCache, type RawRow } from '../../lib/client/row-builder';
-import { BackendMessageDecoder, type DataRow, type FieldDescription } from '../../lib/wire';
+import { BackendMessageDecoder, dataRowLength, type DataRow, type FieldDescription } from '../../lib/wire';
 import * as b from '../helpers/backend-messages';
 import { superuserConfig } from '../helpers/test-servers';
 
@@ -94,7 +94,12 @@ describe('binary results on cached statements (a real server)', () => {
     const lengths: number[] = [];
     const trace = connection.messages$.subscribe((message) => {
       if (message.name === 'DataRow' && lengths.length === 0) {
-        for (let i = 0; i < message.ranges.length; i += 2) lengths.push(message.ranges[i + 1]! - message.ranges[i]!);
+        let at = message.start + 2;
+        for (let i = 0; i < dataRowLength(message); i++) {
+          const length = message.bytes.readInt32BE(at);
+          lengths.push(length);
+          at += 4 + Math.max(length, 0);
+        }
       }
     });
     try {

@@ -21,11 +21,17 @@ interface RowValues {
 /** The message in a form two runs can be compared by. */
 function comparable(message: BackendMessage): Exclude<BackendMessage, DataRow> | RowValues {
   if (message.name !== 'DataRow') return message;
+  // The decoder has checked the layout: a count, then per value an int32 length and its bytes.
+  const { bytes } = message;
   const values: (Buffer | null)[] = [];
-  for (let i = 0; i < message.ranges.length; i += 2) {
-    const start = message.ranges[i]!;
-    values.push(start < 0 ? null : Buffer.from(message.bytes.subarray(start, message.ranges[i + 1])));
+  let at = message.start + 2;
+  for (let i = 0; i < bytes.readUInt16BE(message.start); i++) {
+    const length = bytes.readInt32BE(at);
+    at += 4;
+    values.push(length < 0 ? null : Buffer.from(bytes.subarray(at, at + length)));
+    at += Math.max(length, 0);
   }
+  expect(at).toBe(message.end);
   return { name: 'DataRow', values };
 }
 

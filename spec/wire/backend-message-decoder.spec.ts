@@ -243,7 +243,7 @@ describe('BackendMessageDecoder', () => {
   });
 
   describe('DataRow values are byte ranges of the buffer they arrived in', () => {
-    it('records where each value lies, -1 for NULL, without copying the chunk', () => {
+    it('says where the row lies in the chunk, without copying it', () => {
       const chunk = Buffer.concat([b.commandComplete('SELECT 0'), b.dataRow(['ab', null, '', 'é'])]);
       const rows: DataRow[] = [];
       new BackendMessageDecoder().decode(chunk, (message) => {
@@ -251,10 +251,10 @@ describe('BackendMessageDecoder', () => {
       });
       const row = rows[0]!;
       expect(row.bytes).toBe(chunk);
-      const first = 14 + 5 + 2 + 4;
-      expect(row.ranges).toEqual([first, first + 2, -1, -1, first + 10, first + 10, first + 14, first + 16]);
+      // After the CommandComplete (14 bytes) and the DataRow's header (5 bytes), to the end.
+      expect([row.start, row.end]).toEqual([19, chunk.length]);
       expect(dataRowLength(row)).toBe(4);
-      expect([0, 1, 2, 3, 4].map((i) => dataRowText(row, i))).toEqual(['ab', null, '', 'é', undefined]);
+      expect([0, 1, 2, 3, 4, -1, 1.5].map((i) => dataRowText(row, i))).toEqual(['ab', null, '', 'é', undefined, undefined, undefined]);
       expect(dataRowTexts(row)).toEqual(['ab', null, '', 'é']);
     });
 
@@ -571,7 +571,7 @@ describe('BackendMessageDecoder', () => {
   describe('internal failures', () => {
     it('turns an exception thrown while decoding a body into a ProtocolError with that cause', () => {
       const failure = new RangeError('The value of "offset" is out of range.');
-      const toString = jest.spyOn(Buffer.prototype, 'toString').mockImplementation(() => {
+      const toString = jest.spyOn(Buffer.prototype, 'utf8Slice').mockImplementation(() => {
         throw failure;
       });
       let outcome: Outcome;
