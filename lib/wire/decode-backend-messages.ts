@@ -36,9 +36,9 @@ export class UnfinishedMessageError extends ProtocolError {
  *
  * Cold: each subscription subscribes to `chunks$` and has its own
  * {@link BackendMessageDecoder}. Messages are emitted synchronously, in order, as soon as the
- * chunk that completes them arrives, and never refer to the chunks (which the source may
- * reuse); chunk boundaries do not matter, except that `options.chunkDecoded` runs after each
- * chunk's messages. Bounded: at most one unfinished message is buffered (see the decoder).
+ * chunk that completes them arrives; only a DataRow refers to the chunk it arrived in (read
+ * it before the source reuses that chunk, as Node's sockets never do); chunk boundaries do not
+ * matter, except that `options.chunkDecoded` runs after each chunk's messages. Bounded: at most one unfinished message is buffered (see the decoder).
  *
  * Errors: a {@link ProtocolError} for a malformed, oversized or unknown message (after the
  * messages before it; the source is unsubscribed); an {@link UnfinishedMessageError} when the
