@@ -404,9 +404,6 @@ function login(
       database: config.database,
       client_encoding: 'UTF8',
       DateStyle: 'ISO, MDY',
-      // Floats in their shortest exact text (a role's or database's 0 would round them), the
-      // same numbers the binary results of cached statements give.
-      extra_float_digits: '3',
     };
     if (config.applicationName !== undefined) parameters.application_name = config.applicationName;
     if (config.options !== undefined) parameters.options = config.options;

@@ -395,8 +395,8 @@ const reservedParameterNames: ReadonlySet<string> = new Set(['user', 'database',
  * Validates one runtime parameter for the StartupMessage: a non-empty name, no NUL byte in
  * the name or the value, not one of the keys that have their own setting (`user`,
  * `database`, `options`, `application_name`, `replication`), not a protocol extension
- * (`_pq_.` prefix), and not `client_encoding`, `DateStyle` or `extra_float_digits` (in any
- * case), which rxpg's decoders depend on.
+ * (`_pq_.` prefix), and not `client_encoding` or `DateStyle` (in any case), which rxpg's
+ * decoders depend on.
  *
  * @throws ConfigError with setting `runtimeParameters`; the message names the parameter but
  * not its value.
@@ -422,7 +422,7 @@ export function checkRuntimeParameter(name: unknown, value: unknown, source: str
   }
   if (fixedParameterNames.has(name.toLowerCase())) {
     throw new ConfigError(
-      `${source}: "${name}" cannot be changed: rxpg decodes text as UTF8, dates in the ISO style and floats in their exact form, and sets all three itself`,
+      `${source}: "${name}" cannot be changed: rxpg decodes text as UTF8 and dates in the ISO style, and sets both itself`,
       { setting },
     );
   }
@@ -432,4 +432,4 @@ export function checkRuntimeParameter(name: unknown, value: unknown, source: str
  * Runtime parameters that rxpg sends itself because its decoders depend on them. The server
  * matches names case-insensitively, so `Client_Encoding` would override them too.
  */
-const fixedParameterNames: ReadonlySet<string> = new Set(['client_encoding', 'datestyle', 'extra_float_digits']);
+const fixedParameterNames: ReadonlySet<string> = new Set(['client_encoding', 'datestyle']);

@@ -303,10 +303,9 @@ function checkStartupValues(
 const maxStartupMessageSize = 10000;
 /**
  * Bytes of the StartupMessage that are not the caller's: length, protocol version, the final
- * NUL, and the parameters connect always adds (client_encoding, DateStyle, extra_float_digits),
- * with room to spare.
+ * NUL, and the parameters connect always adds (client_encoding, DateStyle), with room to spare.
  */
-const startupMessageReserve = 96;
+const startupMessageReserve = 64;
 
 /** The OS user name, as libpq's default user. */
 function osUserName(env: NodeJS.ProcessEnv): string {

@@ -314,7 +314,6 @@ describe('resolveConnectionConfig: errors', () => {
     ],
     ['Client_Encoding in a URL', { connectionString: `${url}?Client_Encoding=LATIN1` }, {}, 'runtimeParameters'],
     ['DateStyle as a runtime parameter', { connectionString: url, runtimeParameters: { datestyle: 'SQL, DMY' } }, {}, 'runtimeParameters'],
-    ['extra_float_digits in a URL', { connectionString: `${url}?Extra_Float_Digits=0` }, {}, 'runtimeParameters'],
     ['runtimeParameters not an object', { connectionString: url, runtimeParameters: 'x' as never }, {}, 'runtimeParameters'],
     ['NUL in the explicit password', { connectionString: url, password: `${secret}\0` }, {}, 'password'],
     ['password of the wrong type', { connectionString: url, password: 42 as never }, {}, 'password'],

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { connect, type Connection } from '../../lib';
 import { decodeInterval, encodeParameter, TypeOid, TypeRegistry, type Interval } from '../../lib/types';
-import { superuserConfig, superuserPsql } from '../helpers/test-servers';
+import { superuserConfig } from '../helpers/test-servers';
 
 let connection: Connection;
 beforeAll(async () => {
@@ -80,31 +80,11 @@ const nastyString = fc
   .filter(storable);
 
 describe('server settings the decoders rely on', () => {
-  it('uses DateStyle ISO, IntervalStyle postgres, UTF8, standard_conforming_strings and exact floats', async () => {
+  it('uses DateStyle ISO, IntervalStyle postgres, UTF8 and standard_conforming_strings', async () => {
     expect(await textRow('SHOW DateStyle')).toEqual(['ISO, MDY']);
-    expect(await textRow('SHOW extra_float_digits')).toEqual(['3']);
     expect(await textRow('SHOW IntervalStyle')).toEqual(['postgres']);
     expect(await textRow('SHOW client_encoding')).toEqual(['UTF8']);
     expect(await textRow('SHOW standard_conforming_strings')).toEqual(['on']);
-  });
-
-  it('keeps floats exact when the database sets extra_float_digits = 0: text and binary runs give the same numbers', async () => {
-    const database = `rxpg_float_digits_${process.pid}`;
-    await superuserPsql(`DROP DATABASE IF EXISTS ${database}`);
-    await superuserPsql(`CREATE DATABASE ${database}`);
-    await superuserPsql(`ALTER DATABASE ${database} SET extra_float_digits = 0`);
-    const own = await firstValueFrom(connect({ ...superuserConfig(), database, options: '-c extra_float_digits=-3' }));
-    try {
-      const sql = 'SELECT $1::float8 + 0.2::float8 AS sum, 1.1::float4 AS single';
-      const runs = [];
-      // The first run of a cached statement is text, later ones binary.
-      for (let i = 0; i < 3; i++) runs.push(await own.first(sql, [0.1]));
-      expect(runs).toEqual(Array.from({ length: 3 }, () => ({ sum: 0.30000000000000004, single: 1.1 })));
-      expect(await own.first('SHOW extra_float_digits')).toEqual({ extra_float_digits: '3' });
-    } finally {
-      await own.close();
-      await superuserPsql(`DROP DATABASE ${database}`);
-    }
   });
 });
 
