@@ -20,6 +20,7 @@ import type { Notification } from '../notifications/notification';
 import { opensTransaction, type ResultSet } from '../protocol';
 import type { CopyTextRow } from '../types';
 import { AcquireQueue, type AcquireWaiter } from './acquire-queue';
+import type { QueryBatchOptions } from './batch-request';
 import { connect } from './connect';
 import type { Connection } from './connection';
 import type { CopyChunk } from './copy-source';
@@ -419,6 +420,28 @@ export class Pool implements AsyncDisposable {
   first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow | undefined>;
   first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown> {
     return firstValue(this.query(sql, params, options), options?.signal);
+  }
+
+  /**
+   * `Connection.queryBatch` on one pooled connection, held for the whole batch (nothing is
+   * pipelined with it): one statement for many parameter sets, one array of rows per set, in
+   * order. Acquires on subscribe as `query` does; releases when the batch ends, errors or is
+   * unsubscribed (the connection is back in sync, and anything left open rolled back, before
+   * anyone else gets it).
+   *
+   * Errors: as `Connection.queryBatch` (ParameterError, PostgresError, ConnectionError), plus
+   * `AcquireTimeoutError` and, once the pool has ended, a ConnectionError.
+   *
+   * @example
+   * pool.queryBatch<{ id: number }>('INSERT INTO tags (name) VALUES ($1) RETURNING id', [['a'], ['b']])
+   *   .subscribe((rows) => console.log(rows[0]?.id));
+   */
+  queryBatch<T = Record<string, unknown>>(
+    sql: string,
+    parameterSets: Iterable<readonly unknown[]>,
+    options?: QueryBatchOptions,
+  ): Observable<T[]> {
+    return this.#request((connection) => connection.queryBatch<T>(sql, parameterSets, options), sql);
   }
 
   /**

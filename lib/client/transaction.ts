@@ -2,6 +2,7 @@ import { Observable, from, type ObservableInput, type Subscriber, type Subscript
 import { PostgresError, TransactionRolledBackError, TransactionStateError } from '../errors';
 import type { ResultSet } from '../protocol';
 import type { CopyTextRow } from '../types';
+import type { QueryBatchOptions } from './batch-request';
 import type { Connection } from './connection';
 import type { CopyChunk } from './copy-source';
 import { allValues, firstValue, lastValue, type PromiseExecuteOptions, type PromiseQueryOptions } from './promise-conveniences';
@@ -423,6 +424,21 @@ export class Transaction {
   /** `Connection.execute`, inside the transaction. */
   execute(sql: string, params?: readonly unknown[], options?: Omit<QueryOptions, 'rowMode' | 'onFields'>): Observable<CommandResult> {
     return this.#inside(() => this.#connection.execute(sql, params, options));
+  }
+
+  /**
+   * `Connection.queryBatch`, inside the transaction: with either `sync` mode the sets run in it
+   * and commit with it; a failed set fails the transaction as any failed statement does.
+   *
+   * @example
+   * tx.queryBatch('INSERT INTO lines (order_id, sku) VALUES ($1, $2)', lines.map((line) => [orderId, line.sku]));
+   */
+  queryBatch<T = Record<string, unknown>>(
+    sql: string,
+    parameterSets: Iterable<readonly unknown[]>,
+    options?: QueryBatchOptions,
+  ): Observable<T[]> {
+    return this.#inside(() => this.#connection.queryBatch<T>(sql, parameterSets, options));
   }
 
   /** `Connection.simpleQuery`, inside the transaction. */

@@ -315,6 +315,45 @@ describe('pool option pipeline', () => {
   });
 });
 
+describe('pool.queryBatch', () => {
+  it('runs the sets on one held connection, one array per set, and returns the connection', async () => {
+    const p = pool({ max: 2, pipeline: 8 });
+    const batch = lastValueFrom(
+      p.queryBatch<{ n: number; pid: number }>('SELECT $1::int * 2 AS n, pg_backend_pid() AS pid', [[1], [2], [3]]).pipe(toArray()),
+    );
+    // Nothing is pipelined with a batch: a statement made meanwhile gets the other connection.
+    const beside = p.first<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const results = await batch;
+    expect(results.map((rows) => rows[0]?.n)).toEqual([2, 4, 6]);
+    expect(new Set(results.map((rows) => rows[0]?.pid)).size).toBe(1);
+    expect((await beside)?.pid).not.toBe(results[0]?.[0]?.pid);
+    await eventually(() => p.stats.busy === 0);
+  });
+
+  it("errors with the failing set's PostgresError, commits nothing (sync once) and returns a clean connection", async () => {
+    const p = pool({ max: 1 });
+    const table = `pool_batch_${tag()}`;
+    await p.run(`CREATE TABLE ${table} (n int PRIMARY KEY)`);
+    try {
+      const error = await errorOf(lastValueFrom(p.queryBatch(`INSERT INTO ${table} VALUES ($1)`, [[1], [2], [1]])));
+      expect(error).toBeInstanceOf(PostgresError);
+      expect(error).toMatchObject({ code: '23505' });
+      expect(await p.first(`SELECT count(*)::int AS n FROM ${table}`)).toEqual({ n: 0 });
+      expect(await p.first('SELECT 1 AS one')).toEqual({ one: 1 });
+    } finally {
+      await p.run(`DROP TABLE ${table}`);
+    }
+  });
+
+  it('refuses a bad parameter set with a ParameterError before anything is sent, and after the pool has ended', async () => {
+    const p = pool({ max: 1 });
+    expect(await errorOf(lastValueFrom(p.queryBatch('SELECT $1::int', [[1], [() => 1]])))).toMatchObject({ name: 'ParameterError' });
+    expect(await p.first('SELECT 2 AS two')).toEqual({ two: 2 });
+    await p.end();
+    expect(await errorOf(lastValueFrom(p.queryBatch('SELECT $1::int', [[1]])))).toBeInstanceOf(ConnectionError);
+  });
+});
+
 describe('pool.withConnection', () => {
   it('holds one connection for the whole work (session state is shared) and returns it', async () => {
     const p = pool({ max: 3 });

@@ -241,6 +241,48 @@ describe('transaction: COMMIT answered with ROLLBACK', () => {
   });
 });
 
+describe('transaction: queryBatch', () => {
+  it('runs a batch inside the transaction: committed with it, or rolled back with it', async () => {
+    for (const sync of ['once', 'each'] as const) {
+      const values = await lastValueFrom(
+        connection
+          .transaction((tx) => tx.queryBatch(`INSERT INTO ${table} (id) VALUES ($1) RETURNING id`, [[1], [2]], { sync }))
+          .pipe(toArray()),
+      );
+      expect(values).toEqual([[{ id: 1 }], [{ id: 2 }]]);
+      expect(await ids()).toEqual([1, 2]);
+      const failure = new Error('work failed');
+      const error = await errorOf(
+        lastValueFrom(
+          connection.transaction((tx) =>
+            concat(
+              tx.queryBatch(`INSERT INTO ${table} (id) VALUES ($1)`, [[3], [4]], { sync }),
+              throwError(() => failure),
+            ),
+          ),
+        ),
+      );
+      expect(error).toBe(failure);
+      expect(await ids()).toEqual([1, 2]);
+      await connection.run(`DELETE FROM ${table}`);
+    }
+  });
+
+  it('a failing set fails the transaction with its PostgresError and nothing is committed', async () => {
+    const error = await errorOf(
+      lastValueFrom(
+        connection.transaction((tx) =>
+          concat(insert(tx, 1), tx.queryBatch(`INSERT INTO ${table} (id) VALUES ($1)`, [[2], [1]], { sync: 'each' })),
+        ),
+      ),
+    );
+    expect(error).toBeInstanceOf(PostgresError);
+    expect(error).toMatchObject({ code: '23505' });
+    expect(await ids()).toEqual([]);
+    expect(connection.transactionStatus).toBe('idle');
+  });
+});
+
 describe('transaction: unsubscribe', () => {
   it('rolls back when the subscriber leaves mid-statement: the statement is cancelled, fast, and the row is not there', async () => {
     const started = Date.now();
