@@ -62,6 +62,8 @@ export { toAsyncIterable, toReadable } from './interop';
 export type { ObjectReadable, PushbackSource, ToAsyncIterableOptions, ToReadableOptions } from './interop';
 export { Transaction } from './client';
 export type { IsolationLevel, TransactionOptions, AbortableOptions, PromiseExecuteOptions, PromiseQueryOptions } from './client';
+/** What Connection, Pool and Transaction share: `query`, `execute` and the Promise conveniences `all`, `first`, `run`. */
+export type { Queryable } from './client';
 export { TransactionRolledBackError, TransactionStateError } from './errors';
 // Types that appear in public signatures (parameters, results, option fields).
 export type { CopyChunk } from './client/copy-source';

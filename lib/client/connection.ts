@@ -27,7 +27,7 @@ import { NoRowsRequest, RowsRequest } from './extended-query-request';
 import { BatchRequest, type QueryBatchOptions } from './batch-request';
 import { LaunchedRequest } from './launched-request';
 import { RowBuilderCache, type QueryRow, type RawRow } from './row-builder';
-import { allValues, firstValue, lastValue, type PromiseExecuteOptions, type PromiseQueryOptions } from './promise-conveniences';
+import { Queryable } from './queryable';
 import { runTransaction, type Transaction } from './transaction';
 import { TransactionGuard } from './transaction-guard';
 import type { TransactionOptions } from './transaction-options';
@@ -39,7 +39,7 @@ import type { TransactionOptions } from './transaction-options';
  *
  * `await using connection = await firstValueFrom(connect(...))` closes it at scope exit.
  */
-export class Connection implements AsyncDisposable {
+export class Connection extends Queryable implements AsyncDisposable {
   readonly #protocol: ProtocolConnection;
   readonly #config: ResolvedConnectionConfig;
   readonly #statements: StatementCache;
@@ -61,6 +61,7 @@ export class Connection implements AsyncDisposable {
   // Private so that the published declarations (which drop internal members) do not offer a
   // public constructor that would fail at run time.
   private constructor(protocol: ProtocolConnection, config: ResolvedConnectionConfig) {
+    super();
     this.#protocol = protocol;
     this.#config = config;
     this.types = new TypeRegistry({ bigint: config.bigint });
@@ -176,7 +177,7 @@ export class Connection implements AsyncDisposable {
    * connection.query<{ id: number; name: string }>('SELECT id, name FROM users WHERE id = $1', [42])
    *   .subscribe((user) => console.log(user.name));
    */
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
+  override query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
   /**
    * `query` with `rowMode: 'array'`: each row is an array of decoded values in column order,
    * typed by `T` (an array or tuple type, not checked against the result). Otherwise as the
@@ -186,7 +187,7 @@ export class Connection implements AsyncDisposable {
    * connection.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' })
    *   .subscribe(([id, name]) => console.log(id, name));
    */
-  query<T extends readonly unknown[] = unknown[]>(
+  override query<T extends readonly unknown[] = unknown[]>(
     sql: string,
     params: readonly unknown[] | undefined,
     options: ArrayQueryOptions,
@@ -200,7 +201,7 @@ export class Connection implements AsyncDisposable {
    * connection.query('SELECT id, name FROM users', [], { rowMode: 'raw' })
    *   .subscribe(({ columnNames, values }) => console.log(columnNames, values));
    */
-  query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
+  override query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
   /**
    * `query` with a row mode known only at run time (a {@link QueryOptions} value): each row
    * is a {@link QueryRow}. Otherwise as the default `query`.
@@ -209,8 +210,8 @@ export class Connection implements AsyncDisposable {
    * const options: QueryOptions = { rowMode: wantArrays ? 'array' : 'object' };
    * connection.query('SELECT id, name FROM users', [], options).subscribe((row) => console.log(row));
    */
-  query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
-  query(sql: string, params: readonly unknown[] = noParameters, options: QueryOptions = noQueryOptions): Observable<unknown> {
+  override query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
+  override query(sql: string, params: readonly unknown[] = noParameters, options: QueryOptions = noQueryOptions): Observable<unknown> {
     return new Observable<unknown>((subscriber) =>
       new RowsRequest(this.#protocol, subscriber, this.#rowBuilders, options).start(this.#statements, sql, params, options.timeout),
     );
@@ -228,7 +229,7 @@ export class Connection implements AsyncDisposable {
    * connection.execute('UPDATE accounts SET frozen = true WHERE id = $1', [7])
    *   .subscribe(({ rowCount }) => console.log(`${rowCount} frozen`));
    */
-  execute(
+  override execute(
     sql: string,
     params: readonly unknown[] = [],
     options: Omit<QueryOptions, 'rowMode' | 'onFields'> = {},
@@ -340,110 +341,6 @@ export class Connection implements AsyncDisposable {
    */
   transaction<T>(work: (tx: Transaction) => ObservableInput<T>, options?: TransactionOptions): Observable<T> {
     return runTransaction(this, this.#transactions, work, options);
-  }
-
-  /**
-   * Runs a statement (`query`) and resolves with all its rows. Rejects with `query`'s errors;
-   * with `signal`, aborting unsubscribes (a running statement is cancelled) and rejects with
-   * the signal's reason.
-   *
-   * @example
-   * const users = await connection.all<{ id: number }>('SELECT id FROM users WHERE team = $1', ['core']);
-   */
-  all<T = Record<string, unknown>>(
-    sql: string,
-    params?: readonly unknown[],
-    options?: PromiseQueryOptions<ObjectQueryOptions>,
-  ): Promise<T[]>;
-  /**
-   * `all` with `rowMode: 'array'`: resolves with the rows as arrays of decoded values.
-   *
-   * @example
-   * const pairs = await connection.all<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' });
-   */
-  all<T extends readonly unknown[] = unknown[]>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: PromiseQueryOptions<ArrayQueryOptions>,
-  ): Promise<T[]>;
-  /**
-   * `all` with `rowMode: 'raw'`: resolves with the rows as {@link RawRow}s.
-   *
-   * @example
-   * const rows = await connection.all('SELECT id, name FROM users', [], { rowMode: 'raw' });
-   */
-  all<T extends RawRow = RawRow>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: PromiseQueryOptions<RawQueryOptions>,
-  ): Promise<T[]>;
-  /**
-   * `all` with a row mode known only at run time: resolves with {@link QueryRow}s.
-   *
-   * @example
-   * const rows = await connection.all('SELECT id, name FROM users', [], options);
-   */
-  all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow[]>;
-  all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown[]> {
-    return allValues(this.query(sql, params, options), options?.signal);
-  }
-
-  /**
-   * Runs a statement (`query`) and resolves with its first row, or undefined when it returned
-   * none. The statement runs to its end (it is not cancelled after the first row; later rows
-   * are read and dropped), so its errors still reject. `signal` as in `all`.
-   *
-   * @example
-   * const user = await connection.first<{ name: string }>('SELECT name FROM users WHERE id = $1', [7]);
-   */
-  first<T = Record<string, unknown>>(
-    sql: string,
-    params?: readonly unknown[],
-    options?: PromiseQueryOptions<ObjectQueryOptions>,
-  ): Promise<T | undefined>;
-  /**
-   * `first` with `rowMode: 'array'`: resolves with the first row as an array of decoded values.
-   *
-   * @example
-   * const [count] = (await connection.first<[bigint]>('SELECT count(*) FROM users', [], { rowMode: 'array' })) ?? [0n];
-   */
-  first<T extends readonly unknown[] = unknown[]>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: PromiseQueryOptions<ArrayQueryOptions>,
-  ): Promise<T | undefined>;
-  /**
-   * `first` with `rowMode: 'raw'`: resolves with the first row as a {@link RawRow}.
-   *
-   * @example
-   * const row = await connection.first('SELECT name FROM users WHERE id = $1', [7], { rowMode: 'raw' });
-   */
-  first<T extends RawRow = RawRow>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: PromiseQueryOptions<RawQueryOptions>,
-  ): Promise<T | undefined>;
-  /**
-   * `first` with a row mode known only at run time: resolves with a {@link QueryRow}.
-   *
-   * @example
-   * const row = await connection.first('SELECT name FROM users WHERE id = $1', [7], options);
-   */
-  first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow | undefined>;
-  first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown> {
-    return firstValue(this.query(sql, params, options), options?.signal);
-  }
-
-  /**
-   * Runs a statement without rows (`execute`) and resolves with its {@link CommandResult}.
-   * Rejects with `execute`'s errors (a QueryShapeError when it returned rows). `signal` as in
-   * `all`.
-   *
-   * @example
-   * const { rowCount } = await connection.run('DELETE FROM sessions WHERE expires < now()');
-   */
-  run(sql: string, params?: readonly unknown[], options?: PromiseExecuteOptions): Promise<CommandResult> {
-    return lastValue(this.execute(sql, params, options), options?.signal);
   }
 
   /** The request of one subscription: `create` makes its conversation (see LaunchedRequest). */

@@ -10,6 +10,7 @@ export type { ListenOptions, ListenerEvent, ListenerConnected, ListenerNotificat
 export { Transaction } from './transaction';
 export type { IsolationLevel, TransactionOptions } from './transaction-options';
 export type { AbortableOptions, PromiseExecuteOptions, PromiseQueryOptions } from './promise-conveniences';
+export type { Queryable } from './queryable';
 export { createPool, Pool } from './pool';
 export type { PoolEndOptions } from './pool';
 export type { PoolOptions } from './pool-options';

@@ -28,7 +28,7 @@ import { PoolListener, type PoolChannelEvent } from './pool-listener';
 import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './pool-options';
 import { describePoolStats, samePoolStats, type PoolStats } from './pool-stats';
 import { PooledConnection } from './pooled-connection';
-import { allValues, firstValue, lastValue, type PromiseExecuteOptions, type PromiseQueryOptions } from './promise-conveniences';
+import { Queryable } from './queryable';
 import type { ArrayQueryOptions, CommandResult, ObjectQueryOptions, Pushback, QueryOptions, RawQueryOptions } from './query-options';
 import type { QueryRow, RawRow } from './row-builder';
 import type { Transaction } from './transaction';
@@ -94,7 +94,7 @@ export function createPool(config: ConnectionConfig | string, options: PoolOptio
  *
  * `await using pool = createPool(...)` ends it at scope exit.
  */
-export class Pool implements AsyncDisposable {
+export class Pool extends Queryable implements AsyncDisposable {
   readonly #config: ConnectionConfig | string;
   readonly #options: ResolvedPoolOptions;
   /** Idle connections, the most recently returned last (reused first, so the others can be reaped). */
@@ -125,6 +125,7 @@ export class Pool implements AsyncDisposable {
   // Private so that the published declarations (which drop internal members) do not offer a
   // public constructor.
   private constructor(config: ConnectionConfig | string, options: PoolOptions = {}) {
+    super();
     resolveConnectionConfig(config);
     this.#options = resolvePoolOptions(options);
     this.#config = config;
@@ -163,7 +164,7 @@ export class Pool implements AsyncDisposable {
    * @example
    * pool.query<{ name: string }>('SELECT name FROM users WHERE id = $1', [42]).subscribe((user) => console.log(user.name));
    */
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
+  override query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
   /**
    * `query` with `rowMode: 'array'`: each row is an array of decoded values in column order,
    * typed by `T` (an array or tuple type, not checked against the result).
@@ -171,7 +172,7 @@ export class Pool implements AsyncDisposable {
    * @example
    * pool.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' }).subscribe(([id, name]) => console.log(id, name));
    */
-  query<T extends readonly unknown[] = unknown[]>(
+  override query<T extends readonly unknown[] = unknown[]>(
     sql: string,
     params: readonly unknown[] | undefined,
     options: ArrayQueryOptions,
@@ -182,7 +183,7 @@ export class Pool implements AsyncDisposable {
    * @example
    * pool.query('SELECT id, name FROM users', [], { rowMode: 'raw' }).subscribe(({ values }) => console.log(values));
    */
-  query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
+  override query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
   /**
    * `query` with a row mode known only at run time (a {@link QueryOptions} value): each row
    * is a {@link QueryRow}.
@@ -190,8 +191,8 @@ export class Pool implements AsyncDisposable {
    * @example
    * pool.query('SELECT id, name FROM users', [], options).subscribe((row) => console.log(row));
    */
-  query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
-  query(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Observable<unknown> {
+  override query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
+  override query(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Observable<unknown> {
     // `options?`: null from plain JavaScript must reach connection.query's error at subscribe, not throw here.
     return this.#request((connection) => connection.query(sql, params, options), sql, this.#mayPipeline(sql, options?.pushback));
   }
@@ -202,7 +203,7 @@ export class Pool implements AsyncDisposable {
    * @example
    * pool.execute('UPDATE users SET seen = now() WHERE id = $1', [42]).subscribe(({ rowCount }) => console.log(rowCount));
    */
-  execute(
+  override execute(
     sql: string,
     params: readonly unknown[] = [],
     options: Omit<QueryOptions, 'rowMode' | 'onFields'> = {},
@@ -332,97 +333,6 @@ export class Pool implements AsyncDisposable {
   }
 
   /**
-   * `pool.query` resolving with all rows: `await pool.all('SELECT ...', [params])`. Rejects
-   * with `query`'s errors (and the pool's: AcquireTimeoutError, PoolMisuseError,
-   * ConnectionError); `signal` aborts (unsubscribes) and rejects with its reason.
-   *
-   * @example
-   * const users = await pool.all<{ id: number }>('SELECT id FROM users WHERE team = $1', ['core']);
-   */
-  all<T = Record<string, unknown>>(
-    sql: string,
-    params?: readonly unknown[],
-    options?: PromiseQueryOptions<ObjectQueryOptions>,
-  ): Promise<T[]>;
-  /**
-   * `all` with `rowMode: 'array'`: resolves with the rows as arrays of decoded values.
-   *
-   * @example
-   * const pairs = await pool.all<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' });
-   */
-  all<T extends readonly unknown[] = unknown[]>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: PromiseQueryOptions<ArrayQueryOptions>,
-  ): Promise<T[]>;
-  /**
-   * `all` with `rowMode: 'raw'`: resolves with the rows as {@link RawRow}s.
-   *
-   * @example
-   * const rows = await pool.all('SELECT id, name FROM users', [], { rowMode: 'raw' });
-   */
-  all<T extends RawRow = RawRow>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: PromiseQueryOptions<RawQueryOptions>,
-  ): Promise<T[]>;
-  /**
-   * `all` with a row mode known only at run time: resolves with {@link QueryRow}s.
-   *
-   * @example
-   * const rows = await pool.all('SELECT id, name FROM users', [], options);
-   */
-  all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow[]>;
-  all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown[]> {
-    return allValues(this.query(sql, params, options), options?.signal);
-  }
-
-  /**
-   * `pool.query` resolving with the first row, or undefined when there is none. The statement
-   * runs to its end (later rows are read and dropped), so the connection goes straight back.
-   *
-   * @example
-   * const user = await pool.first<{ name: string }>('SELECT name FROM users WHERE id = $1', [7]);
-   */
-  first<T = Record<string, unknown>>(
-    sql: string,
-    params?: readonly unknown[],
-    options?: PromiseQueryOptions<ObjectQueryOptions>,
-  ): Promise<T | undefined>;
-  /**
-   * `first` with `rowMode: 'array'`: resolves with the first row as an array of decoded values.
-   *
-   * @example
-   * const row = await pool.first<[string]>('SELECT name FROM users WHERE id = $1', [7], { rowMode: 'array' });
-   */
-  first<T extends readonly unknown[] = unknown[]>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: PromiseQueryOptions<ArrayQueryOptions>,
-  ): Promise<T | undefined>;
-  /**
-   * `first` with `rowMode: 'raw'`: resolves with the first row as a {@link RawRow}.
-   *
-   * @example
-   * const row = await pool.first('SELECT name FROM users WHERE id = $1', [7], { rowMode: 'raw' });
-   */
-  first<T extends RawRow = RawRow>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: PromiseQueryOptions<RawQueryOptions>,
-  ): Promise<T | undefined>;
-  /**
-   * `first` with a row mode known only at run time: resolves with a {@link QueryRow}.
-   *
-   * @example
-   * const row = await pool.first('SELECT name FROM users WHERE id = $1', [7], options);
-   */
-  first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow | undefined>;
-  first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown> {
-    return firstValue(this.query(sql, params, options), options?.signal);
-  }
-
-  /**
    * `Connection.queryBatch` on one pooled connection, held for the whole batch (nothing is
    * pipelined with it): one statement for many parameter sets, one array of rows per set, in
    * order. Acquires on subscribe as `query` does; releases when the batch ends, errors or is
@@ -442,16 +352,6 @@ export class Pool implements AsyncDisposable {
     options?: QueryBatchOptions,
   ): Observable<T[]> {
     return this.#request((connection) => connection.queryBatch<T>(sql, parameterSets, options), sql);
-  }
-
-  /**
-   * `pool.execute` resolving with its {@link CommandResult}.
-   *
-   * @example
-   * const { rowCount } = await pool.run('DELETE FROM sessions WHERE expires < now()');
-   */
-  run(sql: string, params?: readonly unknown[], options?: PromiseExecuteOptions): Promise<CommandResult> {
-    return lastValue(this.execute(sql, params, options), options?.signal);
   }
 
   /**

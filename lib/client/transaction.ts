@@ -5,7 +5,7 @@ import type { CopyTextRow } from '../types';
 import type { QueryBatchOptions } from './batch-request';
 import type { Connection } from './connection';
 import type { CopyChunk } from './copy-source';
-import { allValues, firstValue, lastValue, type PromiseExecuteOptions, type PromiseQueryOptions } from './promise-conveniences';
+import { Queryable } from './queryable';
 import type { ArrayQueryOptions, CommandResult, ObjectQueryOptions, Pushback, QueryOptions, RawQueryOptions } from './query-options';
 import type { QueryRow, RawRow } from './row-builder';
 import type { TransactionGuard } from './transaction-guard';
@@ -362,7 +362,7 @@ function describeFailure(failure: PostgresError | undefined): string {
  *   ),
  * );
  */
-export class Transaction {
+export class Transaction extends Queryable {
   readonly #connection: Connection;
   readonly #scope: TransactionScope;
 
@@ -374,6 +374,7 @@ export class Transaction {
   // Private so that the published declarations (which drop internal members) do not offer a
   // public constructor that would fail at run time.
   private constructor(connection: Connection, scope: TransactionScope) {
+    super();
     this.#connection = connection;
     this.#scope = scope;
   }
@@ -389,7 +390,7 @@ export class Transaction {
    * @example
    * tx.query<{ id: number }>('SELECT id FROM orders WHERE paid = false FOR UPDATE').subscribe(({ id }) => console.log(id));
    */
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
+  override query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
   /**
    * `query` with `rowMode: 'array'`: each row is an array of decoded values in column order,
    * typed by `T` (an array or tuple type, not checked against the result).
@@ -397,7 +398,7 @@ export class Transaction {
    * @example
    * tx.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' }).subscribe(([id, name]) => console.log(id, name));
    */
-  query<T extends readonly unknown[] = unknown[]>(
+  override query<T extends readonly unknown[] = unknown[]>(
     sql: string,
     params: readonly unknown[] | undefined,
     options: ArrayQueryOptions,
@@ -408,7 +409,7 @@ export class Transaction {
    * @example
    * tx.query('SELECT id, name FROM users', [], { rowMode: 'raw' }).subscribe(({ values }) => console.log(values));
    */
-  query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
+  override query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
   /**
    * `query` with a row mode known only at run time (a {@link QueryOptions} value): each row
    * is a {@link QueryRow}.
@@ -416,13 +417,17 @@ export class Transaction {
    * @example
    * tx.query('SELECT id, name FROM users', [], options).subscribe((row) => console.log(row));
    */
-  query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
-  query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<unknown> {
+  override query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
+  override query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<unknown> {
     return this.#inside(() => this.#connection.query(sql, params, options));
   }
 
   /** `Connection.execute`, inside the transaction. */
-  execute(sql: string, params?: readonly unknown[], options?: Omit<QueryOptions, 'rowMode' | 'onFields'>): Observable<CommandResult> {
+  override execute(
+    sql: string,
+    params?: readonly unknown[],
+    options?: Omit<QueryOptions, 'rowMode' | 'onFields'>,
+  ): Observable<CommandResult> {
     return this.#inside(() => this.#connection.execute(sql, params, options));
   }
 
@@ -477,99 +482,6 @@ export class Transaction {
   /** `Connection.notify`, inside the transaction: delivered when the transaction commits, never if it rolls back. */
   notify(channel: string, payload?: string): Observable<void> {
     return this.#inside(() => this.#connection.notify(channel, payload));
-  }
-
-  /**
-   * `Connection.all`, inside the transaction: resolves with every row, objects typed by `T`.
-   *
-   * @example
-   * const open = await tx.all<{ id: number }>('SELECT id FROM orders WHERE paid = false');
-   */
-  all<T = Record<string, unknown>>(
-    sql: string,
-    params?: readonly unknown[],
-    options?: PromiseQueryOptions<ObjectQueryOptions>,
-  ): Promise<T[]>;
-  /**
-   * `all` with `rowMode: 'array'`: resolves with the rows as arrays of decoded values.
-   *
-   * @example
-   * const pairs = await tx.all<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' });
-   */
-  all<T extends readonly unknown[] = unknown[]>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: PromiseQueryOptions<ArrayQueryOptions>,
-  ): Promise<T[]>;
-  /**
-   * `all` with `rowMode: 'raw'`: resolves with the rows as {@link RawRow}s.
-   *
-   * @example
-   * const rows = await tx.all('SELECT id, name FROM users', [], { rowMode: 'raw' });
-   */
-  all<T extends RawRow = RawRow>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: PromiseQueryOptions<RawQueryOptions>,
-  ): Promise<T[]>;
-  /**
-   * `all` with a row mode known only at run time: resolves with {@link QueryRow}s.
-   *
-   * @example
-   * const rows = await tx.all('SELECT id, name FROM users', [], options);
-   */
-  all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow[]>;
-  all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown[]> {
-    return allValues(this.query(sql, params, options), options?.signal);
-  }
-
-  /**
-   * `Connection.first`, inside the transaction: resolves with the first row or undefined.
-   *
-   * @example
-   * const order = await tx.first<{ total: string }>('SELECT total FROM orders WHERE id = $1', [7]);
-   */
-  first<T = Record<string, unknown>>(
-    sql: string,
-    params?: readonly unknown[],
-    options?: PromiseQueryOptions<ObjectQueryOptions>,
-  ): Promise<T | undefined>;
-  /**
-   * `first` with `rowMode: 'array'`: resolves with the first row as an array of decoded values.
-   *
-   * @example
-   * const row = await tx.first<[string]>('SELECT name FROM users WHERE id = $1', [7], { rowMode: 'array' });
-   */
-  first<T extends readonly unknown[] = unknown[]>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: PromiseQueryOptions<ArrayQueryOptions>,
-  ): Promise<T | undefined>;
-  /**
-   * `first` with `rowMode: 'raw'`: resolves with the first row as a {@link RawRow}.
-   *
-   * @example
-   * const row = await tx.first('SELECT name FROM users WHERE id = $1', [7], { rowMode: 'raw' });
-   */
-  first<T extends RawRow = RawRow>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: PromiseQueryOptions<RawQueryOptions>,
-  ): Promise<T | undefined>;
-  /**
-   * `first` with a row mode known only at run time: resolves with a {@link QueryRow}.
-   *
-   * @example
-   * const row = await tx.first('SELECT name FROM users WHERE id = $1', [7], options);
-   */
-  first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow | undefined>;
-  first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown> {
-    return firstValue(this.query(sql, params, options), options?.signal);
-  }
-
-  /** `Connection.run`, inside the transaction. */
-  run(sql: string, params?: readonly unknown[], options?: PromiseExecuteOptions): Promise<CommandResult> {
-    return lastValue(this.execute(sql, params, options), options?.signal);
   }
 
   /**

@@ -17,6 +17,7 @@ import {
   type PoolOptions,
   type QueryOptions,
   type QueryRow,
+  type Queryable,
   type RawRow,
   type Transaction,
 } from '../../lib';
@@ -246,6 +247,32 @@ describe('Transaction', () => {
   });
 });
 
+describe('Queryable', () => {
+  test('Connection, Pool and Transaction are Queryables whose all, first and run follow the row mode', async () => {
+    const read = async (db: Queryable) => ({
+      objects: expectType<{ n: number }[]>()(await db.all<{ n: number }>('SELECT 1::int AS n')),
+      arrays: expectType<unknown[][]>()(await db.all(sql, [], { rowMode: 'array' })),
+      raw: expectType<RawRow | undefined>()(await db.first(sql, [], { rowMode: 'raw' })),
+      either: expectType<QueryRow | undefined>()(await db.first(sql, [], runtimeMode(true))),
+      ran: expectType<CommandResult>()(await db.run('SELECT 1 WHERE false')),
+      rows: await lastValueFrom(
+        expectType<Observable<[number, string]>>()(db.query<[number, string]>(sql, [], { rowMode: 'array' })).pipe(toArray()),
+      ),
+    });
+    const expected = {
+      objects: [{ n: 1 }],
+      arrays: [[1, 'x']],
+      raw: { columnNames: ['n', 's'], values: ['1', 'x'] },
+      either: [1, 'x'],
+      ran: { command: 'SELECT 0', rowCount: 0 },
+      rows: [[1, 'x']],
+    };
+    expect(await read(connection)).toEqual(expected);
+    expect(await read(pool)).toEqual(expected);
+    expect(await lastValueFrom(connection.transaction((tx) => read(tx)))).toEqual(expected);
+  });
+});
+
 describe('the interop bridges', () => {
   test('toReadable gives an ObjectReadable of the rows, toAsyncIterable an AsyncIterable of them', async () => {
     const readable = expectType<ObjectReadable<RawRow>>()(
@@ -282,6 +309,8 @@ compileOnly(() => [
   (tx: Transaction) => tx.all<{ n: number }>(sql, [], { rowMode: 'array' }),
   // @ts-expect-error execute has no rowMode
   connection.execute(sql, [], { rowMode: 'array' }),
+  // @ts-expect-error an object row type with rowMode 'array' through Queryable
+  (db: Queryable) => db.first<{ n: number }>(sql, [], { rowMode: 'array' }),
   // @ts-expect-error run has no onFields
   pool.run(sql, [], { onFields: () => undefined }),
   // @ts-expect-error parameters are an array

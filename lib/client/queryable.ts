@@ -1,0 +1,187 @@
+import type { Observable } from 'rxjs';
+import { allValues, firstValue, lastValue, type PromiseExecuteOptions, type PromiseQueryOptions } from './promise-conveniences';
+import type { ArrayQueryOptions, CommandResult, ObjectQueryOptions, QueryOptions, RawQueryOptions } from './query-options';
+import type { QueryRow, RawRow } from './row-builder';
+
+/**
+ * What Connection, Pool and Transaction have in common: `query` and `execute` (each class runs
+ * them its own way, see theirs), and the Promise conveniences `all`, `first` and `run` built on
+ * them. Name it where any of the three will do.
+ *
+ * Users get its subclasses from `connect`, `createPool` and `transaction(...)`; it is not
+ * meant to be extended.
+ *
+ * @example
+ * import type { Queryable } from 'rxpg';
+ *
+ * async function activeUsers(db: Queryable): Promise<{ id: number }[]> {
+ *   return db.all<{ id: number }>('SELECT id FROM users WHERE active');
+ * }
+ */
+export abstract class Queryable {
+  // Protected: only Connection, Pool and Transaction (with their own factories) extend it.
+  protected constructor() {}
+
+  /**
+   * Runs one statement on this connection, pool or transaction and emits its rows as objects
+   * typed by `T` (not checked against the result). Cold and cancellable; the subclass's
+   * `query` says where the statement runs and which errors it raises.
+   *
+   * @example
+   * db.query<{ id: number; name: string }>('SELECT id, name FROM users WHERE id = $1', [42])
+   *   .subscribe((user) => console.log(user.name));
+   */
+  abstract query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
+  /**
+   * `query` with `rowMode: 'array'`: each row is an array of decoded values in column order,
+   * typed by `T` (an array or tuple type, not checked against the result).
+   *
+   * @example
+   * db.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' })
+   *   .subscribe(([id, name]) => console.log(id, name));
+   */
+  abstract query<T extends readonly unknown[] = unknown[]>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: ArrayQueryOptions,
+  ): Observable<T>;
+  /**
+   * `query` with `rowMode: 'raw'`: each row is a {@link RawRow} (text values, nothing decoded).
+   *
+   * @example
+   * db.query('SELECT id, name FROM users', [], { rowMode: 'raw' }).subscribe(({ values }) => console.log(values));
+   */
+  abstract query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
+  /**
+   * `query` with a row mode known only at run time (a {@link QueryOptions} value): each row
+   * is a {@link QueryRow}.
+   *
+   * @example
+   * db.query('SELECT id, name FROM users', [], options).subscribe((row) => console.log(row));
+   */
+  abstract query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
+
+  /**
+   * Runs one statement that returns no rows on this connection, pool or transaction and emits
+   * its {@link CommandResult} once. Cold and cancellable; the subclass's `execute` says where
+   * it runs and which errors it raises (a QueryShapeError when the statement returned rows).
+   *
+   * @example
+   * db.execute('UPDATE accounts SET frozen = true WHERE id = $1', [7]).subscribe(({ rowCount }) => console.log(rowCount));
+   */
+  abstract execute(
+    sql: string,
+    params?: readonly unknown[],
+    options?: Omit<QueryOptions, 'rowMode' | 'onFields'>,
+  ): Observable<CommandResult>;
+
+  /**
+   * Runs a statement (`query`) on this connection, pool or transaction and resolves with all
+   * its rows, as objects typed by `T`.
+   *
+   * Rejects with `query`'s errors (PostgresError, ParameterError, TimeoutError,
+   * ConnectionError; on a pool also AcquireTimeoutError and PoolMisuseError; through a
+   * transaction that has ended, TransactionStateError). With `signal`, aborting unsubscribes
+   * (a statement not sent yet is never sent, a running one is cancelled) and rejects with the
+   * signal's reason; an already aborted signal rejects at once and sends nothing.
+   *
+   * @example
+   * const users = await db.all<{ id: number }>('SELECT id FROM users WHERE team = $1', ['core']);
+   */
+  all<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: PromiseQueryOptions<ObjectQueryOptions>,
+  ): Promise<T[]>;
+  /**
+   * `all` with `rowMode: 'array'`: resolves with the rows as arrays of decoded values.
+   *
+   * @example
+   * const pairs = await db.all<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' });
+   */
+  all<T extends readonly unknown[] = unknown[]>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<ArrayQueryOptions>,
+  ): Promise<T[]>;
+  /**
+   * `all` with `rowMode: 'raw'`: resolves with the rows as {@link RawRow}s.
+   *
+   * @example
+   * const rows = await db.all('SELECT id, name FROM users', [], { rowMode: 'raw' });
+   */
+  all<T extends RawRow = RawRow>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<RawQueryOptions>,
+  ): Promise<T[]>;
+  /**
+   * `all` with a row mode known only at run time: resolves with {@link QueryRow}s.
+   *
+   * @example
+   * const rows = await db.all('SELECT id, name FROM users', [], options);
+   */
+  all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow[]>;
+  all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown[]> {
+    return allValues(this.query(sql, params, options), options?.signal);
+  }
+
+  /**
+   * Runs a statement (`query`) on this connection, pool or transaction and resolves with its
+   * first row, or undefined when it returned none. The statement runs to its end (it is not
+   * cancelled after the first row; later rows are read and dropped), so its errors still
+   * reject and a pooled connection goes straight back. Errors and `signal` as in `all`.
+   *
+   * @example
+   * const user = await db.first<{ name: string }>('SELECT name FROM users WHERE id = $1', [7]);
+   */
+  first<T = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: PromiseQueryOptions<ObjectQueryOptions>,
+  ): Promise<T | undefined>;
+  /**
+   * `first` with `rowMode: 'array'`: resolves with the first row as an array of decoded values.
+   *
+   * @example
+   * const [count] = (await db.first<[bigint]>('SELECT count(*) FROM users', [], { rowMode: 'array' })) ?? [0n];
+   */
+  first<T extends readonly unknown[] = unknown[]>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<ArrayQueryOptions>,
+  ): Promise<T | undefined>;
+  /**
+   * `first` with `rowMode: 'raw'`: resolves with the first row as a {@link RawRow}.
+   *
+   * @example
+   * const row = await db.first('SELECT name FROM users WHERE id = $1', [7], { rowMode: 'raw' });
+   */
+  first<T extends RawRow = RawRow>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions<RawQueryOptions>,
+  ): Promise<T | undefined>;
+  /**
+   * `first` with a row mode known only at run time: resolves with a {@link QueryRow}.
+   *
+   * @example
+   * const row = await db.first('SELECT name FROM users WHERE id = $1', [7], options);
+   */
+  first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow | undefined>;
+  first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown> {
+    return firstValue(this.query(sql, params, options), options?.signal);
+  }
+
+  /**
+   * Runs a statement without rows (`execute`) on this connection, pool or transaction and
+   * resolves with its {@link CommandResult}. Rejects with `execute`'s errors (a
+   * QueryShapeError when it returned rows; otherwise as `all`). `signal` as in `all`.
+   *
+   * @example
+   * const { rowCount } = await db.run('DELETE FROM sessions WHERE expires < now()');
+   */
+  run(sql: string, params?: readonly unknown[], options?: PromiseExecuteOptions): Promise<CommandResult> {
+    return lastValue(this.execute(sql, params, options), options?.signal);
+  }
+}
