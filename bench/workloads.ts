@@ -172,7 +172,15 @@ export const notifyChannel = 'bench_notify';
 /** `ts` of row `i` is this instant plus `i` seconds. */
 export const baseTimestampMs = Date.UTC(2024, 0, 1);
 
-/** The statement of the stream and fetch workloads: the first `rows` rows of {@link streamTable}. */
+/**
+ * The statement the clients run in the stream and fetch workloads: the first `$1` rows of
+ * {@link streamTable}. The row count is a parameter, as an application would write it, so the
+ * warm-up and the measured run are the same statement: a client that prepares statements
+ * (rxpg, postgres.js) runs the measured one prepared (rxpg then asks for binary values).
+ */
+export const streamStatement = `SELECT i, t, ts, f FROM ${streamTable} WHERE i <= $1`;
+
+/** {@link streamStatement} with the row count written in, for the limit rows (psql, the bare socket, the server alone). */
 export function streamSql(rows: number): string {
   return `SELECT i, t, ts, f FROM ${streamTable} WHERE i <= ${rows}`;
 }

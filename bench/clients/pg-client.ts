@@ -20,7 +20,7 @@ import {
   pointSql,
   pooledPointQueries,
   pooledPoolSize,
-  streamSql,
+  streamStatement,
   type WorkloadName,
 } from '../workloads';
 import type { BenchSession, OpenSession, Phase } from './bench-session';
@@ -49,7 +49,7 @@ const runners: Partial<Record<WorkloadName, Runner>> = {
   'stream-push': (client, size) => {
     const tally = new StreamTally();
     return new Promise((resolve, reject) => {
-      const query = client.query(new Query<StreamRow>(streamSql(size)));
+      const query = client.query(new Query<StreamRow>(streamStatement, [size]));
       query.on('row', (row: StreamRow) => tally.add(row));
       query.on('error', reject);
       query.on('end', () => resolve(tally.result()));
@@ -58,13 +58,13 @@ const runners: Partial<Record<WorkloadName, Runner>> = {
 
   'stream-backpressured': async (client, size) => {
     const tally = new StreamTally();
-    const stream = client.query(new QueryStream(streamSql(size), [], { batchSize: 1000, highWaterMark: 1000 }));
+    const stream = client.query(new QueryStream(streamStatement, [size], { batchSize: 1000, highWaterMark: 1000 }));
     for await (const row of stream) tally.add(row as StreamRow);
     return tally.result();
   },
 
   'fetch-all': async (client, size) => {
-    const { rows } = await client.query<StreamRow>(streamSql(size));
+    const { rows } = await client.query<StreamRow>(streamStatement, [size]);
     const tally = new StreamTally();
     for (const row of rows) tally.add(row);
     return tally.result();

@@ -17,7 +17,7 @@ import {
   numbers,
   pooledPointQueries,
   pooledPoolSize,
-  streamSql,
+  streamStatement,
   type WorkloadName,
 } from '../workloads';
 import type { BenchSession, OpenSession, Phase } from './bench-session';
@@ -42,20 +42,20 @@ type Runner = (sql: Sql, size: number, phase: Phase) => Promise<Checksum>;
 const runners: Partial<Record<WorkloadName, Runner>> = {
   'stream-push': async (sql, size) => {
     const tally = new StreamTally();
-    await sql.unsafe<StreamRow[]>(streamSql(size)).forEach((row) => tally.add(row));
+    await sql.unsafe<StreamRow[]>(streamStatement, [size], { prepare: true }).forEach((row) => tally.add(row));
     return tally.result();
   },
 
   'stream-backpressured': async (sql, size) => {
     const tally = new StreamTally();
-    for await (const rows of sql.unsafe<StreamRow[]>(streamSql(size)).cursor(1000)) {
+    for await (const rows of sql.unsafe<StreamRow[]>(streamStatement, [size], { prepare: true }).cursor(1000)) {
       for (const row of rows) tally.add(row);
     }
     return tally.result();
   },
 
   'fetch-all': async (sql, size) => {
-    const rows = await sql.unsafe<StreamRow[]>(streamSql(size));
+    const rows = await sql.unsafe<StreamRow[]>(streamStatement, [size], { prepare: true });
     const tally = new StreamTally();
     for (const row of rows) tally.add(row);
     return tally.result();

@@ -16,7 +16,7 @@ import {
   pointSql,
   pooledPointQueries,
   pooledPoolSize,
-  streamSql,
+  streamStatement,
   type WorkloadName,
 } from '../workloads';
 import type { BenchSession, OpenSession, Phase } from './bench-session';
@@ -49,7 +49,7 @@ const runners: Partial<Record<WorkloadName, Runner>> = {
   'stream-push': (connection, size) => {
     const tally = new StreamTally();
     return new Promise((resolve, reject) => {
-      connection.query<StreamRow>(streamSql(size)).subscribe({
+      connection.query<StreamRow>(streamStatement, [size]).subscribe({
         next: (row) => tally.add(row),
         error: reject,
         complete: () => resolve(tally.result()),
@@ -59,7 +59,7 @@ const runners: Partial<Record<WorkloadName, Runner>> = {
 
   'stream-backpressured': async (connection, size) => {
     const tally = new StreamTally();
-    const rows = toAsyncIterable((pushback) => connection.query<StreamRow>(streamSql(size), [], { pushback }), { highWaterMark: 1000 });
+    const rows = toAsyncIterable((pushback) => connection.query<StreamRow>(streamStatement, [size], { pushback }), { highWaterMark: 1000 });
     for await (const row of rows) tally.add(row);
     return tally.result();
   },
@@ -67,7 +67,7 @@ const runners: Partial<Record<WorkloadName, Runner>> = {
   'stream-raw': (connection, size) => {
     const tally = new RawStreamTally();
     return new Promise((resolve, reject) => {
-      connection.query<RawRow>(streamSql(size), [], { rowMode: 'raw' }).subscribe({
+      connection.query<RawRow>(streamStatement, [size], { rowMode: 'raw' }).subscribe({
         next: (row) => tally.add(row.values),
         error: reject,
         complete: () => resolve(tally.result()),
@@ -76,7 +76,7 @@ const runners: Partial<Record<WorkloadName, Runner>> = {
   },
 
   'fetch-all': async (connection, size) => {
-    const rows = await lastValueFrom(connection.query<StreamRow>(streamSql(size)).pipe(toArray()));
+    const rows = await lastValueFrom(connection.query<StreamRow>(streamStatement, [size]).pipe(toArray()));
     const tally = new StreamTally();
     for (const row of rows) tally.add(row);
     return tally.result();
