@@ -14,7 +14,6 @@ import {
 import { resolveConnectionConfig, type ConnectionConfig } from '../config';
 import { ConnectionError } from '../errors';
 import { AcquireTimeoutError } from '../errors/acquire-timeout-error';
-import { PoolMisuseError } from '../errors/pool-misuse-error';
 import { backoffDelay } from './backoff';
 import type { Notification } from '../notifications/notification';
 import { opensTransaction, type ResultSet } from '../protocol';
@@ -27,6 +26,7 @@ import type { CopyChunk } from './copy-source';
 import { PoolListener, type PoolChannelEvent } from './pool-listener';
 import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './pool-options';
 import { describePoolStats, samePoolStats, type PoolStats } from './pool-stats';
+import { PoolLease, type LeaseHost } from './pool-lease';
 import { PooledConnection } from './pooled-connection';
 import { Queryable } from './queryable';
 import type { ArrayQueryOptions, CommandResult, ObjectQueryOptions, Pushback, QueryOptions, RawQueryOptions } from './query-options';
@@ -111,6 +111,11 @@ export class Pool extends Queryable implements AsyncDisposable {
   /** Whether any request was made: `min` connections are kept only from then on. */
   #used = false;
   #dispatching = false;
+  /** What the leases of this pool's requests call back. */
+  readonly #leaseHost: LeaseHost = {
+    acquire: (waiter) => this.#acquire(waiter),
+    release: (pooled, unsure) => this.#release(pooled, unsure),
+  };
   #listener: PoolListener | undefined;
   #ended = false;
   #ending: Promise<void> | undefined;
@@ -430,59 +435,7 @@ export class Pool extends Queryable implements AsyncDisposable {
    * errors, so only an unsubscribe needs that check.
    */
   #hold<T>(run: (connection: Connection) => Observable<T>, unsure: boolean, sql?: string, shareable = false): Observable<T> {
-    return new Observable<T>((subscriber) => {
-      let held: PooledConnection | undefined;
-      let work: Subscription | undefined;
-      const release = (mode: 'ended' | 'abandoned') => {
-        const pooled = held;
-        if (pooled === undefined) return;
-        held = undefined;
-        pooled.revokers.delete(revoke);
-        this.#release(pooled, mode === 'abandoned' || unsure);
-      };
-      const revoke = (error: unknown) => {
-        work?.unsubscribe();
-        release('abandoned');
-        subscriber.error(error);
-      };
-      const leave = this.#acquire({
-        shareable,
-        grant: (pooled) => {
-          held = pooled;
-          pooled.revokers.add(revoke);
-          let source: Observable<T>;
-          try {
-            source = run(pooled.connection);
-          } catch (error) {
-            release('ended');
-            subscriber.error(error);
-            return;
-          }
-          work = source.subscribe({
-            next: (value) => subscriber.next(value),
-            error: (error: unknown) => {
-              // An error can come before the request's ReadyForQuery (a TimeoutError abandons a
-              // request still running, perhaps a BEGIN): bring the connection back in sync, and
-              // roll back what it left open, before anyone else gets it.
-              release('abandoned');
-              subscriber.error(error);
-            },
-            complete: () => {
-              const status = pooled.connection.transactionStatus;
-              release('ended');
-              if (status === 'idle') subscriber.complete();
-              else subscriber.error(misuseError(status, unsure, sql));
-            },
-          });
-        },
-        fail: (error) => subscriber.error(error),
-      });
-      return () => {
-        leave();
-        work?.unsubscribe();
-        release('abandoned');
-      };
-    });
+    return new Observable<T>((subscriber) => new PoolLease(this.#leaseHost, subscriber, run, { unsure, sql, shareable }).start());
   }
 
   // ---- acquire and release ----
@@ -891,7 +844,7 @@ export class Pool extends Queryable implements AsyncDisposable {
         const error = new ConnectionError(`pool: the pool ended and this work was still running after ${timeoutMs} ms; it was cancelled`, {
           code: '57014',
         });
-        for (const revoke of [...pooled.revokers]) revoke(error);
+        for (const lease of [...pooled.revokers]) lease.revoke(error);
         this.#drop(pooled, forcedCloseTimeout);
       }
       await listenerEnded;
@@ -912,15 +865,6 @@ function isTransient(error: unknown): boolean {
   if (!(error instanceof ConnectionError)) return false;
   const code = error.code;
   return code.startsWith('08') || code.startsWith('57P') || code.startsWith('53');
-}
-
-function misuseError(status: string, unsure: boolean, sql: string | undefined): PoolMisuseError {
-  const what = unsure ? 'the work of pool.withConnection' : 'a pooled request';
-  return new PoolMisuseError(
-    `${what} left its connection inside an open transaction (${status}); the pool rolled it back. ` +
-      'Use pool.transaction(work) for a transaction, or pool.withConnection(work) and end it there.',
-    sql,
-  );
 }
 
 /**

@@ -15,7 +15,7 @@ export class PooledConnection {
   /** Watches `closed$`, so that a connection dying while idle is dropped at once. */
   watch: Subscription | undefined;
   /** How to take the connection away from each of its current users (when the pool ends). */
-  readonly revokers = new Set<(error: unknown) => void>();
+  readonly revokers = new Set<{ revoke(error: unknown): void }>();
   /** How many users hold it: 1, or more while single statements are pipelined on it (option `pipeline`). */
   leases = 0;
   /** Whether more single statements may be pipelined on it: every current user is one. */

@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import type { Observable, Observer, Subscription } from 'rxjs';
 import type { QueryOptions } from './query-options';
 
 /** What the Promise conveniences add to a request's options. */
@@ -24,102 +24,145 @@ export type PromiseExecuteOptions = Omit<QueryOptions, 'rowMode' | 'onFields'> &
 
 /** Every value of `source`, once it completes (`all`). */
 export function allValues<T>(source: Observable<T>, signal: AbortSignal | undefined): Promise<T[]> {
-  const values: T[] = [];
-  return settle(
-    source,
-    signal,
-    (value) => void values.push(value),
-    () => values,
-  );
+  return settle(source, signal, new AllValues<T>());
 }
 
 /**
- * The first value of `source` or undefined, once it completes (`first`). The rest is read and
- * dropped rather than cancelled: the statement runs to its end, and its errors still count.
+ * The first value of `source` (or undefined), once it completes (`first`): the request runs
+ * to its end, so its errors still reject.
  */
 export function firstValue<T>(source: Observable<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
-  let first: T | undefined;
-  let seen = false;
-  return settle(
-    source,
-    signal,
-    (value) => {
-      if (seen) return;
-      seen = true;
-      first = value;
-    },
-    () => first,
-  );
+  return settle(source, signal, new FirstValue<T>());
 }
 
 /** The last value of `source` once it completes (`run`: execute emits exactly one). */
 export function lastValue<T>(source: Observable<T>, signal: AbortSignal | undefined): Promise<T> {
-  let last: T | undefined;
-  let seen = false;
-  return settle(
-    source,
-    signal,
-    (value) => {
-      seen = true;
-      last = value;
-    },
-    () => {
-      if (!seen) throw new Error('the request completed without a result');
-      return last as T;
-    },
-  );
+  return settle(source, signal, new LastValue<T>());
+}
+
+/** What a convenience keeps of the values, and what it resolves with. */
+abstract class Collector<T, R> {
+  abstract next(value: T): void;
+  /** The result once the source completed; throws when there is none. */
+  abstract result(): R;
+}
+
+class AllValues<T> extends Collector<T, T[]> {
+  readonly #values: T[] = [];
+  next(value: T): void {
+    this.#values.push(value);
+  }
+  result(): T[] {
+    return this.#values;
+  }
+}
+
+class FirstValue<T> extends Collector<T, T | undefined> {
+  #first: T | undefined;
+  #seen = false;
+  next(value: T): void {
+    if (this.#seen) return;
+    this.#seen = true;
+    this.#first = value;
+  }
+  result(): T | undefined {
+    return this.#first;
+  }
+}
+
+class LastValue<T> extends Collector<T, T> {
+  #last: T | undefined;
+  #seen = false;
+  next(value: T): void {
+    this.#seen = true;
+    this.#last = value;
+  }
+  result(): T {
+    if (!this.#seen) throw new Error('the request completed without a result');
+    return this.#last as T;
+  }
 }
 
 /**
- * Subscribes to `source`, feeds its values to `next`, resolves with `result()` when it
- * completes and rejects with its error. An abort of `signal` unsubscribes and rejects with the
- * signal's reason. Never throws synchronously.
+ * Subscribes to `source`, feeds its values to `collector`, resolves with its result when the
+ * source completes and rejects with its error. An abort of `signal` unsubscribes and rejects with the
+ * signal's reason; a signal that is not an AbortSignal is a TypeError before anything is sent.
  */
-function settle<T, R>(source: Observable<T>, signal: AbortSignal | undefined, next: (value: T) => void, result: () => R): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    // Checked before anything is sent: a wrong `signal` must not leave a request running.
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      reject(new TypeError('the signal option must be an AbortSignal'));
-      return;
-    }
-    if (signal?.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    let settled = false;
-    const onAbort = (): void => {
-      if (settled) return;
-      settled = true;
-      subscription.unsubscribe();
-      reject(abortReason(signal as AbortSignal));
-    };
-    const done = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      return true;
-    };
-    const subscription = source.subscribe({
-      next,
-      error: (error: unknown) => {
-        if (done()) reject(error);
-      },
-      complete: () => {
-        if (!done()) return;
-        try {
-          resolve(result());
-        } catch (error) {
-          reject(error);
-        }
-      },
+function settle<T, R>(source: Observable<T>, signal: AbortSignal | undefined, collector: Collector<T, R>): Promise<R> {
+  // Checked before anything is sent: a wrong `signal` must not leave a request running.
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    return Promise.reject(new TypeError('the signal option must be an AbortSignal'));
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  const promise = new SettlingPromise(collector, signal);
+  promise.subscribe(source);
+  return promise.promise;
+}
+
+/**
+ * One Promise convenience call as one object: the observer of the request, the abort
+ * listener, and the Promise's settling functions (a point query in a Node handler calls one
+ * of these per request: one object rather than half a dozen closures).
+ */
+class SettlingPromise<T, R> implements Observer<T> {
+  readonly promise: Promise<R>;
+  readonly #collector: Collector<T, R>;
+  readonly #signal: AbortSignal | undefined;
+  #resolve!: (value: R) => void;
+  #reject!: (error: unknown) => void;
+  #settled = false;
+  #subscription: Subscription | undefined;
+
+  constructor(collector: Collector<T, R>, signal: AbortSignal | undefined) {
+    this.#collector = collector;
+    this.#signal = signal;
+    this.promise = new Promise<R>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
     });
+  }
+
+  subscribe(source: Observable<T>): void {
+    this.#subscription = source.subscribe(this);
+    const signal = this.#signal;
     // A request that failed at once (a bad parameter) has settled during subscribe; a signal
     // aborted during subscribe has already fired its event.
-    if (!settled && signal !== undefined) {
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+    if (!this.#settled && signal !== undefined) {
+      if (signal.aborted) this.handleEvent();
+      else signal.addEventListener('abort', this, { once: true });
     }
-  });
+  }
+
+  next(value: T): void {
+    this.#collector.next(value);
+  }
+
+  error(error: unknown): void {
+    if (this.#done()) this.#reject(error);
+  }
+
+  complete(): void {
+    if (!this.#done()) return;
+    try {
+      this.#resolve(this.#collector.result());
+    } catch (error) {
+      this.#reject(error);
+    }
+  }
+
+  /** The signal's abort event (this object is its listener). */
+  handleEvent(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#subscription?.unsubscribe();
+    this.#reject(abortReason(this.#signal as AbortSignal));
+  }
+
+  #done(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#signal?.removeEventListener('abort', this);
+    return true;
+  }
 }
 
 function abortReason(signal: AbortSignal): unknown {

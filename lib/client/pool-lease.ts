@@ -1,0 +1,141 @@
+import type { Observable, Observer, Subscriber, Subscription, Unsubscribable } from 'rxjs';
+import { PoolMisuseError } from '../errors/pool-misuse-error';
+import type { AcquireWaiter } from './acquire-queue';
+import type { Connection } from './connection';
+import type { PooledConnection } from './pooled-connection';
+
+/** What a lease needs from its pool. */
+export interface LeaseHost {
+  /** Grants a connection to `waiter` now or later (see Pool); returns how to leave the queue. */
+  acquire(waiter: AcquireWaiter<PooledConnection>): () => void;
+  /** The lease is done with `pooled`; `unsure`: requests it started may still be running. */
+  release(pooled: PooledConnection, unsure: boolean): void;
+}
+
+/**
+ * One subscription to a pooled request or a held connection, from acquire to release, as one
+ * object: the acquire queue's waiter, the observer of the work run on the connection, what the
+ * pool calls to take the connection away when it ends (`revoke`), and the teardown RxJS calls
+ * on unsubscribe. (A pool serves tens of thousands of point queries a second: one object each
+ * rather than a dozen closures is measurably less garbage.)
+ *
+ * Released when the work completes or errors, and when the subscriber leaves (then `unsure`:
+ * the pool brings the connection back in sync before anyone else gets it). A work that
+ * completes and leaves its connection inside a transaction errors with a PoolMisuseError (the
+ * pool rolls the transaction back).
+ *
+ * @example
+ * new Observable<T>((subscriber) => new PoolLease(host, subscriber, (c) => c.query(sql), { unsure: false, sql, shareable: true }).start());
+ */
+export class PoolLease<T> implements AcquireWaiter<PooledConnection>, Observer<T>, Unsubscribable {
+  /** Whether the work is a single statement that may share its connection (option `pipeline`). */
+  readonly shareable: boolean;
+  readonly #host: LeaseHost;
+  readonly #subscriber: Subscriber<T>;
+  readonly #run: (connection: Connection) => Observable<T>;
+  readonly #unsure: boolean;
+  readonly #sql: string | undefined;
+  #held: PooledConnection | undefined;
+  #work: Subscription | undefined;
+  #leave: (() => void) | undefined;
+
+  constructor(
+    host: LeaseHost,
+    subscriber: Subscriber<T>,
+    run: (connection: Connection) => Observable<T>,
+    options: {
+      /** The work may leave requests running even when it completes (withConnection). */
+      readonly unsure: boolean;
+      /** Names the request in a PoolMisuseError. */
+      readonly sql: string | undefined;
+      readonly shareable: boolean;
+    },
+  ) {
+    this.#host = host;
+    this.#subscriber = subscriber;
+    this.#run = run;
+    this.#unsure = options.unsure;
+    this.#sql = options.sql;
+    this.shareable = options.shareable;
+  }
+
+  /** Joins the pool's acquire queue (or takes a connection at once); returns the lease as the teardown. */
+  start(): this {
+    this.#leave = this.#host.acquire(this);
+    return this;
+  }
+
+  /** The pool grants `pooled`: run the work on it. */
+  grant(pooled: PooledConnection): void {
+    this.#held = pooled;
+    pooled.revokers.add(this);
+    let source: Observable<T>;
+    try {
+      source = this.#run(pooled.connection);
+    } catch (error) {
+      this.#release(false);
+      this.#subscriber.error(error);
+      return;
+    }
+    this.#work = source.subscribe(this);
+  }
+
+  /** No connection for this waiter (acquireTimeout, the pool ended). */
+  fail(error: unknown): void {
+    this.#subscriber.error(error);
+  }
+
+  /** The pool takes the connection away (it ended with this work still running). */
+  revoke(error: unknown): void {
+    this.#work?.unsubscribe();
+    this.#release(true);
+    this.#subscriber.error(error);
+  }
+
+  /** A value of the work. */
+  next(value: T): void {
+    this.#subscriber.next(value);
+  }
+
+  /**
+   * The work failed. An error can come before the request's ReadyForQuery (a TimeoutError
+   * abandons a request still running, perhaps a BEGIN): the connection is brought back in
+   * sync, and what it left open rolled back, before anyone else gets it.
+   */
+  error(error: unknown): void {
+    this.#release(true);
+    this.#subscriber.error(error);
+  }
+
+  /** The work completed: released, and a transaction it left open is a PoolMisuseError. */
+  complete(): void {
+    const status = this.#held?.connection.transactionStatus ?? 'idle';
+    this.#release(false);
+    if (status === 'idle') this.#subscriber.complete();
+    else this.#subscriber.error(misuseError(status, this.#unsure, this.#sql));
+  }
+
+  /** The subscriber left: out of the queue, or the work abandoned and the connection released. */
+  unsubscribe(): void {
+    this.#leave?.();
+    this.#work?.unsubscribe();
+    this.#release(true);
+  }
+
+  #release(abandoned: boolean): void {
+    const pooled = this.#held;
+    if (pooled === undefined) return;
+    this.#held = undefined;
+    pooled.revokers.delete(this);
+    this.#host.release(pooled, abandoned || this.#unsure);
+  }
+}
+
+function misuseError(status: string, unsure: boolean, sql: string | undefined): PoolMisuseError {
+  const what = unsure ? 'the work of pool.withConnection' : 'a pooled request';
+  return new PoolMisuseError(
+    `${what} left its connection inside an open transaction (${status}); the pool rolled it back. ` +
+      'Use pool.transaction(work) for a transaction, or pool.withConnection(work) and end it there.',
+    sql,
+  );
+}
