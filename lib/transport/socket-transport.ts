@@ -15,7 +15,7 @@ const groupLimit = 64 * 1024;
  * seen as:
  * - `chunks$`: the bytes the server sends, as a hot Observable that errors with a
  *   ConnectionError when the socket fails and completes on EOF;
- * - `write`: writes coalesced within a tick into one socket write;
+ * - `write`: writes coalesced within a tick into one socket write (sent as soon as 64 KiB are queued);
  * - `pause` / `resume`: stop and restart reading, so TCP pushes back on the server;
  * - `drain`: whether writes should wait, and when they may go on.
  *
@@ -80,7 +80,7 @@ export class SocketTransport implements Transport {
   }
 
   /**
-   * Queues bytes for the server. Writes made in the same tick go out as one socket write.
+   * Queues bytes for the server. Writes made in the same tick go out as one socket write, or as soon as 64 KiB are queued.
    * Returns false when the socket's buffer is full: callers that produce much data (COPY)
    * wait for `drained()` before writing more.
    *
@@ -93,6 +93,12 @@ export class SocketTransport implements Transport {
     if (released !== undefined) (this.#releases ??= [])[this.#pending.length] = released;
     this.#pending.push(bytes);
     this.#pendingBytes += bytes.length;
+    if (this.#pendingBytes >= groupLimit) {
+      // A tick writing thousands of requests: what is joined so far goes now, so the server
+      // starts on it while the rest of the tick is still being encoded.
+      this.flush();
+      return this.#socket.writableLength < this.#socket.writableHighWaterMark;
+    }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       process.nextTick(() => this.flush());

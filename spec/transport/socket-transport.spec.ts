@@ -72,6 +72,17 @@ describe('SocketTransport', () => {
     expect(Buffer.concat(received).equals(expected)).toBe(true);
   });
 
+  it("sends a tick's writes at once when they reach 64 KiB (the server starts on them while the tick goes on), the rest at its end", async () => {
+    const transport = new SocketTransport(client, { encrypted: false, description: 'test' });
+    const write = jest.spyOn(client, 'write');
+    for (let i = 0; i < 3000; i++) transport.write(Buffer.alloc(30, i % 256));
+    const duringTick = write.mock.calls.reduce((bytes, [chunk]) => bytes + (chunk as Uint8Array).length, 0);
+    expect(duringTick).toBeGreaterThanOrEqual(64 * 1024);
+    expect(duringTick).toBeLessThan(90_000);
+    await nextTick();
+    expect(write.mock.calls.reduce((bytes, [chunk]) => bytes + (chunk as Uint8Array).length, 0)).toBe(90_000);
+  });
+
   it('releases a written buffer once it is copied or handed to the kernel, never when torn down first', async () => {
     const transport = new SocketTransport(client, { encrypted: false, description: 'test' });
     const released: string[] = [];
