@@ -1,7 +1,7 @@
 import type {} from '../types/buffer-slices';
 import { defaultMaxMessageSize } from '../config/connection-config';
 import { errorFieldsFromCodes, ProtocolError } from '../errors';
-import type { BackendMessage, DataRow, FieldDescription, FormatCode, ReadyForQuery } from './backend-message';
+import type { BackendMessage, CommandComplete, DataRow, FieldDescription, FormatCode, ReadyForQuery } from './backend-message';
 
 /** Options of a {@link BackendMessageDecoder}. */
 export interface BackendMessageDecoderOptions {
@@ -405,9 +405,27 @@ function decodeBackendKeyData(bytes: Buffer, start: number, end: number): Decode
   return { name: 'BackendKeyData', processId: bytes.readInt32BE(start), secretKey: bytes.readInt32BE(start + 4) };
 }
 
+/**
+ * The last CommandComplete made, and its tag's bytes: the tags of repeated statements repeat
+ * ("SELECT 1" for every point query), so the same frozen message serves them all instead of
+ * a string and an object per query.
+ */
+let lastCommandComplete: { readonly tag: Buffer; readonly message: CommandComplete } | undefined;
+
 function decodeCommandComplete(bytes: Buffer, start: number, end: number): Decoded {
-  if (bytes.indexOf(0, start) !== end - 1) return 'its tag is not one NUL-terminated string';
-  return { name: 'CommandComplete', tag: bytes.utf8Slice(start, end - 1) };
+  const tagEnd = end - 1;
+  if (tagEnd < start || bytes[tagEnd] !== 0) return 'its tag is not one NUL-terminated string';
+  const last = lastCommandComplete;
+  let same = last !== undefined && last.tag.length === tagEnd - start;
+  for (let at = start; at < tagEnd; at++) {
+    const byte = bytes[at]!;
+    if (byte === 0) return 'its tag is not one NUL-terminated string';
+    if (same && last!.tag[at - start] !== byte) same = false;
+  }
+  if (same) return last!.message;
+  const message: CommandComplete = Object.freeze({ name: 'CommandComplete', tag: bytes.utf8Slice(start, tagEnd) });
+  lastCommandComplete = { tag: Buffer.from(bytes.subarray(start, tagEnd)), message };
+  return message;
 }
 
 function decodeReadyForQuery(bytes: Buffer, start: number, end: number): Decoded {

@@ -490,6 +490,7 @@ describe('BackendMessageDecoder', () => {
       ['BackendKeyData of 12 bytes (protocol 3.2 keys)', b.frame('K', cat(i32(1), i32(2), i32(3)))],
       ['CommandComplete without its NUL', b.frame('C', Buffer.from('SELECT 1'))],
       ['CommandComplete with bytes after its NUL', b.frame('C', cat(cs('SELECT 1'), Buffer.from('x')))],
+      ['CommandComplete with a NUL inside its tag', b.frame('C', cat(cs('SELECT'), cs('1')))],
       ['ParameterStatus with one string', b.frame('S', cs('name'))],
       ['NotificationResponse without a payload', b.frame('A', cat(i32(1), cs('channel')))],
       ['ParameterDescription with a wrong count', b.frame('t', cat(i16(2), i32(23)))],
@@ -672,6 +673,23 @@ describe('BackendMessageDecoder', () => {
       expect(outcome.messages[0]).toMatchObject({ name: 'RowDescription', fields: [{ name: 'n', format: 1 }] });
       expect(outcome.messages[1]).toEqual({ name: 'DataRow', fields: ['\0\0\0*'] });
     });
+  });
+});
+
+describe('CommandComplete', () => {
+  it('reuses one frozen message while the tag repeats (a point query\'s "SELECT 1"), and makes a new one when it changes', () => {
+    const { messages } = decodeChunks([
+      Buffer.concat([
+        b.commandComplete('SELECT 1'),
+        b.commandComplete('SELECT 1'),
+        b.commandComplete('SELECT 2'),
+        b.commandComplete('SELECT 1'),
+      ]),
+    ]);
+    expect(messages).toEqual(['SELECT 1', 'SELECT 1', 'SELECT 2', 'SELECT 1'].map((tag) => ({ name: 'CommandComplete', tag })));
+    expect(messages[1]).toBe(messages[0]);
+    expect(messages[2]).not.toBe(messages[1]);
+    expect(Object.isFrozen(messages[0])).toBe(true);
   });
 });
 
