@@ -27,6 +27,7 @@ import { NoRowsRequest, RowsRequest } from './extended-query-request';
 import { BatchRequest, type QueryBatchOptions } from './batch-request';
 import { LaunchedRequest } from './launched-request';
 import { RowBuilderCache, type QueryRow, type RawRow } from './row-builder';
+import type { RequestStarter } from './promise-conveniences';
 import { Queryable } from './queryable';
 import { runTransaction, type Transaction } from './transaction';
 import { TransactionGuard } from './transaction-guard';
@@ -237,6 +238,34 @@ export class Connection extends Queryable implements AsyncDisposable {
     return new Observable<CommandResult>((subscriber) =>
       new NoRowsRequest(this.#protocol, subscriber, sql, options.onComplete).start(this.#statements, sql, params, options.timeout),
     );
+  }
+
+  /**
+   * `all` / `first`'s request: `query`'s, started without an Observable around it.
+   *
+   * @internal
+   */
+  protected override rowsRequest(
+    sql: string,
+    params: readonly unknown[] = noParameters,
+    options: QueryOptions = noQueryOptions,
+  ): RequestStarter<unknown> {
+    return (observer) =>
+      new RowsRequest(this.#protocol, observer, this.#rowBuilders, options).start(this.#statements, sql, params, options.timeout);
+  }
+
+  /**
+   * `run`'s request: `execute`'s, started without an Observable around it.
+   *
+   * @internal
+   */
+  protected override commandRequest(
+    sql: string,
+    params: readonly unknown[] = noParameters,
+    options: Omit<QueryOptions, 'rowMode' | 'onFields'> = noQueryOptions,
+  ): RequestStarter<CommandResult> {
+    return (observer) =>
+      new NoRowsRequest(this.#protocol, observer, sql, options.onComplete).start(this.#statements, sql, params, options.timeout);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { ObservableInput, Subscriber } from 'rxjs';
+import type { ObservableInput, Observer } from 'rxjs';
 import { QueryShapeError, TimeoutError } from '../errors';
 import type { BindParameter } from '../wire';
 import {
@@ -36,7 +36,11 @@ const noParameters: readonly BindParameter[] = [];
  * dropped from the cache, is prepared again by the next request. The timeout covers both attempts; unsubscribing abandons the current one.
  */
 abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QuerySink {
-  protected readonly subscriber: Subscriber<T>;
+  /**
+   * Where the request's values go: an RxJS Subscriber, or a Promise convenience's observer
+   * (which unsubscribes the request when it errors, as a Subscriber's teardown does).
+   */
+  protected readonly subscriber: Observer<T>;
   #timer: NodeJS.Timeout | undefined;
   // What a retry needs (fields rather than an object: no allocation per request); #statements
   // is set once the first conversation is enqueued and cleared by the retry.
@@ -44,7 +48,7 @@ abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QueryS
   #sql = '';
   #parameters: readonly BindParameter[] = noParameters;
 
-  constructor(protocol: ProtocolConnection, subscriber: Subscriber<T>) {
+  constructor(protocol: ProtocolConnection, subscriber: Observer<T>) {
     super(protocol);
     this.subscriber = subscriber;
   }
@@ -142,7 +146,7 @@ export class RowsRequest<T> extends ExtendedQueryRequest<T> {
   #build: RowBuilder | undefined;
 
   /** Throws a TypeError for a pushback option that is not a function, or an unknown rowMode. */
-  constructor(protocol: ProtocolConnection, subscriber: Subscriber<T>, rowBuilders: RowBuilderCache, options: QueryOptions) {
+  constructor(protocol: ProtocolConnection, subscriber: Observer<T>, rowBuilders: RowBuilderCache, options: QueryOptions) {
     super(protocol, subscriber);
     this.#options = options;
     this.#rowBuilders = rowBuilders;
@@ -199,7 +203,7 @@ export class NoRowsRequest extends ExtendedQueryRequest<CommandResult> {
 
   constructor(
     protocol: ProtocolConnection,
-    subscriber: Subscriber<CommandResult>,
+    subscriber: Observer<CommandResult>,
     sql: string,
     onComplete?: (result: CommandResult) => void,
   ) {

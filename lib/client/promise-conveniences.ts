@@ -1,4 +1,4 @@
-import type { Observable, Observer, Subscription } from 'rxjs';
+import type { Observable, Observer, Unsubscribable } from 'rxjs';
 import type { QueryOptions } from './query-options';
 
 /** What the Promise conveniences add to a request's options. */
@@ -22,22 +22,33 @@ export type PromiseQueryOptions<Options extends QueryOptions = QueryOptions> = O
 /** Options of `run`: those of `execute`, plus `signal`. */
 export type PromiseExecuteOptions = Omit<QueryOptions, 'rowMode' | 'onFields'> & AbortableOptions;
 
-/** Every value of `source`, once it completes (`all`). */
-export function allValues<T>(source: Observable<T>, signal: AbortSignal | undefined): Promise<T[]> {
-  return settle(source, signal, new AllValues<T>());
+/**
+ * Starts one request with `observer` as where its values go, and returns how to stop it: an
+ * Observable's subscribe, or a Connection's request made without an Observable around it.
+ */
+export type RequestStarter<T> = (observer: Observer<T>) => Unsubscribable;
+
+/** The starter of a subscription to `source`. */
+export function subscribing<T>(source: Observable<T>): RequestStarter<T> {
+  return (observer) => source.subscribe(observer);
+}
+
+/** Every value of the request, once it completes (`all`). */
+export function allValues<T>(start: RequestStarter<T>, signal: AbortSignal | undefined): Promise<T[]> {
+  return settle(start, signal, new AllValues<T>());
 }
 
 /**
  * The first value of `source` (or undefined), once it completes (`first`): the request runs
  * to its end, so its errors still reject.
  */
-export function firstValue<T>(source: Observable<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
-  return settle(source, signal, new FirstValue<T>());
+export function firstValue<T>(start: RequestStarter<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
+  return settle(start, signal, new FirstValue<T>());
 }
 
 /** The last value of `source` once it completes (`run`: execute emits exactly one). */
-export function lastValue<T>(source: Observable<T>, signal: AbortSignal | undefined): Promise<T> {
-  return settle(source, signal, new LastValue<T>());
+export function lastValue<T>(start: RequestStarter<T>, signal: AbortSignal | undefined): Promise<T> {
+  return settle(start, signal, new LastValue<T>());
 }
 
 /** What a convenience keeps of the values, and what it resolves with. */
@@ -84,17 +95,17 @@ class LastValue<T> extends Collector<T, T> {
 }
 
 /**
- * Subscribes to `source`, feeds its values to `collector`, resolves with its result when the
- * source completes and rejects with its error. An abort of `signal` unsubscribes and rejects with the
+ * Starts the request, feeds its values to `collector`, resolves with its result when the
+ * request completes and rejects with its error. An abort of `signal` unsubscribes and rejects with the
  * signal's reason; a signal that is not an AbortSignal is a TypeError before anything is sent.
  */
-function settle<T, R>(source: Observable<T>, signal: AbortSignal | undefined, collector: Collector<T, R>): Promise<R> {
+function settle<T, R>(start: RequestStarter<T>, signal: AbortSignal | undefined, collector: Collector<T, R>): Promise<R> {
   // Checked before anything is sent: a wrong `signal` must not leave a request running.
   if (signal !== undefined && !(signal instanceof AbortSignal))
     return Promise.reject(new TypeError('the signal option must be an AbortSignal'));
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   const promise = new SettlingPromise(collector, signal);
-  promise.subscribe(source);
+  promise.start(start);
   return promise.promise;
 }
 
@@ -110,7 +121,7 @@ class SettlingPromise<T, R> implements Observer<T> {
   #resolve!: (value: R) => void;
   #reject!: (error: unknown) => void;
   #settled = false;
-  #subscription: Subscription | undefined;
+  #request: Unsubscribable | undefined;
 
   constructor(collector: Collector<T, R>, signal: AbortSignal | undefined) {
     this.#collector = collector;
@@ -121,11 +132,17 @@ class SettlingPromise<T, R> implements Observer<T> {
     });
   }
 
-  subscribe(source: Observable<T>): void {
-    this.#subscription = source.subscribe(this);
+  start(start: RequestStarter<T>): void {
+    try {
+      this.#request = start(this);
+    } catch (error) {
+      // A bad option refused while the request was made (an unknown rowMode): nothing was sent.
+      this.error(error);
+      return;
+    }
     const signal = this.#signal;
-    // A request that failed at once (a bad parameter) has settled during subscribe; a signal
-    // aborted during subscribe has already fired its event.
+    // A request that failed at once (a bad parameter) has settled during start; a signal
+    // aborted during start has already fired its event.
     if (!this.#settled && signal !== undefined) {
       if (signal.aborted) this.handleEvent();
       else signal.addEventListener('abort', this, { once: true });
@@ -133,11 +150,15 @@ class SettlingPromise<T, R> implements Observer<T> {
   }
 
   next(value: T): void {
-    this.#collector.next(value);
+    if (!this.#settled) this.#collector.next(value);
   }
 
   error(error: unknown): void {
-    if (this.#done()) this.#reject(error);
+    if (!this.#done()) return;
+    // What a Subscriber's teardown does: a request that fails early (a decoder or a callback
+    // threw) is abandoned, its remaining replies discarded (a no-op once it has ended).
+    this.#request?.unsubscribe();
+    this.#reject(error);
   }
 
   complete(): void {
@@ -153,7 +174,7 @@ class SettlingPromise<T, R> implements Observer<T> {
   handleEvent(): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#subscription?.unsubscribe();
+    this.#request?.unsubscribe();
     this.#reject(abortReason(this.#signal as AbortSignal));
   }
 

@@ -62,6 +62,51 @@ describe('all', () => {
     await connection.close();
     await expect(connection.all('SELECT 1')).rejects.toBeInstanceOf(ConnectionError);
   });
+
+  it('rejects with what a decoder throws, abandons the rest of the statement, and the connection stays usable', async () => {
+    const thrown = new Error('decoder refused');
+    connection.types.setDecoder(23, (text) => {
+      if (text === '2') throw thrown;
+      return Number(text);
+    });
+    const marker = `decoder_abandon_${process.pid}`;
+    const error = await connection
+      // 64 KB a row: the server's output buffer has sent row 2 (pushed out by row 3) before row 4 sleeps.
+      .all(`SELECT n, repeat('x', 65536) AS filler, CASE WHEN n = 4 THEN pg_sleep(10) END AS ${marker} FROM generate_series(1, 5) n`)
+      .catch((e: unknown) => e);
+    expect(error).toBe(thrown);
+    // The sleeping rest was cancelled on the server, not waited for.
+    const started = Date.now();
+    expect(await connection.all('SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('rejects with a TypeError for an unknown rowMode or a pushback that is not a function, sending nothing', async () => {
+    await expect(connection.all('SELECT 1', [], { rowMode: 'arrays' as 'array' })).rejects.toBeInstanceOf(TypeError);
+    await expect(connection.first('SELECT 1', [], { pushback: 42 as never })).rejects.toBeInstanceOf(TypeError);
+    await expect(connection.run('SELECT 1', [], null as never)).rejects.toBeInstanceOf(TypeError);
+    expect(await connection.first('SELECT 3 AS ok')).toEqual({ ok: 3 });
+  });
+
+  it('rejects with what onFields or onComplete throws', async () => {
+    const fromFields = new Error('onFields threw');
+    const fromComplete = new Error('onComplete threw');
+    await expect(
+      connection.all('SELECT 1 AS a', [], {
+        onFields: () => {
+          throw fromFields;
+        },
+      }),
+    ).rejects.toBe(fromFields);
+    await expect(
+      connection.run('SELECT 1 WHERE false', [], {
+        onComplete: () => {
+          throw fromComplete;
+        },
+      }),
+    ).rejects.toBe(fromComplete);
+    expect(await connection.first('SELECT 4 AS ok')).toEqual({ ok: 4 });
+  });
 });
 
 describe('first', () => {

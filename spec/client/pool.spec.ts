@@ -319,7 +319,14 @@ describe('pool.queryBatch', () => {
   it('runs the sets on one held connection, one array per set, and returns the connection', async () => {
     const p = pool({ max: 2, pipeline: 8 });
     const batch = lastValueFrom(
-      p.queryBatch<{ n: number; pid: number }>('SELECT $1::int * 2 AS n, pg_backend_pid() AS pid', [[1], [2], [3]]).pipe(toArray()),
+      // Each set sleeps, so the batch still holds its connection when the second one opens.
+      p
+        .queryBatch<{ n: number; pid: number }>('SELECT $1::int * 2 AS n, pg_backend_pid() AS pid, pg_sleep(0.1)::text AS slept', [
+          [1],
+          [2],
+          [3],
+        ])
+        .pipe(toArray()),
     );
     // Nothing is pipelined with a batch: a statement made meanwhile gets the other connection.
     const beside = p.first<{ pid: number }>('SELECT pg_backend_pid() AS pid');
