@@ -245,7 +245,7 @@ export class Connection extends Queryable implements AsyncDisposable {
    *
    * @internal
    */
-  protected override rowsRequest(
+  override rowsRequest(
     sql: string,
     params: readonly unknown[] = noParameters,
     options: QueryOptions = noQueryOptions,
@@ -259,7 +259,7 @@ export class Connection extends Queryable implements AsyncDisposable {
    *
    * @internal
    */
-  protected override commandRequest(
+  override commandRequest(
     sql: string,
     params: readonly unknown[] = noParameters,
     options: Omit<QueryOptions, 'rowMode' | 'onFields'> = noQueryOptions,

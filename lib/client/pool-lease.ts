@@ -1,4 +1,4 @@
-import type { Observable, Observer, Subscriber, Subscription, Unsubscribable } from 'rxjs';
+import type { Observer, Unsubscribable } from 'rxjs';
 import { PoolMisuseError } from '../errors/pool-misuse-error';
 import type { AcquireWaiter } from './acquire-queue';
 import type { Connection } from './connection';
@@ -25,24 +25,27 @@ export interface LeaseHost {
  * pool rolls the transaction back).
  *
  * @example
- * new Observable<T>((subscriber) => new PoolLease(host, subscriber, (c) => c.query(sql), { unsure: false, sql, shareable: true }).start());
+ * new Observable<T>((subscriber) =>
+ *   new PoolLease(host, subscriber, (c, lease) => c.query(sql).subscribe(lease), { unsure: false, sql, shareable: true }).start(),
+ * );
  */
 export class PoolLease<T> implements AcquireWaiter<PooledConnection>, Observer<T>, Unsubscribable {
   /** Whether the work is a single statement that may share its connection (option `pipeline`). */
   readonly shareable: boolean;
   readonly #host: LeaseHost;
-  readonly #subscriber: Subscriber<T>;
-  readonly #run: (connection: Connection) => Observable<T>;
+  readonly #subscriber: Observer<T>;
+  readonly #run: (connection: Connection, observer: Observer<T>) => Unsubscribable;
   readonly #unsure: boolean;
   readonly #sql: string | undefined;
   #held: PooledConnection | undefined;
-  #work: Subscription | undefined;
+  #work: Unsubscribable | undefined;
   #leave: (() => void) | undefined;
 
   constructor(
     host: LeaseHost,
-    subscriber: Subscriber<T>,
-    run: (connection: Connection) => Observable<T>,
+    subscriber: Observer<T>,
+    /** Starts the work on the connection with the lease as its observer (an Observable's subscribe, or a request). */
+    run: (connection: Connection, observer: Observer<T>) => Unsubscribable,
     options: {
       /** The work may leave requests running even when it completes (withConnection). */
       readonly unsure: boolean;
@@ -69,15 +72,12 @@ export class PoolLease<T> implements AcquireWaiter<PooledConnection>, Observer<T
   grant(pooled: PooledConnection): void {
     this.#held = pooled;
     pooled.revokers.add(this);
-    let source: Observable<T>;
     try {
-      source = this.#run(pooled.connection);
+      this.#work = this.#run(pooled.connection, this);
     } catch (error) {
       this.#release(false);
       this.#subscriber.error(error);
-      return;
     }
-    this.#work = source.subscribe(this);
   }
 
   /** No connection for this waiter (acquireTimeout, the pool ended). */

@@ -10,6 +10,7 @@ import {
   ignoreElements,
   timeout,
   type ObservableInput,
+  type Observer,
 } from 'rxjs';
 import { resolveConnectionConfig, type ConnectionConfig } from '../config';
 import { ConnectionError } from '../errors';
@@ -28,6 +29,7 @@ import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from '
 import { describePoolStats, samePoolStats, type PoolStats } from './pool-stats';
 import { PoolLease, type LeaseHost } from './pool-lease';
 import { PooledConnection } from './pooled-connection';
+import type { PromiseExecuteOptions, PromiseQueryOptions, RequestStarter } from './promise-conveniences';
 import { Queryable } from './queryable';
 import type { ArrayQueryOptions, CommandResult, ObjectQueryOptions, Pushback, QueryOptions, RawQueryOptions } from './query-options';
 import type { QueryRow, RawRow } from './row-builder';
@@ -420,6 +422,45 @@ export class Pool extends Queryable implements AsyncDisposable {
   }
 
   /**
+   * `all` / `first`'s request: a lease whose work is the connection's own request, with no
+   * Observable around either (see Connection.rowsRequest).
+   *
+   * @internal
+   */
+  override rowsRequest(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions | undefined,
+  ): RequestStarter<unknown> {
+    const shareable = this.#mayPipeline(sql, options?.pushback);
+    return (observer) =>
+      new PoolLease(this.#leaseHost, observer, (connection, lease) => connection.rowsRequest(sql, params, options)(lease), {
+        unsure: false,
+        sql,
+        shareable,
+      }).start();
+  }
+
+  /**
+   * `run`'s request, as {@link rowsRequest}.
+   *
+   * @internal
+   */
+  override commandRequest(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseExecuteOptions | undefined,
+  ): RequestStarter<CommandResult> {
+    const shareable = this.#mayPipeline(sql, undefined);
+    return (observer) =>
+      new PoolLease(this.#leaseHost, observer, (connection, lease) => connection.commandRequest(sql, params, options)(lease), {
+        unsure: false,
+        sql,
+        shareable,
+      }).start();
+  }
+
+  /**
    * Whether a single statement may be pipelined on a connection busy with others (option
    * `pipeline`): not one that could open a transaction (the others would run inside it), nor a
    * stream with pushback (a paused socket would hold them up).
@@ -435,7 +476,13 @@ export class Pool extends Queryable implements AsyncDisposable {
    * errors, so only an unsubscribe needs that check.
    */
   #hold<T>(run: (connection: Connection) => Observable<T>, unsure: boolean, sql?: string, shareable = false): Observable<T> {
-    return new Observable<T>((subscriber) => new PoolLease(this.#leaseHost, subscriber, run, { unsure, sql, shareable }).start());
+    return new Observable<T>((subscriber) =>
+      new PoolLease(this.#leaseHost, subscriber, (connection, lease: Observer<T>) => run(connection).subscribe(lease), {
+        unsure,
+        sql,
+        shareable,
+      }).start(),
+    );
   }
 
   // ---- acquire and release ----

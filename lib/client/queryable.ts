@@ -200,11 +200,7 @@ export abstract class Queryable {
    *
    * @internal
    */
-  protected rowsRequest(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: PromiseQueryOptions | undefined,
-  ): RequestStarter<unknown> {
+  rowsRequest(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions | undefined): RequestStarter<unknown> {
     return subscribing(this.query(sql, params, options));
   }
 
@@ -213,7 +209,7 @@ export abstract class Queryable {
    *
    * @internal
    */
-  protected commandRequest(
+  commandRequest(
     sql: string,
     params: readonly unknown[] | undefined,
     options: PromiseExecuteOptions | undefined,
