@@ -5,7 +5,7 @@ import type { BindParameter, DataRow, FieldDescription, FormatCode } from '../wi
 import { encodeParameters } from './encode-parameters';
 import { LaunchedRequest } from './launched-request';
 import type { ProtocolConnection } from '../protocol';
-import type { RowBuilder, RowBuilderCache, RowMode } from './row-builder';
+import { rowModeOf, type RowBuilder, type RowBuilderCache, type RowMode } from './row-builder';
 
 /** Options of `queryBatch`. */
 export interface QueryBatchOptions {
@@ -40,13 +40,7 @@ export class BatchRequest<T> extends LaunchedRequest implements BatchSink {
     super(protocol);
     this.#subscriber = subscriber;
     this.#rowBuilders = rowBuilders;
-    const mode: unknown = options.rowMode ?? 'object';
-    if (mode !== 'object' && mode !== 'array' && mode !== 'raw') {
-      throw new TypeError(
-        `rowMode must be 'object', 'array' or 'raw', not ${typeof mode === 'string' ? JSON.stringify(mode.slice(0, 20)) : typeof mode}`,
-      );
-    }
-    this.#mode = mode;
+    this.#mode = rowModeOf(options);
   }
 
   /**

@@ -15,7 +15,7 @@ import { encodeParameters } from './encode-parameters';
 import { guardPushback } from './guard-pushback';
 import { LaunchedRequest } from './launched-request';
 import type { CommandResult, QueryOptions } from './query-options';
-import type { RowBuilder, RowBuilderCache, RowMode } from './row-builder';
+import { rowModeOf, type RowBuilder, type RowBuilderCache, type RowMode } from './row-builder';
 
 /** The parameters of a request that will never be retried (a COPY through a query). */
 const noParameters: readonly BindParameter[] = [];
@@ -150,14 +150,7 @@ export class RowsRequest<T> extends ExtendedQueryRequest<T> {
     super(protocol, subscriber);
     this.#options = options;
     this.#rowBuilders = rowBuilders;
-    const mode: unknown = options.rowMode ?? 'object';
-    // Checked here, once: a mode from plain JavaScript ('arrays', '__proto__') must not pick a builder.
-    if (mode !== 'object' && mode !== 'array' && mode !== 'raw') {
-      throw new TypeError(
-        `rowMode must be 'object', 'array' or 'raw', not ${typeof mode === 'string' ? JSON.stringify(mode.slice(0, 20)) : typeof mode}`,
-      );
-    }
-    this.#mode = mode;
+    this.#mode = rowModeOf(options);
     if (options.pushback !== undefined) this.pushback = guardPushback(options.pushback, (error) => subscriber.error(error));
   }
 

@@ -5,6 +5,24 @@ import { dataRowTexts, type DataRow, type FieldDescription, type FormatCode } fr
 export type RowMode = 'object' | 'array' | 'raw';
 
 /**
+ * The row mode of a request's options (default `'object'`), checked once when the request is
+ * made: a mode from plain JavaScript (`'arrays'`, `'__proto__'`) must not pick a builder.
+ *
+ * @throws TypeError for anything but `'object'`, `'array'` or `'raw'`.
+ * @example
+ * rowModeOf({ rowMode: 'array' }); // 'array'
+ */
+export function rowModeOf(options: { readonly rowMode?: unknown }): RowMode {
+  const mode = options.rowMode ?? 'object';
+  if (mode !== 'object' && mode !== 'array' && mode !== 'raw') {
+    throw new TypeError(
+      `rowMode must be 'object', 'array' or 'raw', not ${typeof mode === 'string' ? JSON.stringify(mode.slice(0, 20)) : typeof mode}`,
+    );
+  }
+  return mode;
+}
+
+/**
  * postgres_async's row shape: the column names (one array shared by every row of a result)
  * and the text values as the server sent them, `null` for NULL. No decoding.
  */

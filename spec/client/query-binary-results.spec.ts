@@ -8,25 +8,9 @@ import type { Connection } from '../../lib';
 import { TypeOid, TypeRegistry } from '../../lib/types';
 import { closeOpenedConnections, openConnection } from '../helpers/connections';
 import { superuserConfig } from '../helpers/test-servers';
+import { sameValue, showValue } from '../helpers/same-value';
 
 afterEach(closeOpenedConnections);
-
-/** Same value: Object.is for primitives (-0, NaN, string vs bigint), Dates by time, Buffers by content. */
-function same(a: unknown, b: unknown): boolean {
-  if (a instanceof Date) return b instanceof Date && Object.is(a.getTime(), b.getTime());
-  if (Buffer.isBuffer(a)) return Buffer.isBuffer(b) && a.equals(b);
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => same(item, b[i]));
-  return Object.is(a, b);
-}
-
-function show(value: unknown): string {
-  if (value instanceof Date) return `Date(${value.getTime()})`;
-  if (Buffer.isBuffer(value)) return `Buffer(${value.toString('hex')})`;
-  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
-  if (typeof value === 'bigint') return `${value}n`;
-  if (Object.is(value, -0)) return '-0';
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
 
 /** One line per value of `actual` that is not the same as in `expected`. */
 function differences(label: string, actual: readonly (readonly unknown[])[], expected: readonly (readonly unknown[])[]): string[] {
@@ -34,7 +18,8 @@ function differences(label: string, actual: readonly (readonly unknown[])[], exp
   const found: string[] = [];
   actual.forEach((row, r) =>
     row.forEach((value, c) => {
-      if (!same(value, expected[r]![c])) found.push(`${label} row ${r} column ${c}: ${show(value)}, expected ${show(expected[r]![c])}`);
+      if (!sameValue(value, expected[r]![c]))
+        found.push(`${label} row ${r} column ${c}: ${showValue(value)}, expected ${showValue(expected[r]![c])}`);
     }),
   );
   return found;

@@ -11,6 +11,7 @@ import { decodeBytea } from '../../lib/types/bytea';
 import { TypeOid } from '../../lib/types/oids';
 import { TypeRegistry } from '../../lib/types/type-registry';
 import { superuserConfig } from '../helpers/test-servers';
+import { sameValue, showValue } from '../helpers/same-value';
 
 let connection: Connection;
 beforeAll(async () => {
@@ -21,23 +22,6 @@ afterAll(() => connection.close());
 async function simple(sql: string) {
   const results = await lastValueFrom(connection.simpleQuery(sql).pipe(toArray()));
   return results[results.length - 1]!;
-}
-
-/** Same value: Object.is for primitives (so -0, NaN, and string vs bigint count), Dates by time, Buffers by content. */
-function same(a: unknown, b: unknown): boolean {
-  if (a instanceof Date) return b instanceof Date && Object.is(a.getTime(), b.getTime());
-  if (Buffer.isBuffer(a)) return Buffer.isBuffer(b) && a.equals(b);
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => same(item, b[i]));
-  return Object.is(a, b);
-}
-
-function show(value: unknown): string {
-  if (value instanceof Date) return `Date(${value.getTime()})`;
-  if (Buffer.isBuffer(value)) return `Buffer(${value.toString('hex')})`;
-  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
-  if (typeof value === 'bigint') return `${value}n`;
-  if (Object.is(value, -0)) return '-0';
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
 /** The bytes of `binary` at offset 3 of a buffer with junk around them. */
@@ -72,7 +56,8 @@ async function compare(send: string, source: string): Promise<Compared> {
       const bytes = decodeBytea(sent);
       const fromText = text(value);
       const fromBinary = binary(framed(bytes), 3, 3 + bytes.length);
-      if (!same(fromText, fromBinary)) mismatches.push(`${value} (bigint ${bigint}): text ${show(fromText)}, binary ${show(fromBinary)}`);
+      if (!sameValue(fromText, fromBinary))
+        mismatches.push(`${value} (bigint ${bigint}): text ${showValue(fromText)}, binary ${showValue(fromBinary)}`);
       count += 1;
     }
   }
