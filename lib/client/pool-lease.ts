@@ -2,7 +2,7 @@ import type { Observer, Unsubscribable } from 'rxjs';
 import { PoolMisuseError } from '../errors/pool-misuse-error';
 import type { AcquireWaiter } from './acquire-queue';
 import type { Connection } from './connection';
-import type { PooledConnection } from './pooled-connection';
+import type { Holder, PooledConnection } from './pooled-connection';
 
 /** What a lease needs from its pool. */
 export interface LeaseHost {
@@ -29,7 +29,7 @@ export interface LeaseHost {
  *   new PoolLease(host, subscriber, (c, lease) => c.query(sql).subscribe(lease), { unsure: false, sql, shareable: true }).start(),
  * );
  */
-export class PoolLease<T> implements AcquireWaiter<PooledConnection>, Observer<T>, Unsubscribable {
+export class PoolLease<T> implements AcquireWaiter<PooledConnection>, Observer<T>, Unsubscribable, Holder {
   /** Whether the work is a single statement that may share its connection (option `pipeline`). */
   readonly shareable: boolean;
   readonly #host: LeaseHost;
@@ -40,6 +40,9 @@ export class PoolLease<T> implements AcquireWaiter<PooledConnection>, Observer<T
   #held: PooledConnection | undefined;
   #work: Unsubscribable | undefined;
   #leave: (() => void) | undefined;
+  /** Its place in the connection's HolderList while it holds the connection. */
+  previousHolder: Holder | undefined;
+  nextHolder: Holder | undefined;
 
   constructor(
     host: LeaseHost,
@@ -71,7 +74,7 @@ export class PoolLease<T> implements AcquireWaiter<PooledConnection>, Observer<T
   /** The pool grants `pooled`: run the work on it. */
   grant(pooled: PooledConnection): void {
     this.#held = pooled;
-    pooled.revokers.add(this);
+    pooled.holders.add(this);
     try {
       this.#work = this.#run(pooled.connection, this);
     } catch (error) {
@@ -126,7 +129,7 @@ export class PoolLease<T> implements AcquireWaiter<PooledConnection>, Observer<T
     const pooled = this.#held;
     if (pooled === undefined) return;
     this.#held = undefined;
-    pooled.revokers.delete(this);
+    pooled.holders.delete(this);
     this.#host.release(pooled, abandoned || this.#unsure);
   }
 }

@@ -59,6 +59,8 @@ const forcedCloseTimeout = 2_000;
  * even on a loaded machine; a statement still running after it is a slow one.
  */
 const packingWindow = 2;
+/** How many statement texts #mayPipeline remembers before it starts over. */
+const shareableTextsKept = 1000;
 
 /**
  * Creates a pool of connections to one server. `config` is what `connect` takes (an object or
@@ -113,6 +115,8 @@ export class Pool extends Queryable implements AsyncDisposable {
   /** Whether any request was made: `min` connections are kept only from then on. */
   #used = false;
   #dispatching = false;
+  /** Whether a statement text may be pipelined (see #mayPipeline), for the texts seen lately. */
+  readonly #shareableTexts = new Map<string, boolean>();
   /** What the leases of this pool's requests call back. */
   readonly #leaseHost: LeaseHost = {
     acquire: (waiter) => this.#acquire(waiter),
@@ -466,7 +470,15 @@ export class Pool extends Queryable implements AsyncDisposable {
    * stream with pushback (a paused socket would hold them up).
    */
   #mayPipeline(sql: string, pushback: Pushback | undefined): boolean {
-    return this.#options.pipeline > 1 && pushback === undefined && typeof sql === 'string' && !opensTransaction(sql);
+    if (this.#options.pipeline <= 1 || pushback !== undefined || typeof sql !== 'string') return false;
+    // Applications repeat their statements: the keyword scan runs once per text.
+    let shareable = this.#shareableTexts.get(sql);
+    if (shareable === undefined) {
+      shareable = !opensTransaction(sql);
+      if (this.#shareableTexts.size >= shareableTextsKept) this.#shareableTexts.clear();
+      this.#shareableTexts.set(sql, shareable);
+    }
+    return shareable;
   }
 
   /**
@@ -738,7 +750,7 @@ export class Pool extends Queryable implements AsyncDisposable {
     pooled.idleTimer = undefined;
     pooled.watch?.unsubscribe();
     pooled.restoring?.unsubscribe();
-    pooled.revokers.clear();
+    pooled.holders.drain();
     const closing = pooled.connection.close(closeTimeout === undefined ? {} : { timeout: closeTimeout });
     this.#closing.add(closing);
     void closing.then(() => this.#closing.delete(closing));
@@ -891,7 +903,7 @@ export class Pool extends Queryable implements AsyncDisposable {
         const error = new ConnectionError(`pool: the pool ended and this work was still running after ${timeoutMs} ms; it was cancelled`, {
           code: '57014',
         });
-        for (const lease of [...pooled.revokers]) lease.revoke(error);
+        for (const holder of pooled.holders.drain()) holder.revoke(error);
         this.#drop(pooled, forcedCloseTimeout);
       }
       await listenerEnded;
