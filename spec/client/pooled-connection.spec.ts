@@ -9,13 +9,13 @@ describe('HolderList', () => {
   it('adds, deletes from the front, middle and back, and drains what is left, unlinking every holder', () => {
     const revoked: string[] = [];
     const list = new HolderList();
-    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((name) => holder(name, revoked)) as [Holder, Holder, Holder, Holder];
+    const [a, b, c, d] = [holder('a', revoked), holder('b', revoked), holder('c', revoked), holder('d', revoked)];
     for (const h of [a, b, c, d]) list.add(h);
     list.delete(c); // middle
     list.delete(d); // front (the latest added)
     list.delete(a); // back
     const left = list.drain();
-    expect(left.map((h) => (h as Holder & { name: string }).name)).toEqual(['b']);
+    expect(left).toEqual([b]);
     expect([a, b, c, d].every((h) => h.previousHolder === undefined && h.nextHolder === undefined)).toBe(true);
     expect(list.drain()).toEqual([]);
     // A holder revoked after the drain leaves the list alone when it deletes itself.
