@@ -1,23 +1,11 @@
 import { X509Certificate } from 'node:crypto';
 import { tlsServerEndPoint } from '../../../lib/protocol/auth';
+import { ecSha256CertificatePem } from '../../helpers/test-certificate';
 
-// Self-signed test certificates made for this spec with `openssl req -x509 -newkey ...`, one per
-// signature algorithm. The expected hashes were computed with
+// Self-signed test certificates made with `openssl req -x509 -newkey ...`, one per signature
+// algorithm (the SHA-256 one is shared, in spec/helpers/test-certificate.ts). The expected hashes
+// were computed with
 // `openssl x509 -outform der | openssl dgst -sha256|-sha384|-sha512`.
-
-const ecSha256 = `
------BEGIN CERTIFICATE-----
-MIIBlDCCATmgAwIBAgIUElUZaU1OxKIBe2k/YiNBzGh4xvYwCgYIKoZIzj0EAwIw
-HjEcMBoGA1UEAwwTcnhwZy10ZXN0LWVjLXNoYTI1NjAgFw0yNjExMjYxMDIwMTBa
-GA8yMTI2MTEwMjEwMjAxMFowHjEcMBoGA1UEAwwTcnhwZy10ZXN0LWVjLXNoYTI1
-NjBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABO7Ltk5mvaST+grKWZlBJ+qwzTu7
-eOdvc/bE1fDlLeuL/x5kdvdk1KbG6aoEMlb7uI97m4toBpEuGy/bMhc72syjUzBR
-MB0GA1UdDgQWBBTmPnpaaVcz1uJc6/9HQ+3cI5RScjAfBgNVHSMEGDAWgBTmPnpa
-aVcz1uJc6/9HQ+3cI5RScjAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kA
-MEYCIQDItmG5UGVvonKGTkez26G0I9u4kcfbNHBjWIdQ80YqfwIhAK5isS2RfRco
-ssccKyBQxe4VbZHdcs+zngcxUUKGxZ/s
------END CERTIFICATE-----
-`;
 
 const ecSha384 = `
 -----BEGIN CERTIFICATE-----
@@ -83,7 +71,7 @@ const hex = (buffer: Buffer | undefined): string | undefined => buffer?.toString
 
 describe('tlsServerEndPoint (RFC 5929 channel-binding data)', () => {
   it('hashes with the signature hash: ecdsa-with-SHA256 → SHA-256', () => {
-    const certificate = new X509Certificate(ecSha256);
+    const certificate = new X509Certificate(ecSha256CertificatePem);
     expect(hex(tlsServerEndPoint(certificate))).toBe('151d2bab1fc6dc57c5ab306da8876de32805f661953ebb81f909b56c3c44f814');
     expect(tlsServerEndPoint(certificate)!.toString('hex').toUpperCase()).toBe(certificate.fingerprint256.replace(/:/g, ''));
   });
@@ -105,7 +93,7 @@ describe('tlsServerEndPoint (RFC 5929 channel-binding data)', () => {
   });
 
   it('accepts the DER bytes themselves', () => {
-    const der = new X509Certificate(ecSha256).raw;
+    const der = new X509Certificate(ecSha256CertificatePem).raw;
     expect(hex(tlsServerEndPoint(der))).toBe('151d2bab1fc6dc57c5ab306da8876de32805f661953ebb81f909b56c3c44f814');
     expect(hex(tlsServerEndPoint(new Uint8Array(der)))).toBe('151d2bab1fc6dc57c5ab306da8876de32805f661953ebb81f909b56c3c44f814');
   });
@@ -115,7 +103,7 @@ describe('tlsServerEndPoint (RFC 5929 channel-binding data)', () => {
   });
 
   it('throws a TypeError on bytes that are not a DER certificate', () => {
-    const der = new X509Certificate(ecSha256).raw;
+    const der = new X509Certificate(ecSha256CertificatePem).raw;
     expect(() => tlsServerEndPoint(Buffer.alloc(0))).toThrow(TypeError);
     expect(() => tlsServerEndPoint(Buffer.from('not a certificate'))).toThrow(TypeError);
     expect(() => tlsServerEndPoint(der.subarray(0, 100))).toThrow(TypeError);
