@@ -28,6 +28,7 @@ const firstFrameCapacity = 64 * 1024;
 const noBuffer = Buffer.alloc(0);
 const ignore: BackendMessageSink = () => undefined;
 const dataRowType = 0x44; // 'D'
+const commandCompleteType = 0x43; // 'C'
 
 /**
  * What a message's decode function returns: the message, or what is wrong with its body (a
@@ -87,7 +88,7 @@ const messageEntries: readonly MessageEntry[] = [
   { type: 'K', name: 'BackendKeyData', decode: decodeBackendKeyData },
   bodiless('2', bindComplete),
   bodiless('3', closeComplete),
-  { type: 'C', name: 'CommandComplete', decode: decodeCommandComplete },
+  { type: 'C', name: 'CommandComplete', decode: (bytes, start, end) => decodeCommandComplete(bytes, start, end) },
   { type: 'd', name: 'CopyData', decode: (bytes, start, end, owned) => ({ name: 'CopyData', chunk: take(bytes, start, end, owned) }) },
   bodiless('c', copyDone),
   { type: 'G', name: 'CopyInResponse', decode: (bytes, start, end) => decodeCopyResponse('CopyInResponse', bytes, start, end) },
@@ -170,6 +171,7 @@ export class BackendMessageDecoder {
   private frame: Buffer = noBuffer;
   private frameLength = 0;
   private frameSize = 0;
+  private lastCommandComplete: MadeCommandComplete | undefined;
 
   /**
    * @param options `maxMessageSize` (default 1 GiB).
@@ -275,11 +277,23 @@ export class BackendMessageDecoder {
     const decoded =
       type === dataRowType
         ? decodeDataRow(bytes, start + headerSize, end)
-        : entryByType[type]!.decode(bytes, start + headerSize, end, owned);
+        : type === commandCompleteType
+          ? this.commandComplete(bytes, start + headerSize, end)
+          : entryByType[type]!.decode(bytes, start + headerSize, end, owned);
     if (typeof decoded === 'string') throw malformed(type, end - start, decoded);
     this.emitting = true;
     this.emit(decoded);
     this.emitting = false;
+  }
+
+  /** A CommandComplete, the previous one again while the tag repeats (per decoder: nothing is shared between connections). */
+  private commandComplete(bytes: Buffer, start: number, end: number): CommandComplete | string {
+    const last = this.lastCommandComplete;
+    const decoded = decodeCommandComplete(bytes, start, end, last);
+    if (typeof decoded !== 'string' && decoded !== last?.message) {
+      this.lastCommandComplete = { tag: Buffer.from(bytes.subarray(start, end - 1)), message: decoded };
+    }
+    return decoded;
   }
 
   /**
@@ -405,17 +419,20 @@ function decodeBackendKeyData(bytes: Buffer, start: number, end: number): Decode
   return { name: 'BackendKeyData', processId: bytes.readInt32BE(start), secretKey: bytes.readInt32BE(start + 4) };
 }
 
-/**
- * The last CommandComplete made, and its tag's bytes: the tags of repeated statements repeat
- * ("SELECT 1" for every point query), so the same frozen message serves them all instead of
- * a string and an object per query.
- */
-let lastCommandComplete: { readonly tag: Buffer; readonly message: CommandComplete } | undefined;
+/** A CommandComplete and its tag's bytes, kept by a decoder to reuse while the tag repeats. */
+interface MadeCommandComplete {
+  readonly tag: Buffer;
+  readonly message: CommandComplete;
+}
 
-function decodeCommandComplete(bytes: Buffer, start: number, end: number): Decoded {
+/**
+ * Decodes a CommandComplete; `last` (the decoder's previous one) is returned again when the tag
+ * is the same: the tags of repeated statements repeat ("SELECT 1" for every point query), so
+ * one frozen message serves them all instead of a string and an object per query.
+ */
+function decodeCommandComplete(bytes: Buffer, start: number, end: number, last?: MadeCommandComplete): CommandComplete | string {
   const tagEnd = end - 1;
   if (tagEnd < start || bytes[tagEnd] !== 0) return 'its tag is not one NUL-terminated string';
-  const last = lastCommandComplete;
   let same = last !== undefined && last.tag.length === tagEnd - start;
   for (let at = start; at < tagEnd; at++) {
     const byte = bytes[at]!;
@@ -423,9 +440,7 @@ function decodeCommandComplete(bytes: Buffer, start: number, end: number): Decod
     if (same && last!.tag[at - start] !== byte) same = false;
   }
   if (same) return last!.message;
-  const message: CommandComplete = Object.freeze({ name: 'CommandComplete', tag: bytes.utf8Slice(start, tagEnd) });
-  lastCommandComplete = { tag: Buffer.from(bytes.subarray(start, tagEnd)), message };
-  return message;
+  return Object.freeze({ name: 'CommandComplete', tag: bytes.utf8Slice(start, tagEnd) });
 }
 
 function decodeReadyForQuery(bytes: Buffer, start: number, end: number): Decoded {

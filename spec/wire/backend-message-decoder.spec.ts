@@ -691,6 +691,13 @@ describe('CommandComplete', () => {
     expect(messages[2]).not.toBe(messages[1]);
     expect(Object.isFrozen(messages[0])).toBe(true);
   });
+
+  it('keeps that message per decoder: two connections never share one', () => {
+    const first = decodeChunks([b.commandComplete('SELECT 1')]).messages[0];
+    const second = decodeChunks([b.commandComplete('SELECT 1')]).messages[0];
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
+  });
 });
 
 describe('message guards', () => {
