@@ -265,3 +265,22 @@ export function acceptLogin(options: AcceptLoginOptions = {}): Buffer {
     readyForQuery('I'),
   ]);
 }
+
+/**
+ * A server's whole reply to a one-row, one-column SELECT with an unnamed statement (extended
+ * protocol): ParseComplete, BindComplete, RowDescription, DataRow, CommandComplete `SELECT 1`,
+ * ReadyForQuery (idle).
+ *
+ * @example
+ * transport.push(selectOneRowReply('v', '42'));
+ */
+export function selectOneRowReply(column = 'n', value = '1'): Buffer {
+  return Buffer.concat([
+    parseComplete(),
+    bindComplete(),
+    rowDescription([column]),
+    dataRow([value]),
+    commandComplete('SELECT 1'),
+    readyForQuery('I'),
+  ]);
+}

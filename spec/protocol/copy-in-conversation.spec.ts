@@ -15,6 +15,7 @@ import {
   readyForQuery,
   rowDescription,
   authenticationOk,
+  selectOneRowReply,
 } from '../helpers/backend-messages';
 import { endOfTick, openFakeSession, recordingQuerySink, type FakeSession, destroyFakeSessions } from '../helpers/fake-session';
 import { FakeTransport, cstringsOf, type FrontendMessage } from '../helpers/fake-transport';
@@ -92,14 +93,7 @@ describe('CopyInConversation (fake transport)', () => {
     session.transport.takeWritten();
     session.transport.push(commandComplete('COPY 0'), readyForQuery('I'));
     expect(session.transport.takeWrittenNames()).toEqual(['Parse', 'Bind', 'Describe', 'Execute', 'Sync']);
-    session.transport.push(
-      parseComplete(),
-      bindComplete(),
-      rowDescription(['n']),
-      dataRow(['1']),
-      commandComplete('SELECT 1'),
-      readyForQuery('I'),
-    );
+    session.transport.push(selectOneRowReply());
     expect(events[events.length - 1]).toEqual({ kind: 'complete', tag: 'SELECT 1' });
   });
 

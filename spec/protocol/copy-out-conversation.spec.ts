@@ -13,11 +13,10 @@ import {
   copyDone,
   copyInResponse,
   copyOutResponse,
-  dataRow,
   errorResponse,
   parseComplete,
   readyForQuery,
-  rowDescription,
+  selectOneRowReply,
 } from '../helpers/backend-messages';
 import { endOfTick, openFakeSession, type FakeSession, destroyFakeSessions } from '../helpers/fake-session';
 import { cstringsOf } from '../helpers/fake-transport';
@@ -139,14 +138,7 @@ describe('CopyOutConversation (fake transport)', () => {
     const session = openFakeSession();
     const { events } = runCopyOut(session, 'SELECT 1');
     await endOfTick();
-    session.transport.push(
-      parseComplete(),
-      bindComplete(),
-      rowDescription(['n']),
-      dataRow(['1']),
-      commandComplete('SELECT 1'),
-      readyForQuery('I'),
-    );
+    session.transport.push(selectOneRowReply());
     expect(events).toEqual([{ kind: 'error', error: expect.any(QueryShapeError) }]);
   });
 

@@ -6,13 +6,12 @@ import { ConnectionError } from '../../lib';
 import { ExtendedQueryConversation, SimpleQueryConversation } from '../../lib/protocol';
 import {
   acceptLogin,
-  bindComplete,
   commandComplete,
   dataRow,
   errorResponse,
-  parseComplete,
   readyForQuery,
   rowDescription,
+  selectOneRowReply,
 } from '../helpers/backend-messages';
 import {
   endOfTick,
@@ -35,15 +34,6 @@ function runQuery(session: FakeSession, sql: string) {
 
 const canceled = () =>
   Buffer.concat([errorResponse({ S: 'ERROR', V: 'ERROR', C: '57014', M: 'canceling statement due to user request' }), readyForQuery('I')]);
-const reply = (value: string) =>
-  Buffer.concat([
-    parseComplete(),
-    bindComplete(),
-    rowDescription(['v']),
-    dataRow([value]),
-    commandComplete('SELECT 1'),
-    readyForQuery('I'),
-  ]);
 
 describe('ProtocolConnection cancel path (fake transport)', () => {
   it('sends the CancelRequest with the key from BackendKeyData', async () => {
@@ -72,7 +62,7 @@ describe('ProtocolConnection cancel path (fake transport)', () => {
       if (order === 'ended first') session.cancels[0]!.done.complete();
       else session.transport.push(canceled());
       expect(session.transport.takeWrittenNames()).toEqual(['Parse', 'Bind', 'Describe', 'Execute', 'Sync']);
-      session.transport.push(reply('later'));
+      session.transport.push(selectOneRowReply('v', 'later'));
       expect(later.events[later.events.length - 1]).toEqual({ kind: 'complete', tag: 'SELECT 1' });
       expect(running.events).toEqual([]);
     }
@@ -115,7 +105,7 @@ describe('ProtocolConnection cancel path (fake transport)', () => {
     const session = openFakeSession();
     const { conversation } = runQuery(session, 'SELECT 1');
     await endOfTick();
-    session.transport.push(reply('1'));
+    session.transport.push(selectOneRowReply('v', '1'));
     session.connection.abandon(conversation);
     const simple = new SimpleQueryConversation('SELECT 1', {
       resultSet: () => undefined,

@@ -14,6 +14,7 @@ import {
   parseComplete,
   readyForQuery,
   rowDescription,
+  selectOneRowReply,
 } from '../helpers/backend-messages';
 import { destroyFakeSessions, endOfTick, openFakeSession, recordingQuerySink } from '../helpers/fake-session';
 
@@ -67,14 +68,7 @@ describe('ProtocolConnection close (fake transport)', () => {
     expect(session.transport.takeWrittenNames()).toEqual(['Parse', 'Bind', 'Describe', 'Execute', 'Sync', 'Terminate']);
     expect(session.transport.ended).toBe(true);
     // Replies to what was written before are still delivered.
-    session.transport.push(
-      parseComplete(),
-      bindComplete(),
-      rowDescription(['n']),
-      dataRow(['1']),
-      commandComplete('SELECT 1'),
-      readyForQuery('I'),
-    );
+    session.transport.push(selectOneRowReply());
     expect(events[events.length - 1]).toEqual({ kind: 'complete', tag: 'SELECT 1' });
     session.transport.pushEnd();
     await closing;
