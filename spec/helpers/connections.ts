@@ -36,6 +36,17 @@ export async function errorOf(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected an error, but it succeeded');
 }
 
+/**
+ * How `connection.closed$` ends: the error it fails with, or undefined once it completes. Never
+ * rejects, so that a test failing before awaiting it leaves no unhandled rejection behind.
+ */
+export function closedOutcome(connection: Connection): Promise<unknown> {
+  return lastValueFrom(connection.closed$, { defaultValue: undefined }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
 /** Waits until `check` returns true, polling every 20 ms, for at most `timeout` ms. */
 export async function eventually(check: () => Promise<boolean> | boolean, timeout = 5000): Promise<void> {
   const deadline = Date.now() + timeout;

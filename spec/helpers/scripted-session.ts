@@ -45,6 +45,12 @@ export async function startScriptedSession(
   return { server, connection };
 }
 
+/** Closes the session's connection and its server (for afterEach; undefined: nothing to close). */
+export async function closeScriptedSession(session: ScriptedSession | undefined): Promise<void> {
+  await session?.connection.close().catch(() => undefined);
+  await session?.server.close();
+}
+
 /** Reads the session's frames with one listener (no chunk is missed between frames) and answers. */
 function answer(socket: Socket, replies: Buffer[]): void {
   let buffered = Buffer.alloc(0);

@@ -13,8 +13,8 @@ import {
   readyForQuery,
   rowDescription,
 } from '../helpers/backend-messages';
-import { errorOf } from '../helpers/connections';
-import { startScriptedSession, type ScriptedSession } from '../helpers/scripted-session';
+import { closedOutcome, errorOf } from '../helpers/connections';
+import { closeScriptedSession, startScriptedSession, type ScriptedSession } from '../helpers/scripted-session';
 
 describe('startsWithCopy', () => {
   it.each([
@@ -39,8 +39,7 @@ describe('startsWithCopy', () => {
 describe('a DataRow whose field count is not its RowDescription’s fails the connection (a fake server)', () => {
   let session: ScriptedSession | undefined;
   afterEach(async () => {
-    await session?.connection.close().catch(() => undefined);
-    await session?.server.close();
+    await closeScriptedSession(session);
     session = undefined;
   });
 
@@ -50,11 +49,7 @@ describe('a DataRow whose field count is not its RowDescription’s fails the co
   /** Runs `sql` and expects the connection to fail with a ProtocolError matching `message`, no row delivered. */
   async function expectProtocolError(connection: Connection, message: RegExp): Promise<void> {
     const delivered: unknown[] = [];
-    // Settled either way, so that a test failing earlier leaves no unhandled rejection behind.
-    const closed = lastValueFrom(connection.closed$, { defaultValue: undefined }).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const closed = closedOutcome(connection);
     const error = await errorOf(lastValueFrom(connection.query('SELECT a FROM t').pipe(tap((row) => delivered.push(row)))));
     expect(error).toBeInstanceOf(ProtocolError);
     expect(error.message).toMatch(message);

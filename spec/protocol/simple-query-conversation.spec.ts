@@ -3,13 +3,12 @@
 import { lastValueFrom, tap, toArray } from 'rxjs';
 import { ProtocolError } from '../../lib';
 import { commandComplete, dataRow, readyForQuery, rowDescription } from '../helpers/backend-messages';
-import { errorOf } from '../helpers/connections';
-import { startScriptedSession, type ScriptedSession } from '../helpers/scripted-session';
+import { closedOutcome, errorOf } from '../helpers/connections';
+import { closeScriptedSession, startScriptedSession, type ScriptedSession } from '../helpers/scripted-session';
 
 let session: ScriptedSession | undefined;
 afterEach(async () => {
-  await session?.connection.close().catch(() => undefined);
-  await session?.server.close();
+  await closeScriptedSession(session);
   session = undefined;
 });
 
@@ -41,11 +40,7 @@ describe('a DataRow whose field count is not its RowDescription’s fails the co
     session = await startScriptedSession([reply]);
     const { connection } = session;
     const delivered: unknown[] = [];
-    // Settled either way, so that a test failing earlier leaves no unhandled rejection behind.
-    const closed = lastValueFrom(connection.closed$, { defaultValue: undefined }).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const closed = closedOutcome(connection);
     const error = await errorOf(lastValueFrom(connection.simpleQuery('SELECT a FROM t').pipe(tap((result) => delivered.push(result)))));
     expect(error).toBeInstanceOf(ProtocolError);
     expect(error.message).toMatch(message);
