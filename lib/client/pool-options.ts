@@ -79,7 +79,7 @@ const maxTimerDelay = 2_147_483_647;
 /**
  * Applies the defaults and checks every option, without I/O.
  *
- * Errors: TypeError for options that are not an object; RangeError naming the option for
+ * Errors: TypeError for options (or `listener`, `connectRetry`, `listener.reconnect`) that are not an object; RangeError naming the option for
  * `max` not an integer ≥ 1, `min` not an integer from 0 to `max`, `pipeline` not an integer
  * ≥ 1, a duration that is not a number > 0 (at most 2147483647, or `Infinity`; the listener's
  * too), and bad `connectRetry` / `listener.reconnect` values.
@@ -107,12 +107,15 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
   if (listener.heartbeatInterval !== undefined) duration('listener.heartbeatInterval', listener.heartbeatInterval);
   if (listener.connectTimeout !== undefined) duration('listener.connectTimeout', listener.connectTimeout);
   if (listener.reconnect !== undefined) {
+    objectOption('listener.reconnect', listener.reconnect);
     try {
       reconnectPolicy(listener.reconnect);
     } catch (error) {
       throw new RangeError(`createPool: listener.reconnect: ${(error as Error).message}`, { cause: error });
     }
   }
+  // Spread into the defaults below, a number or string would otherwise vanish without a word.
+  if (options.connectRetry != null) objectOption('connectRetry', options.connectRetry);
   let connectRetry: ReconnectPolicy;
   try {
     connectRetry = reconnectPolicy({ ...defaultPoolOptions.connectRetry, ...options.connectRetry });
@@ -129,6 +132,14 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
     connectRetry,
     listener: { reconnect: options.connectRetry ?? defaultPoolOptions.connectRetry, ...listener },
   };
+}
+
+function objectOption(name: string, value: unknown): void {
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(
+      `createPool: ${name} must be an object ({ initialDelay, maxDelay, factor }), got ${value === null ? 'null' : typeof value}`,
+    );
+  }
 }
 
 function duration(name: string, value: unknown): number {

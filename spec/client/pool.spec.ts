@@ -62,6 +62,15 @@ describe('createPool', () => {
     expect(() => createPool(superuserConfig(), options)).toThrow(key);
   });
 
+  it.each<[string, PoolOptions, string]>([
+    ['a connectRetry that is a number', { connectRetry: 5 as unknown as PoolOptions['connectRetry'] }, 'connectRetry'],
+    ['a connectRetry that is a string', { connectRetry: 'fast' as unknown as PoolOptions['connectRetry'] }, 'connectRetry'],
+    ['a listener.reconnect of null', { listener: { reconnect: null as unknown as undefined } }, 'listener.reconnect'],
+  ])('refuses %s with a TypeError naming the option, before any I/O', (_name, options, key) => {
+    expect(() => createPool(superuserConfig(), options)).toThrow(TypeError);
+    expect(() => createPool(superuserConfig(), options)).toThrow(`createPool: ${key} must be an object`);
+  });
+
   it('refuses options that are not an object, and invalid connection settings', () => {
     expect(() => createPool(superuserConfig(), null as unknown as PoolOptions)).toThrow(TypeError);
     expect(() => createPool('postgres://h/db?sslmode=bogus')).toThrow(ConfigError);
