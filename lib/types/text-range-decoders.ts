@@ -37,7 +37,8 @@ export function decodeTextRange(bytes: Buffer, start: number, end: number): stri
  * exact in a double. Anything else (empty, spaces, more digits) goes through the text.
  */
 export function decodeIntegerRange(bytes: Buffer, start: number, end: number): number {
-  const negative = bytes[start] === minus;
+  // `start < end`: an empty value must not read the next value's first byte.
+  const negative = start < end && bytes[start] === minus;
   let at = negative ? start + 1 : start;
   if (at === end || end - at > 15) return decodeInteger(bytes.utf8Slice(start, end));
   let value = 0;

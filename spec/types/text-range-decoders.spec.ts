@@ -157,6 +157,13 @@ describe('byte-range text decoders', () => {
     );
   });
 
+  it.each(pairs)('%s: an empty value never reads the byte after it (a `-` there, the next value)', (_, text, range) => {
+    for (const after of ['-', '.', '0', 't']) {
+      const bytes = Buffer.from(`9${after}`);
+      expectSame(range(bytes, 1, 1), text(''));
+    }
+  });
+
   it('gives other decoders (a user one) the UTF-8 text of the range', () => {
     const seen: string[] = [];
     const decoder = textRangeDecoder((text) => {
