@@ -21,12 +21,12 @@ import { CopyTextEncoder, CopyTextParser, TypeRegistry, encodeCopyTextRowsAsync,
 import type { BackendMessage } from '../wire';
 import { copySourceFrom, isPullSource, type CopyChunk } from './copy-source';
 import { guardPushback } from './guard-pushback';
-import type { ArrayQueryOptions, CommandResult, ObjectQueryOptions, Pushback, QueryOptions, RawQueryOptions } from './query-options';
+import type { CommandResult, Pushback, QueryOptions } from './query-options';
 import { encodeParameters } from './encode-parameters';
 import { NoRowsRequest, RowsRequest } from './extended-query-request';
 import { BatchRequest, type QueryBatchOptions } from './batch-request';
 import { LaunchedRequest } from './launched-request';
-import { RowBuilderCache, type QueryRow, type RawRow } from './row-builder';
+import { RowBuilderCache } from './row-builder';
 import type { RequestStarter } from './promise-conveniences';
 import { Queryable } from './queryable';
 import { runTransaction, type Transaction } from './transaction';
@@ -151,68 +151,15 @@ export class Connection extends Queryable implements AsyncDisposable {
   }
 
   /**
-   * Runs one statement and emits its rows. Cold: nothing is written before subscribe, and each
-   * subscription runs the statement again. The statement goes through the extended protocol
-   * (Parse/Bind/Describe/Execute/Sync in one write), so `$1, $2, ...` parameters never become
-   * part of the SQL text. Requests made while others are in flight are written at once
-   * (pipelined), each with its own Sync: a failing statement fails only its own Observable.
+   * `query` on this connection (see Queryable.query): one RowsRequest per subscription.
    *
-   * Rows are objects keyed by column name with decoded values (see `types`), typed by `T`
-   * (not checked against the result); with `rowMode: 'array'` arrays of decoded values, and
-   * with `rowMode: 'raw'` postgres_async's {@link RawRow} (the other signatures). Parameters: strings, `null`, numbers, bigint, booleans, Date,
-   * Buffer/Uint8Array (bytea), arrays, plain objects (JSON); `undefined` is an error.
-   *
-   * Unsubscribing before the end: a request not written yet is dropped; a running one has its
-   * remaining replies discarded up to its ReadyForQuery (the connection stays usable) and is
-   * stopped on the server with a CancelRequest when that cannot hit another request. The
-   * `timeout` option does the same and errors with a TimeoutError. `pushback` and the
-   * `interop` bridges bound memory for slow consumers.
-   *
-   * Errors: PostgresError for a failed statement (with the non-enumerable `sql` and the
-   * parameter count, never the values); ParameterError for a parameter that cannot be sent;
-   * RangeError for more than 65535 parameters, Error for a NUL byte in the SQL (nothing is
-   * sent, the connection stays usable); QueryShapeError for COPY (use copyIn / copyOut);
-   * TimeoutError; ConnectionError when the connection is closed or fails, linking the cause.
-   *
-   * @example
-   * connection.query<{ id: number; name: string }>('SELECT id, name FROM users WHERE id = $1', [42])
-   *   .subscribe((user) => console.log(user.name));
+   * @internal
    */
-  override query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
-  /**
-   * `query` with `rowMode: 'array'`: each row is an array of decoded values in column order,
-   * typed by `T` (an array or tuple type, not checked against the result). Otherwise as the
-   * default `query`.
-   *
-   * @example
-   * connection.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' })
-   *   .subscribe(([id, name]) => console.log(id, name));
-   */
-  override query<T extends readonly unknown[] = unknown[]>(
+  protected override runQuery(
     sql: string,
-    params: readonly unknown[] | undefined,
-    options: ArrayQueryOptions,
-  ): Observable<T>;
-  /**
-   * `query` with `rowMode: 'raw'`: each row is a {@link RawRow} (the column names, shared by
-   * every row, and the text values as the server sent them; nothing is decoded). Otherwise as
-   * the default `query`.
-   *
-   * @example
-   * connection.query('SELECT id, name FROM users', [], { rowMode: 'raw' })
-   *   .subscribe(({ columnNames, values }) => console.log(columnNames, values));
-   */
-  override query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
-  /**
-   * `query` with a row mode known only at run time (a {@link QueryOptions} value): each row
-   * is a {@link QueryRow}. Otherwise as the default `query`.
-   *
-   * @example
-   * const options: QueryOptions = { rowMode: wantArrays ? 'array' : 'object' };
-   * connection.query('SELECT id, name FROM users', [], options).subscribe((row) => console.log(row));
-   */
-  override query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
-  override query(sql: string, params: readonly unknown[] = noParameters, options: QueryOptions = noQueryOptions): Observable<unknown> {
+    params: readonly unknown[] = noParameters,
+    options: QueryOptions = noQueryOptions,
+  ): Observable<unknown> {
     return new Observable<unknown>((subscriber) =>
       new RowsRequest(this.#protocol, subscriber, this.#rowBuilders, options).start(this.#statements, sql, params, options.timeout),
     );

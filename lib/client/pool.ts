@@ -31,8 +31,7 @@ import { PoolLease, type LeaseHost } from './pool-lease';
 import { PooledConnection } from './pooled-connection';
 import type { PromiseExecuteOptions, PromiseQueryOptions, RequestStarter } from './promise-conveniences';
 import { Queryable } from './queryable';
-import type { ArrayQueryOptions, CommandResult, ObjectQueryOptions, Pushback, QueryOptions, RawQueryOptions } from './query-options';
-import type { QueryRow, RawRow } from './row-builder';
+import type { CommandResult, Pushback, QueryOptions } from './query-options';
 import type { Transaction } from './transaction';
 import type { TransactionOptions } from './transaction-options';
 
@@ -167,43 +166,12 @@ export class Pool extends Queryable implements AsyncDisposable {
   }
 
   /**
-   * `connection.query` on a pooled connection: acquire on subscribe, run, release on complete,
-   * error or unsubscribe. Errors: those of `query`; AcquireTimeoutError when no connection
-   * came within `acquireTimeout`; PoolMisuseError when the statement left a transaction open
-   * (it ran; the pool rolled it back); ConnectionError once the pool has ended.
+   * `query` on the pool (see Queryable.query): a pooled connection's `query`, acquired on
+   * subscribe and released at the end; a single statement may be pipelined (option `pipeline`).
    *
-   * @example
-   * pool.query<{ name: string }>('SELECT name FROM users WHERE id = $1', [42]).subscribe((user) => console.log(user.name));
+   * @internal
    */
-  override query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
-  /**
-   * `query` with `rowMode: 'array'`: each row is an array of decoded values in column order,
-   * typed by `T` (an array or tuple type, not checked against the result).
-   *
-   * @example
-   * pool.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' }).subscribe(([id, name]) => console.log(id, name));
-   */
-  override query<T extends readonly unknown[] = unknown[]>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: ArrayQueryOptions,
-  ): Observable<T>;
-  /**
-   * `query` with `rowMode: 'raw'`: each row is a {@link RawRow} (text values, nothing decoded).
-   *
-   * @example
-   * pool.query('SELECT id, name FROM users', [], { rowMode: 'raw' }).subscribe(({ values }) => console.log(values));
-   */
-  override query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
-  /**
-   * `query` with a row mode known only at run time (a {@link QueryOptions} value): each row
-   * is a {@link QueryRow}.
-   *
-   * @example
-   * pool.query('SELECT id, name FROM users', [], options).subscribe((row) => console.log(row));
-   */
-  override query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
-  override query(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Observable<unknown> {
+  protected override runQuery(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Observable<unknown> {
     // `options?`: null from plain JavaScript must reach connection.query's error at subscribe, not throw here.
     return this.#request((connection) => connection.query(sql, params, options), sql, this.#mayPipeline(sql, options?.pushback));
   }

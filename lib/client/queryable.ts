@@ -31,43 +31,86 @@ export abstract class Queryable {
   protected constructor() {}
 
   /**
-   * Runs one statement on this connection, pool or transaction and emits its rows as objects
-   * typed by `T` (not checked against the result). Cold and cancellable; the subclass's
-   * `query` says where the statement runs and which errors it raises.
+   * Runs one statement and emits its rows. Cold: nothing is written before subscribe, and each
+   * subscription runs the statement again. The statement goes through the extended protocol
+   * (Parse/Bind/Describe/Execute/Sync in one write), so `$1, $2, ...` parameters never become
+   * part of the SQL text. Requests made while others are in flight are written at once
+   * (pipelined), each with its own Sync: a failing statement fails only its own Observable.
+   * On a pool each subscription acquires a connection (waiting in a fair queue), runs, and
+   * releases it on complete, error or unsubscribe; in a transaction it runs inside it.
+   *
+   * Rows are objects keyed by column name with decoded values (see `types`), typed by `T`
+   * (not checked against the result); with `rowMode: 'array'` arrays of decoded values, and
+   * with `rowMode: 'raw'` postgres_async's {@link RawRow} (the other signatures). Parameters:
+   * strings, `null`, numbers, bigint, booleans, Date, Buffer/Uint8Array (bytea), arrays, plain
+   * objects (JSON); `undefined` is an error.
+   *
+   * Unsubscribing before the end: a request not written yet (or still waiting for a pooled
+   * connection) is dropped; a running one has its remaining replies discarded up to its
+   * ReadyForQuery (the connection stays usable) and is stopped on the server with a
+   * CancelRequest when that cannot hit another request. The `timeout` option does the same and
+   * errors with a TimeoutError. `pushback` and the `interop` bridges bound memory for slow
+   * consumers.
+   *
+   * Errors: PostgresError for a failed statement (with the non-enumerable `sql` and the
+   * parameter count, never the values); ParameterError for a parameter that cannot be sent;
+   * RangeError for more than 65535 parameters, Error for a NUL byte in the SQL (nothing is
+   * sent, the connection stays usable); QueryShapeError for COPY (use copyIn / copyOut);
+   * TimeoutError; ConnectionError when the connection is closed or fails, linking the cause.
+   * On a pool also AcquireTimeoutError (no connection within `acquireTimeout`),
+   * PoolMisuseError (the statement left a transaction open; it ran, and the pool rolled it
+   * back) and a ConnectionError once the pool has ended; in a transaction TransactionStateError
+   * once it has ended.
    *
    * @example
    * db.query<{ id: number; name: string }>('SELECT id, name FROM users WHERE id = $1', [42])
    *   .subscribe((user) => console.log(user.name));
    */
-  abstract query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
   /**
    * `query` with `rowMode: 'array'`: each row is an array of decoded values in column order,
-   * typed by `T` (an array or tuple type, not checked against the result).
+   * typed by `T` (an array or tuple type, not checked against the result). Otherwise as the
+   * default `query`.
    *
    * @example
    * db.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' })
    *   .subscribe(([id, name]) => console.log(id, name));
    */
-  abstract query<T extends readonly unknown[] = unknown[]>(
+  query<T extends readonly unknown[] = unknown[]>(
     sql: string,
     params: readonly unknown[] | undefined,
     options: ArrayQueryOptions,
   ): Observable<T>;
   /**
-   * `query` with `rowMode: 'raw'`: each row is a {@link RawRow} (text values, nothing decoded).
+   * `query` with `rowMode: 'raw'`: each row is a {@link RawRow} (the column names, shared by
+   * every row, and the text values as the server sent them; nothing is decoded). Otherwise as
+   * the default `query`.
    *
    * @example
-   * db.query('SELECT id, name FROM users', [], { rowMode: 'raw' }).subscribe(({ values }) => console.log(values));
+   * db.query('SELECT id, name FROM users', [], { rowMode: 'raw' })
+   *   .subscribe(({ columnNames, values }) => console.log(columnNames, values));
    */
-  abstract query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
+  query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
   /**
    * `query` with a row mode known only at run time (a {@link QueryOptions} value): each row
-   * is a {@link QueryRow}.
+   * is a {@link QueryRow}. Otherwise as the default `query`.
    *
    * @example
+   * const options: QueryOptions = { rowMode: wantArrays ? 'array' : 'object' };
    * db.query('SELECT id, name FROM users', [], options).subscribe((row) => console.log(row));
    */
-  abstract query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
+  query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
+  query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<unknown> {
+    return this.runQuery(sql, params, options);
+  }
+
+  /**
+   * How this connection, pool or transaction runs `query`: the one thing the three do
+   * differently.
+   *
+   * @internal
+   */
+  protected abstract runQuery(sql: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Observable<unknown>;
 
   /**
    * Runs one statement that returns no rows on this connection, pool or transaction and emits

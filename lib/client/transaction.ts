@@ -6,8 +6,7 @@ import type { QueryBatchOptions } from './batch-request';
 import type { Connection } from './connection';
 import type { CopyChunk } from './copy-source';
 import { Queryable } from './queryable';
-import type { ArrayQueryOptions, CommandResult, ObjectQueryOptions, Pushback, QueryOptions, RawQueryOptions } from './query-options';
-import type { QueryRow, RawRow } from './row-builder';
+import type { CommandResult, Pushback, QueryOptions } from './query-options';
 import type { TransactionGuard } from './transaction-guard';
 import { beginStatementFor, hasTransactionModes, type TransactionOptions } from './transaction-options';
 
@@ -385,40 +384,12 @@ export class Transaction extends Queryable {
   }
 
   /**
-   * `Connection.query`, inside the transaction: rows are objects typed by `T` (not checked).
+   * `query` in the transaction (see Queryable.query): the connection's, refused once the
+   * transaction has ended.
    *
-   * @example
-   * tx.query<{ id: number }>('SELECT id FROM orders WHERE paid = false FOR UPDATE').subscribe(({ id }) => console.log(id));
+   * @internal
    */
-  override query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ObjectQueryOptions): Observable<T>;
-  /**
-   * `query` with `rowMode: 'array'`: each row is an array of decoded values in column order,
-   * typed by `T` (an array or tuple type, not checked against the result).
-   *
-   * @example
-   * tx.query<[number, string]>('SELECT id, name FROM users', [], { rowMode: 'array' }).subscribe(([id, name]) => console.log(id, name));
-   */
-  override query<T extends readonly unknown[] = unknown[]>(
-    sql: string,
-    params: readonly unknown[] | undefined,
-    options: ArrayQueryOptions,
-  ): Observable<T>;
-  /**
-   * `query` with `rowMode: 'raw'`: each row is a {@link RawRow} (text values, nothing decoded).
-   *
-   * @example
-   * tx.query('SELECT id, name FROM users', [], { rowMode: 'raw' }).subscribe(({ values }) => console.log(values));
-   */
-  override query<T extends RawRow = RawRow>(sql: string, params: readonly unknown[] | undefined, options: RawQueryOptions): Observable<T>;
-  /**
-   * `query` with a row mode known only at run time (a {@link QueryOptions} value): each row
-   * is a {@link QueryRow}.
-   *
-   * @example
-   * tx.query('SELECT id, name FROM users', [], options).subscribe((row) => console.log(row));
-   */
-  override query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<QueryRow>;
-  override query(sql: string, params?: readonly unknown[], options?: QueryOptions): Observable<unknown> {
+  protected override runQuery(sql: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Observable<unknown> {
     return this.#inside(() => this.#connection.query(sql, params, options));
   }
 
