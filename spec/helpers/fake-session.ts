@@ -3,8 +3,16 @@
 // each request and says when the server has acted on it.
 import { Subject, type Observable } from 'rxjs';
 import { ConnectionError } from '../../lib';
-import { ProtocolConnection, StartupConversation, type BackendKey, type QuerySink, type StartupSettings } from '../../lib/protocol';
-import { dataRowTexts, type FieldDescription } from '../../lib/wire';
+import {
+  ExtendedQueryConversation,
+  ProtocolConnection,
+  StartupConversation,
+  type BackendKey,
+  type QuerySink,
+  type StartupSettings,
+  type StatementCache,
+} from '../../lib/protocol';
+import { dataRowTexts, type BindParameter, type FieldDescription } from '../../lib/wire';
 import { acceptLogin } from './backend-messages';
 import { FakeTransport } from './fake-transport';
 
@@ -121,4 +129,23 @@ export function recordingQuerySink(hooks: Pick<QuerySink, 'retry' | 'pushback'> 
     ...hooks,
   };
   return { sink, events };
+}
+
+/**
+ * Enqueues an ExtendedQueryConversation for `sql` on the session with a {@link recordingQuerySink}
+ * (statement cache and pushback as given) and returns it with the events recorded so far.
+ *
+ * @example
+ * const { conversation, events } = runQuery(openFakeSession(), 'SELECT 1');
+ */
+export function runQuery(
+  session: FakeSession,
+  sql: string,
+  parameters: readonly BindParameter[] = [],
+  options: { readonly statements?: StatementCache; readonly pushback?: () => Subject<void> } = {},
+): { conversation: ExtendedQueryConversation; events: QueryEvent[] } {
+  const { sink, events } = recordingQuerySink(options.pushback === undefined ? {} : { pushback: options.pushback });
+  const conversation = new ExtendedQueryConversation(sql, parameters, sink, { statements: options.statements });
+  session.connection.enqueue(conversation);
+  return { conversation, events };
 }

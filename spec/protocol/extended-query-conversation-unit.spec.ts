@@ -4,8 +4,7 @@
 // violations that fail the connection. Round trips with a real server: spec/client/query*.spec.ts.
 import { Subject } from 'rxjs';
 import { ConnectionError, PostgresError, ProtocolError, QueryShapeError } from '../../lib';
-import { ExtendedQueryConversation, StatementCache } from '../../lib/protocol';
-import type { BindParameter } from '../../lib/wire';
+import { StatementCache } from '../../lib/protocol';
 import {
   authenticationOk,
   bindComplete,
@@ -21,29 +20,10 @@ import {
   readyForQuery,
   rowDescription,
 } from '../helpers/backend-messages';
-import {
-  endOfTick,
-  openFakeSession,
-  recordingQuerySink,
-  type FakeSession,
-  type QueryEvent,
-  destroyFakeSessions,
-} from '../helpers/fake-session';
+import { endOfTick, openFakeSession, runQuery, type FakeSession, type QueryEvent, destroyFakeSessions } from '../helpers/fake-session';
 import { bindOf, cstringsOf } from '../helpers/fake-transport';
 
 afterEach(destroyFakeSessions);
-
-function runQuery(
-  session: FakeSession,
-  sql: string,
-  parameters: readonly BindParameter[] = [],
-  options: { readonly statements?: StatementCache; readonly pushback?: () => Subject<void> } = {},
-): { conversation: ExtendedQueryConversation; events: QueryEvent[] } {
-  const { sink, events } = recordingQuerySink(options.pushback === undefined ? {} : { pushback: options.pushback });
-  const conversation = new ExtendedQueryConversation(sql, parameters, sink, { statements: options.statements });
-  session.connection.enqueue(conversation);
-  return { conversation, events };
-}
 
 const rows = (events: readonly QueryEvent[]) => events.flatMap((event) => (event.kind === 'row' ? [event.values] : []));
 const errorOf = (event: QueryEvent | undefined): Error => {

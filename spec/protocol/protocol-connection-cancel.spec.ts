@@ -3,7 +3,7 @@
 // back meanwhile, and the bound on waiting. The barrier alone: spec/protocol/cancel-barrier.spec.ts;
 // against a real server: spec/protocol/protocol-connection.spec.ts.
 import { ConnectionError } from '../../lib';
-import { ExtendedQueryConversation, SimpleQueryConversation } from '../../lib/protocol';
+import { SimpleQueryConversation } from '../../lib/protocol';
 import {
   acceptLogin,
   commandComplete,
@@ -13,24 +13,9 @@ import {
   rowDescription,
   selectOneRowReply,
 } from '../helpers/backend-messages';
-import {
-  endOfTick,
-  fakeSession,
-  openFakeSession,
-  recordingQuerySink,
-  startLogin,
-  type FakeSession,
-  destroyFakeSessions,
-} from '../helpers/fake-session';
+import { endOfTick, fakeSession, openFakeSession, runQuery, startLogin, destroyFakeSessions } from '../helpers/fake-session';
 
 afterEach(destroyFakeSessions);
-
-function runQuery(session: FakeSession, sql: string) {
-  const { sink, events } = recordingQuerySink();
-  const conversation = new ExtendedQueryConversation(sql, [], sink);
-  session.connection.enqueue(conversation);
-  return { conversation, events };
-}
 
 const canceled = () =>
   Buffer.concat([errorResponse({ S: 'ERROR', V: 'ERROR', C: '57014', M: 'canceling statement due to user request' }), readyForQuery('I')]);
