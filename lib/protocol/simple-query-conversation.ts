@@ -93,8 +93,9 @@ export class SimpleQueryConversation implements Conversation {
           );
           return false;
         }
-        // A simple query's results are text, kept as strings of their own.
-        this.#rows.push(dataRowTexts(message));
+        // A simple query's results are text, kept as strings of their own; a detached query's
+        // are dropped, so draining a huge result after an unsubscribe keeps nothing.
+        if (!this.#ended) this.#rows.push(dataRowTexts(message));
         return false;
       }
       case 'CommandComplete':

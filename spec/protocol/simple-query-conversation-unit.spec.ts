@@ -2,7 +2,9 @@
 // (the spec plays the server): one Query, a result set per statement, an error ending the
 // exchange, COPY refused, abandoning, and the protocol violations that fail the connection.
 import { ConnectionError, PostgresError, ProtocolError, QueryShapeError } from '../../lib';
-import { SimpleQueryConversation, type ResultSet } from '../../lib/protocol';
+import { SimpleQueryConversation, type ConversationChannel, type ResultSet } from '../../lib/protocol';
+import type { FieldDescription } from '../../lib/wire';
+import type {} from '../../lib/types/buffer-slices';
 import {
   commandComplete,
   copyInResponse,
@@ -139,6 +141,36 @@ describe('SimpleQueryConversation (fake transport)', () => {
     session.transport.push(rowDescription(['n']), dataRow(['2']), commandComplete('SELECT 1'), readyForQuery('I'));
     expect(first.events).toEqual([]);
     expect(results(second.events)).toEqual([['SELECT 1', [['2']]]]);
+  });
+
+  it('a detached query makes no strings of its remaining rows (a drain after a timeout stays flat)', () => {
+    const events: SimpleEvent[] = [];
+    const conversation = new SimpleQueryConversation('SELECT n FROM big', {
+      resultSet: (result) => events.push({ kind: 'result', result }),
+      error: (error) => events.push({ kind: 'error', error }),
+      complete: () => events.push({ kind: 'complete' }),
+    });
+    const failures: Error[] = [];
+    const channel = { write: () => undefined, failConnection: (error: Error) => failures.push(error) } as unknown as ConversationChannel;
+    const fields: FieldDescription[] = [
+      { name: 'n', tableId: 0, columnId: 0, dataTypeId: 25, dataTypeSize: -1, dataTypeModifier: -1, format: 0 },
+    ];
+    conversation.handle({ name: 'RowDescription', fields }, channel);
+    conversation.detach();
+    // One row's body: one value, 'abc'. Every string made of it goes through utf8Slice.
+    const bytes = Buffer.from([0, 1, 0, 0, 0, 3, 0x61, 0x62, 0x63]);
+    let strings = 0;
+    const slice = bytes.utf8Slice.bind(bytes);
+    bytes.utf8Slice = (start: number, end: number) => {
+      strings += 1;
+      return slice(start, end);
+    };
+    for (let i = 0; i < 1000; i++) conversation.handle({ name: 'DataRow', bytes, start: 0, end: bytes.length }, channel);
+    conversation.handle({ name: 'CommandComplete', tag: 'SELECT 1000' }, channel);
+    expect(conversation.handle({ name: 'ReadyForQuery', transactionStatus: 'I' }, channel)).toBe(true);
+    expect(strings).toBe(0);
+    expect(failures).toEqual([]);
+    expect(events).toEqual([]);
   });
 
   describe('protocol violations fail the connection', () => {
