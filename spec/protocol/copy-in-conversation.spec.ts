@@ -3,7 +3,7 @@
 // write buffer, and every way the copy ends. Round trips with a real server: spec/client/copy-in.spec.ts.
 import { lastValueFrom } from 'rxjs';
 import { ConnectionError, PostgresError, ProtocolError, QueryShapeError } from '../../lib';
-import { CopyInConversation, ExtendedQueryConversation, type CopySource, type CopyWriter } from '../../lib/protocol';
+import { CopyInConversation, type CopySource, type CopyWriter } from '../../lib/protocol';
 import {
   bindComplete,
   commandComplete,
@@ -17,7 +17,7 @@ import {
   authenticationOk,
   selectOneRowReply,
 } from '../helpers/backend-messages';
-import { endOfTick, openFakeSession, recordingQuerySink, type FakeSession, destroyFakeSessions } from '../helpers/fake-session';
+import { endOfTick, openFakeSession, runQuery, type FakeSession, destroyFakeSessions } from '../helpers/fake-session';
 import { FakeTransport, cstringsOf, type FrontendMessage } from '../helpers/fake-transport';
 
 afterEach(destroyFakeSessions);
@@ -85,8 +85,7 @@ describe('CopyInConversation (fake transport)', () => {
   it('runs alone: a request made during the COPY is written only after its ReadyForQuery', async () => {
     const session = openFakeSession();
     const { writer } = await copying(session);
-    const { sink, events } = recordingQuerySink();
-    session.connection.enqueue(new ExtendedQueryConversation('SELECT 1', [], sink));
+    const { events } = runQuery(session, 'SELECT 1');
     await endOfTick();
     expect(session.transport.takeWritten()).toEqual([]);
     writer.done();

@@ -3,7 +3,6 @@
 // close(), with how the connection ends in each case.
 import { lastValueFrom, toArray } from 'rxjs';
 import { ConnectionError } from '../../lib';
-import { ExtendedQueryConversation } from '../../lib/protocol';
 import {
   bindComplete,
   commandComplete,
@@ -16,7 +15,7 @@ import {
   rowDescription,
   selectOneRowReply,
 } from '../helpers/backend-messages';
-import { destroyFakeSessions, endOfTick, openFakeSession, recordingQuerySink } from '../helpers/fake-session';
+import { destroyFakeSessions, endOfTick, openFakeSession, runQuery } from '../helpers/fake-session';
 
 afterEach(destroyFakeSessions);
 
@@ -32,8 +31,7 @@ describe('ProtocolConnection asynchronous messages (fake transport)', () => {
     session.connection.parameterChanges$.subscribe((change) => changes.push(change));
 
     session.transport.push(notificationResponse(77, 'jobs', 'run'), parameterStatus('TimeZone', 'Europe/Paris'));
-    const { sink, events } = recordingQuerySink();
-    session.connection.enqueue(new ExtendedQueryConversation('SELECT 1', [], sink));
+    const { events } = runQuery(session, 'SELECT 1');
     await endOfTick();
     session.transport.push(
       parseComplete(),
@@ -59,8 +57,7 @@ describe('ProtocolConnection asynchronous messages (fake transport)', () => {
 describe('ProtocolConnection close (fake transport)', () => {
   it('writes Terminate after what was enqueued, sends FIN, and completes closed$ on the server’s EOF', async () => {
     const session = openFakeSession();
-    const { sink, events } = recordingQuerySink();
-    session.connection.enqueue(new ExtendedQueryConversation('SELECT 1', [], sink));
+    const { events } = runQuery(session, 'SELECT 1');
     const notifications = lastValueFrom(session.connection.notifications$.pipe(toArray()));
     const closed = lastValueFrom(session.connection.closed$, { defaultValue: 'completed' });
     const closing = session.connection.close();
@@ -82,8 +79,7 @@ describe('ProtocolConnection close (fake transport)', () => {
   it('a request made while closing fails at once with a ConnectionError', async () => {
     const session = openFakeSession();
     void session.connection.close();
-    const { sink, events } = recordingQuerySink();
-    session.connection.enqueue(new ExtendedQueryConversation('SELECT 1', [], sink));
+    const { events } = runQuery(session, 'SELECT 1');
     await endOfTick();
     expect(events).toEqual([{ kind: 'error', error: expect.any(ConnectionError) }]);
   });
