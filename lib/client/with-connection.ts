@@ -12,7 +12,8 @@ import type { Connection } from './connection';
  * problem does not turn a successful result into an error, as in postgres_async). On error
  * or unsubscribe the close starts at once and is not awaited.
  *
- * Errors: whatever `connect` raises, and whatever `work` raises.
+ * Errors: a TypeError at subscribe when `work` is not a function (nothing connects); whatever
+ * `connect` raises, and whatever `work` raises.
  *
  * @example
  * import { withConnection } from 'rxpg';
@@ -24,6 +25,11 @@ export function withConnection<T>(
   work: (connection: Connection) => ObservableInput<T>,
 ): Observable<T> {
   return new Observable<T>((subscriber) => {
+    // Checked before connecting: a wrong argument must not cost a connection (and a login).
+    if (typeof work !== 'function') {
+      subscriber.error(new TypeError(`withConnection: work must be a function (connection) => ObservableInput, got ${typeof work}`));
+      return undefined;
+    }
     let connection: Connection | undefined;
     let workSubscription: { unsubscribe(): void } | undefined;
     const connectSubscription = connect(config).subscribe({

@@ -160,6 +160,16 @@ describe('withConnection', () => {
     await eventually(async () => (await backendCount(applicationName)) === 0);
   });
 
+  it('refuses a work that is not a function with a TypeError at subscribe, before connecting', async () => {
+    // A database that does not exist: had it connected first, the error would be a ConnectionError.
+    const config = { ...superuserConfig(), database: 'no_such_database' };
+    const work = 'SELECT 1' as unknown as () => number[];
+    const observable = withConnection(config, work); // cold: nothing happens yet
+    const error = await errorOf(lastValueFrom(observable));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toContain('withConnection: work must be a function');
+  });
+
   it('passes connect errors on and never runs the work', async () => {
     let ran = false;
     const error = await errorOf(
