@@ -76,4 +76,4 @@ export type * from './wire/backend-message';
 export { createPool, Pool } from './client';
 export type { PoolOptions, PoolEndOptions, PoolStats, PoolChannelEvent } from './client';
 export { PoolMisuseError, AcquireTimeoutError, ConnectionAttemptsError } from './errors';
-export type { AcquireTimeoutState, ConnectionAttempt } from './errors';
+export type { ConnectionAttempt } from './errors';

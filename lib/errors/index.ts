@@ -14,6 +14,6 @@ export { TransactionRolledBackError } from './transaction-rolled-back-error';
 export { TransactionStateError } from './transaction-state-error';
 export { PoolMisuseError } from './pool-misuse-error';
 export { AcquireTimeoutError } from './acquire-timeout-error';
-export type { AcquireTimeoutState } from './acquire-timeout-error';
+export type { PoolStats } from './pool-stats';
 export { ConnectionAttemptsError } from './connection-attempts-error';
 export type { ConnectionAttempt } from './connection-attempts-error';
