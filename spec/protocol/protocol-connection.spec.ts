@@ -9,13 +9,14 @@ import { query } from '../../lib/wire';
 import * as b from '../helpers/backend-messages';
 import { acceptLogin, errorResponse, readyForQuery } from '../helpers/backend-messages';
 import { FakeTransport } from '../helpers/fake-transport';
-import { endOfTick, fakeSession, openFakeSession, startLogin } from '../helpers/fake-session';
+import { destroyFakeSessions, endOfTick, fakeSession, openFakeSession, startLogin } from '../helpers/fake-session';
 import { closeOpenedConnections, errorOf, openConnection, queryValue } from '../helpers/connections';
 import { readUntypedFrame, startFakeServer, type FakeServer } from '../helpers/fake-server';
 import { TcpRelay } from '../helpers/tcp-relay';
 import { superuserConfig, superuserPsql } from '../helpers/test-servers';
 
 afterEach(closeOpenedConnections);
+afterEach(destroyFakeSessions);
 
 let tableNumber = 0;
 async function freshTable(connection: Connection): Promise<string> {
