@@ -1,4 +1,5 @@
 import type { Observer, Unsubscribable } from 'rxjs';
+import { PostgresError } from '../errors';
 import { PoolMisuseError } from '../errors/pool-misuse-error';
 import type { AcquireWaiter } from './acquire-queue';
 import type { Connection } from './connection';
@@ -103,10 +104,13 @@ export class PoolLease<T> implements AcquireWaiter<PooledConnection>, Observer<T
   /**
    * The work failed. An error can come before the request's ReadyForQuery (a TimeoutError
    * abandons a request still running, perhaps a BEGIN): the connection is brought back in
-   * sync, and what it left open rolled back, before anyone else gets it.
+   * sync, and what it left open rolled back, before anyone else gets it. A PostgresError is
+   * delivered at its request's ReadyForQuery (the protocol's rule for every request kind, and
+   * a transaction's after its ROLLBACK): the connection is in sync, and goes straight back
+   * unless that left a transaction open (then only the ROLLBACK runs).
    */
   error(error: unknown): void {
-    this.#release(true);
+    this.#release(!(error instanceof PostgresError));
     this.#subscriber.error(error);
   }
 

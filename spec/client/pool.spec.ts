@@ -83,6 +83,26 @@ describe('createPool', () => {
 });
 
 describe('pool requests', () => {
+  it('gives the connection straight back after a statement error (the error came with its ReadyForQuery: in sync)', async () => {
+    const p = pool({ max: 1 });
+    await pidOf(p); // one idle connection
+    const seen: { busy: number; idle: number }[] = [];
+    const error = await new Promise<unknown>((resolve) => {
+      p.query('SELECT 1/0').subscribe({
+        error: (failure: unknown) => {
+          const { busy, idle } = p.stats;
+          seen.push({ busy, idle });
+          resolve(failure);
+        },
+      });
+    });
+    expect(error).toBeInstanceOf(PostgresError);
+    // Idle when the error is delivered: no sync round trip held it back from the next request.
+    expect(seen).toEqual([{ busy: 0, idle: 1 }]);
+    // In a failed implicit transaction? No: the next request on it runs normally.
+    expect(await firstValueFrom(p.query('SELECT 2 AS two'))).toEqual({ two: 2 });
+  });
+
   it('runs every request kind on pooled connections and returns them', async () => {
     const p = pool({ max: 2 });
     const table = `pool_kinds_${tag()}`;
