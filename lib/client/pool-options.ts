@@ -79,7 +79,8 @@ const maxTimerDelay = 2_147_483_647;
 /**
  * Applies the defaults and checks every option, without I/O.
  *
- * Errors: TypeError for options (or `listener`, `connectRetry`, `listener.reconnect`) that are not an object; RangeError naming the option for
+ * Errors: TypeError for options (or `listener`, `connectRetry`, `listener.reconnect`) that are
+ * not an object, and for an option name that does not exist (`idleTimeoutMillis`); RangeError naming the option for
  * `max` not an integer ≥ 1, `min` not an integer from 0 to `max`, `pipeline` not an integer
  * ≥ 1, a duration that is not a number > 0 (at most 2147483647, or `Infinity`; the listener's
  * too), and bad `connectRetry` / `listener.reconnect` values.
@@ -90,6 +91,7 @@ const maxTimerDelay = 2_147_483_647;
  */
 export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('createPool: options must be an object');
+  knownKeys('', options, poolOptionNames);
   const max = options.max ?? defaultPoolOptions.max;
   if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) {
     throw new RangeError(`createPool: max must be an integer ≥ 1, got ${String(max)}`);
@@ -104,6 +106,7 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
   }
   const listener = options.listener ?? {};
   if (typeof listener !== 'object' || listener === null) throw new TypeError('createPool: listener must be an object');
+  knownKeys('listener.', listener, listenerOptionNames);
   if (listener.heartbeatInterval !== undefined) duration('listener.heartbeatInterval', listener.heartbeatInterval);
   if (listener.connectTimeout !== undefined) duration('listener.connectTimeout', listener.connectTimeout);
   if (listener.reconnect !== undefined) {
@@ -132,6 +135,27 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
     connectRetry,
     listener: { reconnect: options.connectRetry ?? defaultPoolOptions.connectRetry, ...listener },
   };
+}
+
+const poolOptionNames: readonly string[] = [
+  'max',
+  'min',
+  'idleTimeout',
+  'maxLifetime',
+  'acquireTimeout',
+  'connectRetry',
+  'pipeline',
+  'listener',
+];
+const listenerOptionNames: readonly string[] = ['heartbeatInterval', 'connectTimeout', 'reconnect'];
+
+/** A misspelt option (or another pool's name for it) would silently run with the default. */
+function knownKeys(prefix: string, options: object, names: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!names.includes(key)) {
+      throw new TypeError(`createPool: unknown pool option ${JSON.stringify(prefix + key)} (known: ${names.join(', ')})`);
+    }
+  }
 }
 
 function objectOption(name: string, value: unknown): void {

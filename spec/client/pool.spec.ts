@@ -71,6 +71,15 @@ describe('createPool', () => {
     expect(() => createPool(superuserConfig(), options)).toThrow(`createPool: ${key} must be an object`);
   });
 
+  it.each<[string, PoolOptions, string]>([
+    ["pg-pool's idleTimeoutMillis", { idleTimeoutMillis: 1000 } as PoolOptions, 'unknown pool option "idleTimeoutMillis"'],
+    ['a misspelt acquireTimout', { max: 2, acquireTimout: 50 } as PoolOptions, 'unknown pool option "acquireTimout"'],
+    ['a listener option that does not exist', { listener: { heartbeat: 10 } } as PoolOptions, 'unknown pool option "listener.heartbeat"'],
+  ])('refuses %s with a TypeError naming it (a typo would otherwise run with the default)', (_name, options, message) => {
+    expect(() => createPool(superuserConfig(), options)).toThrow(TypeError);
+    expect(() => createPool(superuserConfig(), options)).toThrow(message);
+  });
+
   it('refuses options that are not an object, and invalid connection settings', () => {
     expect(() => createPool(superuserConfig(), null as unknown as PoolOptions)).toThrow(TypeError);
     expect(() => createPool('postgres://h/db?sslmode=bogus')).toThrow(ConfigError);
