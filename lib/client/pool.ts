@@ -33,7 +33,7 @@ import type { PromiseExecuteOptions, PromiseQueryOptions, RequestStarter } from 
 import { Queryable } from './queryable';
 import type { CommandResult, Pushback, QueryOptions } from './query-options';
 import type { Transaction } from './transaction';
-import type { TransactionOptions } from './transaction-options';
+import { beginStatementFor, type TransactionOptions } from './transaction-options';
 
 /** Options of {@link Pool.end}. */
 export interface PoolEndOptions {
@@ -60,6 +60,8 @@ const forcedCloseTimeout = 2_000;
 const packingWindow = 2;
 /** How many statement texts #mayPipeline remembers before it starts over. */
 const shareableTextsKept = 1000;
+/** Texts longer than this are not remembered by #mayPipeline. */
+const shareableTextMaxLength = 1024;
 
 /**
  * Creates a pool of connections to one server. `config` is what `connect` takes (an object or
@@ -281,7 +283,12 @@ export class Pool extends Queryable implements AsyncDisposable {
    * ).subscribe(console.log);
    */
   withConnection<T>(work: (connection: Connection) => ObservableInput<T>): Observable<T> {
-    return this.#hold((connection) => from(work(connection)), true);
+    return defer(() => {
+      // Refused before a connection is taken (or opened): no sync check to pay for bad input.
+      if (typeof work !== 'function')
+        throw new TypeError(`withConnection: work must be a function (connection) => ObservableInput, got ${typeof work}`);
+      return this.#hold((connection) => from(work(connection)), true);
+    });
   }
 
   /**
@@ -306,9 +313,15 @@ export class Pool extends Queryable implements AsyncDisposable {
    * ).pipe(retry({ count: 5, delay: (error) => (error.code === '40001' ? timer(10) : throwError(() => error)) }));
    */
   transaction<T>(work: (tx: Transaction) => ObservableInput<T>, options?: TransactionOptions): Observable<T> {
-    // When the transaction completes or errors its COMMIT or ROLLBACK has ended, and nothing
-    // of it can still run (tx refuses requests once it ends): no sync check is needed then.
-    return this.#hold((connection) => connection.transaction(work, options), false);
+    return defer(() => {
+      // Bad options or work are refused before a connection is taken (or opened).
+      beginStatementFor(options);
+      if (typeof work !== 'function')
+        throw new TypeError(`transaction work must be a function (tx) => ObservableInput, got ${typeof work}`);
+      // When the transaction completes or errors its COMMIT or ROLLBACK has ended, and nothing
+      // of it can still run (tx refuses requests once it ends): no sync check is needed then.
+      return this.#hold((connection) => connection.transaction(work, options), false);
+    });
   }
 
   /**
@@ -440,6 +453,8 @@ export class Pool extends Queryable implements AsyncDisposable {
   #mayPipeline(sql: string, pushback: Pushback | undefined): boolean {
     if (this.#options.pipeline <= 1 || pushback !== undefined || typeof sql !== 'string') return false;
     // Applications repeat their statements: the keyword scan runs once per text.
+    // A long text (inline values) is scanned each time rather than kept: the scan reads only its start.
+    if (sql.length > shareableTextMaxLength) return !opensTransaction(sql);
     let shareable = this.#shareableTexts.get(sql);
     if (shareable === undefined) {
       shareable = !opensTransaction(sql);
@@ -539,7 +554,8 @@ export class Pool extends Queryable implements AsyncDisposable {
       const pooled = this.#idle.pop();
       if (pooled === undefined) return undefined;
       if (pooled.usable && !pooled.expired()) return pooled;
-      this.#close(pooled);
+      // Dropped, not just closed: the pool refills and stats$ hears of it.
+      this.#drop(pooled);
     }
   }
 
@@ -859,7 +875,7 @@ export class Pool extends Queryable implements AsyncDisposable {
       this.#emitStats();
       if (this.#busy.size > 0) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, typeof timeoutMs === 'number' && timeoutMs >= 0 ? timeoutMs : defaultEndTimeout);
+          const timer = setTimeout(resolve, timeoutMs);
           this.#drained = () => {
             clearTimeout(timer);
             resolve();

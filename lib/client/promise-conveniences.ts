@@ -135,6 +135,8 @@ class SettlingPromise<T, R> implements Observer<T> {
   start(start: RequestStarter<T>): void {
     try {
       this.#request = start(this);
+      // Errored while it was being made: whatever it started is not left behind.
+      if (this.#settled) this.#request.unsubscribe();
     } catch (error) {
       // A bad option refused while the request was made (an unknown rowMode): nothing was sent.
       this.error(error);

@@ -400,6 +400,19 @@ describe('pool.queryBatch', () => {
 });
 
 describe('pool.withConnection', () => {
+  it('refuses a work that is not a function, and transaction options it cannot use, at subscribe and before taking a connection', async () => {
+    // A database that does not exist: taking a connection first would show as a connection error.
+    const p = pool({ max: 1, acquireTimeout: 2000 });
+    const missing = createPool({ ...superuserConfig(), database: `missing_${tag()}` }, { max: 1, acquireTimeout: 2000 });
+    pools.push(missing);
+    for (const target of [p, missing]) {
+      expect(await errorOf(lastValueFrom(target.withConnection(42 as never)))).toBeInstanceOf(TypeError);
+      expect(await errorOf(lastValueFrom(target.transaction(() => of(1), { isolation: 'bogus' as never })))).toBeInstanceOf(TypeError);
+      expect(await errorOf(lastValueFrom(target.transaction('work' as never)))).toBeInstanceOf(TypeError);
+      expect(target.stats).toMatchObject({ total: 0, connecting: 0, waiting: 0 });
+    }
+  });
+
   it('holds one connection for the whole work (session state is shared) and returns it', async () => {
     const p = pool({ max: 3 });
     const rows = await all(
