@@ -1,10 +1,12 @@
-import type { Subscriber } from 'rxjs';
+import type { ObservableInput, Subscriber } from 'rxjs';
 import { BatchConversation, type BatchSink } from '../protocol/batch-conversation';
 import type { StatementCache } from '../protocol/statement-cache';
 import type { BindParameter, DataRow, FieldDescription, FormatCode } from '../wire';
 import { encodeParameters } from './encode-parameters';
+import { guardPushback } from './guard-pushback';
 import { LaunchedRequest } from './launched-request';
 import type { ProtocolConnection } from '../protocol';
+import type { Pushback } from './query-options';
 import { rowModeOf, type RowBuilder, type RowBuilderCache, type RowMode } from './row-builder';
 
 /** Options of `queryBatch`. */
@@ -17,6 +19,13 @@ export interface QueryBatchOptions {
    * set commits on its own, as separate `query` calls would.
    */
   readonly sync?: 'each' | 'once';
+  /**
+   * Called after each socket chunk that brought rows; while what it returns (a Promise, an
+   * Observable, ...) is pending, the socket is paused, so the server's replies stop and with
+   * them the writing of further sets: memory stays bounded for a slow consumer. The `interop`
+   * bridges pass it: `toAsyncIterable((pushback) => connection.queryBatch(sql, sets, { pushback }))`.
+   */
+  readonly pushback?: Pushback;
 }
 
 /**
@@ -34,13 +43,15 @@ export class BatchRequest<T> extends LaunchedRequest implements BatchSink {
   #pulled = 0;
   #build: RowBuilder | undefined;
   #rows: T[] = [];
+  readonly pushback?: () => ObservableInput<unknown> | void;
 
-  /** Throws a TypeError for an unknown rowMode or sync option. */
+  /** Throws a TypeError for an unknown rowMode or a pushback that is not a function. */
   constructor(protocol: ProtocolConnection, subscriber: Subscriber<T[]>, rowBuilders: RowBuilderCache, options: QueryBatchOptions) {
     super(protocol);
     this.#subscriber = subscriber;
     this.#rowBuilders = rowBuilders;
     this.#mode = rowModeOf(options);
+    if (options.pushback !== undefined) this.pushback = guardPushback(options.pushback, (error) => subscriber.error(error));
   }
 
   /**

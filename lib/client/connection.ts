@@ -233,8 +233,11 @@ export class Connection extends Queryable implements AsyncDisposable {
    * replays, a generator does not). Bounded: sets are taken from `parameterSets` and encoded as
    * they are written, in rounds of about 64 KiB of encoded sets, and a round is written only
    * while fewer than eight rounds (about 512 KiB) await the server's replies and the socket
-   * has room, so a lazy iterable of millions of sets runs in constant memory. The batch holds
-   * the connection meanwhile: requests made behind it are written after it ends.
+   * has room, so a lazy iterable of millions of sets runs in constant memory. A slow
+   * (asynchronous) consumer bounds it with `pushback`, as for `query` (or through the
+   * `interop` bridges): while it is pending the socket is paused, the replies stop, and so does
+   * the writing. The batch holds the connection meanwhile: requests made behind it are written
+   * after it ends.
    *
    * Failures, each ending the Observable with that error once the connection is back in sync:
    * - a set that cannot be encoded (ParameterError, TypeError for a set that is not an array)

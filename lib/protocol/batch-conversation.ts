@@ -1,4 +1,4 @@
-import type { Subscription } from 'rxjs';
+import type { ObservableInput, Subscription } from 'rxjs';
 import { PostgresError, ProtocolError, QueryShapeError, type ErrorFields } from '../errors';
 import {
   checkNoNul,
@@ -16,7 +16,7 @@ import {
   type FormatCode,
 } from '../wire';
 import { BindTemplate } from '../wire/frontend-messages';
-import type { Conversation, ConversationChannel } from './conversation';
+import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
 import { bindParameterCountError, parameterCountError } from './parameter-count-error';
 import { bindTemplateOf, setResultFormats, type CachedStatement, type StatementCache } from './statement-cache';
 import { hasPlannedColumns } from './statement-keywords';
@@ -48,6 +48,12 @@ export interface BatchSink {
   setComplete(tag: string): void;
   /** Every set ran (each set's `setComplete` came first). */
   complete(): void;
+  /**
+   * postgres_async's pushback, asked after each socket chunk that brought rows: while what it
+   * returns is pending the socket is paused, so replies stop and with them the writing of
+   * further sets (at most a few rounds are ever ahead of the replies).
+   */
+  pushback?(): ObservableInput<unknown> | void;
   /**
    * The batch failed: the first error (a PostgresError of a set, a ParameterError of a set that
    * could not be encoded or has the wrong parameter count, a QueryShapeError for COPY), at the
@@ -336,6 +342,10 @@ export class BatchConversation implements Conversation {
   detach(): void {
     this.#detached = true;
     this.#stop();
+  }
+
+  pushback(): ObservableInput<unknown> | void {
+    return deliveringPushback(this.#sink, this.#delivering() && !this.#ended);
   }
 
   handle(message: BackendMessage, channel: ConversationChannel): boolean {

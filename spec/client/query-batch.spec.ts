@@ -2,7 +2,8 @@
 // set; `sync: 'once'` (all or nothing) or `'each'` (each set commits on its own); cold,
 // cancellable, lazy in its parameter sets; and every failure path against the real server.
 import { firstValueFrom, lastValueFrom, take, tap, toArray } from 'rxjs';
-import { ConnectionError, ParameterError, PostgresError, type Connection, type ConnectionConfig } from '../../lib';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ConnectionError, ParameterError, PostgresError, toAsyncIterable, type Connection, type ConnectionConfig } from '../../lib';
 import { closeOpenedConnections, errorOf, openConnection } from '../helpers/connections';
 import { superuserConfig } from '../helpers/test-servers';
 
@@ -100,6 +101,36 @@ describe.each([
     expect(pulledAtEmission).toHaveLength(5000);
     // Eight rounds of about 64 sets of 1 KB: never more than about 600 sets ahead of the replies.
     pulledAtEmission.forEach((atEmission, index) => expect(atEmission - index).toBeLessThan(700));
+  });
+
+  it('pushback bounds memory for a slow consumer: while it is pending no further set is pulled or written', async () => {
+    const connection = await open();
+    const value = 'x'.repeat(1000);
+    let pulled = 0;
+    function* sets(): Generator<string[]> {
+      for (let i = 1; i <= 100_000; i++) {
+        pulled += 1;
+        yield [value];
+      }
+    }
+    const seen: number[] = [];
+    for await (const rows of toAsyncIterable(
+      (pushback) => connection.queryBatch<{ n: number }>('SELECT length($1::text) AS n', sets(), { sync: 'each', pushback }),
+      { highWaterMark: 10 },
+    )) {
+      seen.push(rows[0]!.n);
+      if (seen.length < 20) continue;
+      // The consumer stalls: once what was already on its way has arrived, the socket stays
+      // paused, so replies stop and so does the writing of sets.
+      await delay(300);
+      const before = pulled;
+      await delay(300);
+      expect(pulled).toBe(before);
+      expect(pulled).toBeLessThan(5000);
+      break;
+    }
+    expect(seen).toEqual(Array.from({ length: 20 }, () => 1000));
+    expect(await connection.first('SELECT 1 AS ok')).toEqual({ ok: 1 });
   });
 
   it('is cold: nothing is pulled or sent before subscribe; each subscription runs the batch again', async () => {
@@ -251,6 +282,7 @@ describe.each([
     const connection = await open();
     expect(await errorOf(batch(connection, 'SELECT 1', [[]], { sync: 'twice' }))).toBeInstanceOf(TypeError);
     expect(await errorOf(batch(connection, 'SELECT 1', [[]], { rowMode: 'arrays' }))).toBeInstanceOf(TypeError);
+    expect(await errorOf(batch(connection, 'SELECT 1', [[]], { pushback: 42 }))).toBeInstanceOf(TypeError);
     expect(await errorOf(batch(connection, 'SELECT 1', 42 as unknown as unknown[][]))).toBeInstanceOf(TypeError);
     expect((await errorOf(batch(connection, 'SELECT 1\0', [[]]))).message).toMatch(/NUL/);
     const syntax = await errorOf(batch(connection, 'SELEC 1', [[], []]));
