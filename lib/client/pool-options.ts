@@ -133,7 +133,8 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
     acquireTimeout: duration('acquireTimeout', options.acquireTimeout ?? defaultPoolOptions.acquireTimeout),
     pipeline,
     connectRetry,
-    listener: { reconnect: options.connectRetry ?? defaultPoolOptions.connectRetry, ...listener },
+    // An explicit `reconnect: undefined` falls back too, as an absent one does.
+    listener: { ...listener, reconnect: listener.reconnect ?? options.connectRetry ?? defaultPoolOptions.connectRetry },
   };
 }
 

@@ -13,8 +13,9 @@ export interface DirectObserver<T> {
  * object, RxJS wraps it in a SafeSubscriber and a ConsumerObserver (three calls shared by every
  * subscriber of the process, so megamorphic, and a try/catch) — measurable on the socket's
  * message stream, a million DataRows for one query. The same as an observer otherwise: nothing
- * is delivered once it is closed (unsubscribed, errored or completed), and `error`/`complete`
- * close it before calling the observer, as RxJS does.
+ * is delivered once it is closed (unsubscribed, errored or completed). `error`/`complete`
+ * close it, tearing the source down, before calling the observer (RxJS tears down after; the
+ * connection, the only user, relies on neither order).
  *
  * Unlike with a SafeSubscriber, what `observer.next` throws reaches the producer: the observer
  * must catch what it does not want to end the stream with.
