@@ -65,6 +65,12 @@ class TransactionScope {
   failure: PostgresError | undefined;
   /** Savepoints of this scope that have not queued their RELEASE or ROLLBACK TO (or failed to begin) yet. */
   openChildren = 0;
+  /**
+   * A savepoint of this scope was still running when the scope's work completed and ended on
+   * its own afterwards (not unsubscribed in the same step, as `take` does): it ran beside the
+   * work, so the scope must not commit, however quickly it ended.
+   */
+  childOutlivedWork = false;
 
   constructor(parent: TransactionScope | undefined) {
     this.parent = parent;
@@ -127,6 +133,8 @@ class TransactionRun<T> {
   #subscribingWork = false;
   /** Whether the parent scope no longer waits for this one (see `openChildren`). */
   #leftParent = false;
+  /** The subscriber left (see TransactionScope.childOutlivedWork). */
+  #unsubscribed = false;
 
   constructor(
     connection: Connection,
@@ -166,6 +174,7 @@ class TransactionRun<T> {
   leave(): void {
     const phase = this.#phase;
     if (phase !== 'begin' && phase !== 'work') return; // COMMIT / ROLLBACK are on their way.
+    this.#unsubscribed = true;
     this.#finish();
     if (phase === 'work') {
       if (this.#subscribingWork) {
@@ -223,7 +232,7 @@ class TransactionRun<T> {
     this.#afterChildren(() => {
       // A savepoint still open here runs outside the work's chain (a side subscription): its
       // statements would be committed and its own end would land after COMMIT. Refuse.
-      if (this.#scope.openChildren > 0) {
+      if (this.#scope.openChildren > 0 || this.#scope.childOutlivedWork) {
         this.#rollBack(
           new TransactionStateError('the work completed while a savepoint of it was still open; the transaction was rolled back', '25000'),
         );
@@ -297,7 +306,10 @@ class TransactionRun<T> {
   #leaveParent(): void {
     if (this.#leftParent) return;
     this.#leftParent = true;
-    if (this.#scope.parent !== undefined) this.#scope.parent.openChildren--;
+    const parent = this.#scope.parent;
+    if (parent === undefined) return;
+    parent.openChildren--;
+    if (parent.ended && !this.#unsubscribed) parent.childOutlivedWork = true;
   }
 
   /** ROLLBACK for a subscriber that left: nobody waits for it, and its failure is the connection's. */

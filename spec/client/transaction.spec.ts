@@ -478,6 +478,38 @@ describe('transaction: nested savepoints', () => {
     expect(await ids()).toEqual([]);
   });
 
+  it('refuses to COMMIT even when the side savepoint ended (refused) before the check: both replies in one chunk, under a busy event loop', async () => {
+    // A busy loop makes the two INSERTs' replies arrive in one socket chunk: the side
+    // savepoint's next request is refused (its parent's work has completed) and it rolls back
+    // before the COMMIT check runs; it still ran beside the work, so nothing may commit.
+    const hog = setInterval(() => {
+      const until = Date.now() + 30;
+      while (Date.now() < until);
+    }, 35);
+    try {
+      for (let attempt = 0; attempt < 6; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        await connection.run(`TRUNCATE ${table}`);
+        const error = await errorOf(
+          lastValueFrom(
+            connection.transaction((tx) => {
+              tx.transaction((inner) => concat(insert(inner, 7), inner.execute('SELECT pg_sleep(0.2)'))).subscribe({
+                error: () => undefined,
+              });
+              return insert(tx, 1);
+            }),
+            { defaultValue: undefined },
+          ),
+        );
+        expect(error).toBeInstanceOf(TransactionStateError);
+        await eventually(() => connection.transactionStatus === 'idle');
+        expect(await ids()).toEqual([]);
+      }
+    } finally {
+      clearInterval(hog);
+    }
+  });
+
   it('commits an inner savepoint with the outer transaction', async () => {
     await lastValueFrom(
       connection.transaction((tx) =>
