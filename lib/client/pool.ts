@@ -55,9 +55,12 @@ const forcedCloseTimeout = 2_000;
 /**
  * Milliseconds since a busy connection's work last moved (a statement ended, or it was lent)
  * within which more statements may be pipelined onto it. Short statements end well within it
- * even on a loaded machine; a statement still running after it is a slow one.
+ * even on a loaded machine; a statement still running after it is a slow one — once the
+ * event loop has had a chance to read its reply (see Pool.#stallCheck).
  */
 const packingWindow = 2;
+/** What #sharedConnection returns when the only connections with room look stalled. */
+const stalledConnection = Symbol('stalled');
 /** How many statement texts #mayPipeline remembers before it starts over. */
 const shareableTextsKept = 1000;
 /** Texts longer than this are not remembered by #mayPipeline. */
@@ -113,6 +116,11 @@ export class Pool extends Queryable implements AsyncDisposable {
   #connectFailures = 0;
   #lastConnectError: unknown;
   #retryTimer: NodeJS.Timeout | undefined;
+  /**
+   * Pending while shareable waiters queued behind a connection whose work only looked stalled
+   * wait for the verdict: see {@link #deferConnecting}.
+   */
+  #stallCheck: NodeJS.Timeout | undefined;
   /** Whether any request was made: `min` connections are kept only from then on. */
   #used = false;
   #dispatching = false;
@@ -493,9 +501,11 @@ export class Pool extends Queryable implements AsyncDisposable {
       return noop;
     }
     this.#used = true;
+    let stalled = false;
     if (this.#waiters.size === 0) {
       const shared = waiter.shareable === true ? this.#sharedConnection() : undefined;
-      if (shared !== undefined) {
+      if (shared === stalledConnection) stalled = true;
+      else if (shared !== undefined) {
         shared.leases += 1;
         waiter.grant(shared);
         return noop;
@@ -540,12 +550,37 @@ export class Pool extends Queryable implements AsyncDisposable {
         );
       }, limit);
     }
+    if (stalled) this.#deferConnecting();
     this.#fill();
     this.#emitStats();
     return () => {
       clearTimeout(timer);
       if (this.#waiters.delete(queued)) this.#emitStats();
     };
+  }
+
+  /**
+   * A shareable statement found the connection it would be packed onto without progress for
+   * longer than {@link packingWindow}. That is a slow statement on the server, or only this
+   * process not having read the replies yet (a busy or cold event loop: a burst of requests,
+   * garbage collection, compilation; a few milliseconds are common). New connections for the
+   * shareable waiters are held back until an event-loop turn after the window, which reads
+   * what has arrived: work that moved takes them at its next release; work that is still
+   * stuck gets its connections then. Opening a connection for a stall of our own would split
+   * the load across two connections and cost a connection attempt.
+   */
+  #deferConnecting(): void {
+    if (this.#stallCheck !== undefined) return;
+    this.#stallCheck = setTimeout(() => {
+      // Timers run before the poll phase: the verdict waits for the next check phase.
+      setImmediate(() => {
+        this.#stallCheck = undefined;
+        if (this.#ended) return;
+        this.#dispatch();
+        this.#fill();
+        this.#emitStats();
+      });
+    }, packingWindow);
   }
 
   /** The most recently used idle connection that is still usable; the unusable and expired ones met on the way are closed. */
@@ -580,17 +615,19 @@ export class Pool extends Queryable implements AsyncDisposable {
    * left alone: the next statement takes an idle connection, a new one, or waits for the
    * first that is free, rather than queue behind it.
    */
-  #sharedConnection(): PooledConnection | undefined {
+  #sharedConnection(): PooledConnection | typeof stalledConnection | undefined {
     const limit = this.#options.pipeline;
     if (limit <= 1 || this.#busy.size === 0) return undefined;
     const now = Date.now();
     let best: PooledConnection | undefined;
+    let stalled = false;
     for (const pooled of this.#busy) {
-      if (pooled.state !== 'busy' || !pooled.shared || pooled.leases >= limit || now - pooled.progressAt > packingWindow) continue;
+      if (pooled.state !== 'busy' || !pooled.shared || pooled.leases >= limit) continue;
       if (!pooled.usable || pooled.expired(now)) continue;
-      if (best === undefined || pooled.leases > best.leases) best = pooled;
+      if (now - pooled.progressAt > packingWindow) stalled = true;
+      else if (best === undefined || pooled.leases > best.leases) best = pooled;
     }
-    return best;
+    return best ?? (stalled ? stalledConnection : undefined);
   }
 
   /**
@@ -687,7 +724,7 @@ export class Pool extends Queryable implements AsyncDisposable {
         const waiter = this.#waiters.peek();
         if (waiter === undefined) break;
         const shared = waiter.shareable === true ? this.#sharedConnection() : undefined;
-        if (shared !== undefined) {
+        if (shared !== undefined && shared !== stalledConnection) {
           this.#waiters.shift();
           shared.leases += 1;
           waiter.grant(shared);
@@ -772,7 +809,9 @@ export class Pool extends Queryable implements AsyncDisposable {
     const shareable = this.#waiters.shareableSize;
     const pipeline = this.#options.pipeline;
     if (pipeline <= 1 || shareable === 0) return this.#waiters.size;
-    return this.#waiters.size - shareable + Math.ceil(shareable / pipeline);
+    // Until the stall check's verdict, the shareable ones may yet be packed (#deferConnecting).
+    const sharedWanted = this.#stallCheck === undefined ? Math.ceil(shareable / pipeline) : 0;
+    return this.#waiters.size - shareable + sharedWanted;
   }
 
   #openConnection(): void {
@@ -870,6 +909,8 @@ export class Pool extends Queryable implements AsyncDisposable {
       this.#connecting.clear();
       clearTimeout(this.#retryTimer);
       this.#retryTimer = undefined;
+      clearTimeout(this.#stallCheck);
+      this.#stallCheck = undefined;
       for (const pooled of this.#idle.splice(0)) this.#close(pooled);
       const listenerEnded = this.#listener?.end();
       this.#emitStats();

@@ -302,6 +302,24 @@ describe('pool option pipeline', () => {
     await Promise.all([slow, slow2]);
   });
 
+  it('opens no connection for a stall of its own event loop: statements made after a busy stretch are packed once the replies are read', async () => {
+    const p = pool({ max: 3, pipeline: 8 });
+    const sql = 'SELECT $1::int AS n, pg_backend_pid() AS pid';
+    await p.first(sql, [0]);
+    const first = p.first<{ n: number; pid: number }>(sql, [0]);
+    // The loop is blocked past the packing window: the connection's work looks stalled, but
+    // only because nothing could be read meanwhile.
+    const blockedUntil = Date.now() + 10;
+    while (Date.now() < blockedUntil);
+    const later = Array.from({ length: 5 }, (_, i) => p.first<{ n: number; pid: number }>(sql, [i + 1]));
+    // Queued, with no connection attempt until the event loop has read what arrived.
+    expect(p.stats).toMatchObject({ total: 1, waiting: 5, connecting: 0 });
+    const rows = await Promise.all([first, ...later]);
+    expect(rows.map((row) => row?.n)).toEqual([0, 1, 2, 3, 4, 5]);
+    // Packed onto the first statement's connection at its release.
+    expect(new Set(rows.map((row) => row?.pid)).size).toBe(1);
+  });
+
   it('without it (the default), a statement waits for a free connection', async () => {
     const p = pool({ max: 1 });
     const marker = `unpipelined_${tag()}`;
