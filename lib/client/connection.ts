@@ -1,4 +1,4 @@
-import { Observable, defer, from, type ObservableInput } from 'rxjs';
+import { Observable, defer, from, type ObservableInput, type Observer, type Unsubscribable } from 'rxjs';
 import type { ResolvedConnectionConfig } from '../config';
 import { CopyAbortedError, PostgresError, type ConnectionError, type ErrorFields } from '../errors';
 import {
@@ -27,7 +27,6 @@ import { NoRowsRequest, RowsRequest } from './extended-query-request';
 import { BatchRequest, type QueryBatchOptions } from './batch-request';
 import { LaunchedRequest } from './launched-request';
 import { RowBuilderCache } from './row-builder';
-import type { RequestStarter } from './promise-conveniences';
 import { Queryable } from './queryable';
 import { runTransaction, type Transaction } from './transaction';
 import { TransactionGuard } from './transaction-guard';
@@ -192,13 +191,13 @@ export class Connection extends Queryable implements AsyncDisposable {
    *
    * @internal
    */
-  override rowsRequest(
+  override startRows(
+    observer: Observer<unknown>,
     sql: string,
     params: readonly unknown[] = noParameters,
     options: QueryOptions = noQueryOptions,
-  ): RequestStarter<unknown> {
-    return (observer) =>
-      new RowsRequest(this.#protocol, observer, this.#rowBuilders, options).start(this.#statements, sql, params, options.timeout);
+  ): Unsubscribable {
+    return new RowsRequest(this.#protocol, observer, this.#rowBuilders, options).start(this.#statements, sql, params, options.timeout);
   }
 
   /**
@@ -206,13 +205,13 @@ export class Connection extends Queryable implements AsyncDisposable {
    *
    * @internal
    */
-  override commandRequest(
+  override startCommand(
+    observer: Observer<CommandResult>,
     sql: string,
     params: readonly unknown[] = noParameters,
     options: Omit<QueryOptions, 'rowMode' | 'onFields'> = noQueryOptions,
-  ): RequestStarter<CommandResult> {
-    return (observer) =>
-      new NoRowsRequest(this.#protocol, observer, sql, options.onComplete).start(this.#statements, sql, params, options.timeout);
+  ): Unsubscribable {
+    return new NoRowsRequest(this.#protocol, observer, sql, options.onComplete).start(this.#statements, sql, params, options.timeout);
   }
 
   /**

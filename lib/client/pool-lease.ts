@@ -1,9 +1,10 @@
-import type { Observer, Unsubscribable } from 'rxjs';
+import type { Observable, Observer, Unsubscribable } from 'rxjs';
 import { PostgresError } from '../errors';
 import { PoolMisuseError } from '../errors/pool-misuse-error';
 import type { AcquireWaiter } from './acquire-queue';
 import type { Connection } from './connection';
 import type { Holder, PooledConnection } from './pooled-connection';
+import type { PromiseExecuteOptions, PromiseQueryOptions } from './promise-conveniences';
 
 /** What a lease needs from its pool. */
 export interface LeaseHost {
@@ -18,7 +19,9 @@ export interface LeaseHost {
  * object: the acquire queue's waiter, the observer of the work run on the connection, what the
  * pool calls to take the connection away when it ends (`revoke`), and the teardown RxJS calls
  * on unsubscribe. (A pool serves tens of thousands of point queries a second: one object each
- * rather than a dozen closures is measurably less garbage.)
+ * rather than a dozen closures is measurably less garbage.) Its subclasses say what the work
+ * is: an Observable made from the connection ({@link ObservableLease}), or one statement's
+ * request ({@link StatementLease}).
  *
  * Released when the work completes or errors, and when the subscriber leaves (then `unsure`:
  * the pool brings the connection back in sync before anyone else gets it). A work that
@@ -26,16 +29,13 @@ export interface LeaseHost {
  * pool rolls the transaction back).
  *
  * @example
- * new Observable<T>((subscriber) =>
- *   new PoolLease(host, subscriber, (c, lease) => c.query(sql).subscribe(lease), { unsure: false, sql, shareable: true }).start(),
- * );
+ * new Observable<T>((subscriber) => new ObservableLease(host, subscriber, (c) => c.query(sql), false, sql, true).start());
  */
-export class PoolLease<T> implements AcquireWaiter<PooledConnection>, Observer<T>, Unsubscribable, Holder {
+export abstract class PoolLease<T> implements AcquireWaiter<PooledConnection>, Observer<T>, Unsubscribable, Holder {
   /** Whether the work is a single statement that may share its connection (option `pipeline`). */
   readonly shareable: boolean;
   readonly #host: LeaseHost;
   readonly #subscriber: Observer<T>;
-  readonly #run: (connection: Connection, observer: Observer<T>) => Unsubscribable;
   readonly #unsure: boolean;
   readonly #sql: string | undefined;
   #held: PooledConnection | undefined;
@@ -45,26 +45,20 @@ export class PoolLease<T> implements AcquireWaiter<PooledConnection>, Observer<T
   previousHolder: Holder | undefined;
   nextHolder: Holder | undefined;
 
-  constructor(
-    host: LeaseHost,
-    subscriber: Observer<T>,
-    /** Starts the work on the connection with the lease as its observer (an Observable's subscribe, or a request). */
-    run: (connection: Connection, observer: Observer<T>) => Unsubscribable,
-    options: {
-      /** The work may leave requests running even when it completes (withConnection). */
-      readonly unsure: boolean;
-      /** Names the request in a PoolMisuseError. */
-      readonly sql: string | undefined;
-      readonly shareable: boolean;
-    },
-  ) {
+  /**
+   * `unsure`: the work may leave requests running even when it completes (withConnection);
+   * `sql` names the request in a PoolMisuseError.
+   */
+  protected constructor(host: LeaseHost, subscriber: Observer<T>, unsure: boolean, sql: string | undefined, shareable: boolean) {
     this.#host = host;
     this.#subscriber = subscriber;
-    this.#run = run;
-    this.#unsure = options.unsure;
-    this.#sql = options.sql;
-    this.shareable = options.shareable;
+    this.#unsure = unsure;
+    this.#sql = sql;
+    this.shareable = shareable;
   }
+
+  /** Starts the work on the connection granted, with the lease as its observer. */
+  protected abstract startWork(connection: Connection): Unsubscribable;
 
   /** Joins the pool's acquire queue (or takes a connection at once); returns the lease as the teardown. */
   start(): this {
@@ -77,7 +71,7 @@ export class PoolLease<T> implements AcquireWaiter<PooledConnection>, Observer<T
     this.#held = pooled;
     pooled.holders.add(this);
     try {
-      this.#work = this.#run(pooled.connection, this);
+      this.#work = this.startWork(pooled.connection);
     } catch (error) {
       this.#release(false);
       this.#subscriber.error(error);
@@ -145,4 +139,59 @@ function misuseError(status: string, unsure: boolean, sql: string | undefined): 
       'Use pool.transaction(work) for a transaction, or pool.withConnection(work) and end it there.',
     sql,
   );
+}
+
+/** A lease whose work is an Observable made from the connection (query, COPY, withConnection, transaction). */
+export class ObservableLease<T> extends PoolLease<T> {
+  readonly #makeWork: (connection: Connection) => Observable<T>;
+
+  constructor(
+    host: LeaseHost,
+    subscriber: Observer<T>,
+    makeWork: (connection: Connection) => Observable<T>,
+    unsure: boolean,
+    sql: string | undefined,
+    shareable: boolean,
+  ) {
+    super(host, subscriber, unsure, sql, shareable);
+    this.#makeWork = makeWork;
+  }
+
+  protected startWork(connection: Connection): Unsubscribable {
+    return this.#makeWork(connection).subscribe(this);
+  }
+}
+
+/**
+ * A lease whose work is one statement's request (`all`, `first`, `run`), started on the
+ * connection without an Observable around it (see Queryable.startRows).
+ */
+export class StatementLease extends PoolLease<unknown> {
+  readonly #command: boolean;
+  readonly #statement: string;
+  readonly #params: readonly unknown[] | undefined;
+  readonly #options: PromiseQueryOptions | PromiseExecuteOptions | undefined;
+
+  /** `command`: `execute`'s request (CommandResult), otherwise `query`'s (rows). */
+  constructor(
+    host: LeaseHost,
+    subscriber: Observer<unknown>,
+    command: boolean,
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions | PromiseExecuteOptions | undefined,
+    shareable: boolean,
+  ) {
+    super(host, subscriber, false, sql, shareable);
+    this.#command = command;
+    this.#statement = sql;
+    this.#params = params;
+    this.#options = options;
+  }
+
+  protected startWork(connection: Connection): Unsubscribable {
+    return this.#command
+      ? connection.startCommand(this, this.#statement, this.#params, this.#options)
+      : connection.startRows(this, this.#statement, this.#params, this.#options);
+  }
 }

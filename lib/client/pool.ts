@@ -11,6 +11,7 @@ import {
   timeout,
   type ObservableInput,
   type Observer,
+  type Unsubscribable,
 } from 'rxjs';
 import { resolveConnectionConfig, type ConnectionConfig } from '../config';
 import { ConnectionError } from '../errors';
@@ -27,9 +28,9 @@ import type { CopyChunk } from './copy-source';
 import { PoolListener, type PoolChannelEvent } from './pool-listener';
 import { resolvePoolOptions, type PoolOptions, type ResolvedPoolOptions } from './pool-options';
 import { describePoolStats, samePoolStats, type PoolStats } from './pool-stats';
-import { PoolLease, type LeaseHost } from './pool-lease';
+import { ObservableLease, StatementLease, type LeaseHost } from './pool-lease';
 import { PooledConnection } from './pooled-connection';
-import type { PromiseExecuteOptions, PromiseQueryOptions, RequestStarter } from './promise-conveniences';
+import type { PromiseExecuteOptions, PromiseQueryOptions } from './promise-conveniences';
 import { Queryable } from './queryable';
 import type { CommandResult, Pushback, QueryOptions } from './query-options';
 import type { Transaction } from './transaction';
@@ -416,41 +417,39 @@ export class Pool extends Queryable implements AsyncDisposable {
 
   /**
    * `all` / `first`'s request: a lease whose work is the connection's own request, with no
-   * Observable around either (see Connection.rowsRequest).
+   * Observable around either (see Connection.startRows).
    *
    * @internal
    */
-  override rowsRequest(
+  override startRows(
+    observer: Observer<unknown>,
     sql: string,
     params: readonly unknown[] | undefined,
     options: PromiseQueryOptions | undefined,
-  ): RequestStarter<unknown> {
-    const shareable = this.#mayPipeline(sql, options?.pushback);
-    return (observer) =>
-      new PoolLease(this.#leaseHost, observer, (connection, lease) => connection.rowsRequest(sql, params, options)(lease), {
-        unsure: false,
-        sql,
-        shareable,
-      }).start();
+  ): Unsubscribable {
+    return new StatementLease(this.#leaseHost, observer, false, sql, params, options, this.#mayPipeline(sql, options?.pushback)).start();
   }
 
   /**
-   * `run`'s request, as {@link rowsRequest}.
+   * `run`'s request, as {@link startRows}.
    *
    * @internal
    */
-  override commandRequest(
+  override startCommand(
+    observer: Observer<CommandResult>,
     sql: string,
     params: readonly unknown[] | undefined,
     options: PromiseExecuteOptions | undefined,
-  ): RequestStarter<CommandResult> {
-    const shareable = this.#mayPipeline(sql, undefined);
-    return (observer) =>
-      new PoolLease(this.#leaseHost, observer, (connection, lease) => connection.commandRequest(sql, params, options)(lease), {
-        unsure: false,
-        sql,
-        shareable,
-      }).start();
+  ): Unsubscribable {
+    return new StatementLease(
+      this.#leaseHost,
+      observer as Observer<unknown>,
+      true,
+      sql,
+      params,
+      options,
+      this.#mayPipeline(sql, undefined),
+    ).start();
   }
 
   /**
@@ -479,13 +478,7 @@ export class Pool extends Queryable implements AsyncDisposable {
    * errors, so only an unsubscribe needs that check.
    */
   #hold<T>(run: (connection: Connection) => Observable<T>, unsure: boolean, sql?: string, shareable = false): Observable<T> {
-    return new Observable<T>((subscriber) =>
-      new PoolLease(this.#leaseHost, subscriber, (connection, lease: Observer<T>) => run(connection).subscribe(lease), {
-        unsure,
-        sql,
-        shareable,
-      }).start(),
-    );
+    return new Observable<T>((subscriber) => new ObservableLease(this.#leaseHost, subscriber, run, unsure, sql, shareable).start());
   }
 
   // ---- acquire and release ----

@@ -1,5 +1,5 @@
-import type { Observable, Observer, Unsubscribable } from 'rxjs';
-import type { QueryOptions } from './query-options';
+import type { Observer, Unsubscribable } from 'rxjs';
+import type { CommandResult, QueryOptions } from './query-options';
 
 /** What the Promise conveniences add to a request's options. */
 export interface AbortableOptions {
@@ -23,118 +23,122 @@ export type PromiseQueryOptions<Options extends QueryOptions = QueryOptions> = O
 export type PromiseExecuteOptions = Omit<QueryOptions, 'rowMode' | 'onFields'> & AbortableOptions;
 
 /**
- * Starts one request with `observer` as where its values go, and returns how to stop it: an
- * Observable's subscribe, or a Connection's request made without an Observable around it.
+ * What the conveniences start their statement on (Connection, Pool, Transaction): the request
+ * of `query` or `execute` with `observer` as where its values go, returning how to stop it.
+ * A Connection or Pool starts it without an Observable around it.
  */
-export type RequestStarter<T> = (observer: Observer<T>) => Unsubscribable;
-
-/** The starter of a subscription to `source`. */
-export function subscribing<T>(source: Observable<T>): RequestStarter<T> {
-  return (observer) => source.subscribe(observer);
-}
-
-/** Every value of the request, once it completes (`all`). */
-export function allValues<T>(start: RequestStarter<T>, signal: AbortSignal | undefined): Promise<T[]> {
-  return settle(start, signal, new AllValues<T>());
+export interface RequestTarget {
+  startRows(
+    observer: Observer<unknown>,
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: QueryOptions | undefined,
+  ): Unsubscribable;
+  startCommand(
+    observer: Observer<CommandResult>,
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseExecuteOptions | undefined,
+  ): Unsubscribable;
 }
 
 /**
- * The first value of `source` (or undefined), once it completes (`first`): the request runs
- * to its end, so its errors still reject.
+ * What a convenience keeps of the values: every one (`all`), the first or undefined
+ * (`first`), the last, which must exist (`run`: execute emits exactly one).
  */
-export function firstValue<T>(start: RequestStarter<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
-  return settle(start, signal, new FirstValue<T>());
-}
+type Keep = 'all' | 'first' | 'last';
 
-/** The last value of `source` once it completes (`run`: execute emits exactly one). */
-export function lastValue<T>(start: RequestStarter<T>, signal: AbortSignal | undefined): Promise<T> {
-  return settle(start, signal, new LastValue<T>());
-}
-
-/** What a convenience keeps of the values, and what it resolves with. */
-abstract class Collector<T, R> {
-  abstract next(value: T): void;
-  /** The result once the source completed; throws when there is none. */
-  abstract result(): R;
-}
-
-class AllValues<T> extends Collector<T, T[]> {
-  readonly #values: T[] = [];
-  next(value: T): void {
-    this.#values.push(value);
-  }
-  result(): T[] {
-    return this.#values;
-  }
-}
-
-class FirstValue<T> extends Collector<T, T | undefined> {
-  #first: T | undefined;
-  #seen = false;
-  next(value: T): void {
-    if (this.#seen) return;
-    this.#seen = true;
-    this.#first = value;
-  }
-  result(): T | undefined {
-    return this.#first;
-  }
-}
-
-class LastValue<T> extends Collector<T, T> {
-  #last: T | undefined;
-  #seen = false;
-  next(value: T): void {
-    this.#seen = true;
-    this.#last = value;
-  }
-  result(): T {
-    if (!this.#seen) throw new Error('the request completed without a result');
-    return this.#last as T;
-  }
+/** Every row of the statement, once it completes (`all`). */
+export function allValues(
+  target: RequestTarget,
+  sql: string,
+  params: readonly unknown[] | undefined,
+  options: PromiseQueryOptions | undefined,
+): Promise<unknown[]> {
+  return settle(target, 'all', sql, params, options) as Promise<unknown[]>;
 }
 
 /**
- * Starts the request, feeds its values to `collector`, resolves with its result when the
- * request completes and rejects with its error. An abort of `signal` unsubscribes and rejects with the
+ * The first row of the statement (or undefined), once it completes (`first`): the request
+ * runs to its end, so its errors still reject.
+ */
+export function firstValue(
+  target: RequestTarget,
+  sql: string,
+  params: readonly unknown[] | undefined,
+  options: PromiseQueryOptions | undefined,
+): Promise<unknown> {
+  return settle(target, 'first', sql, params, options);
+}
+
+/** The statement's CommandResult once it completes (`run`). */
+export function commandValue(
+  target: RequestTarget,
+  sql: string,
+  params: readonly unknown[] | undefined,
+  options: PromiseExecuteOptions | undefined,
+): Promise<CommandResult> {
+  return settle(target, 'last', sql, params, options) as Promise<CommandResult>;
+}
+
+/**
+ * Starts the request, keeps its values as `keep` says, resolves when the request completes
+ * and rejects with its error. An abort of `options.signal` unsubscribes and rejects with the
  * signal's reason; a signal that is not an AbortSignal is a TypeError before anything is sent.
  */
-function settle<T, R>(start: RequestStarter<T>, signal: AbortSignal | undefined, collector: Collector<T, R>): Promise<R> {
+function settle(
+  target: RequestTarget,
+  keep: Keep,
+  sql: string,
+  params: readonly unknown[] | undefined,
+  options: PromiseQueryOptions | PromiseExecuteOptions | undefined,
+): Promise<unknown> {
+  const signal = options?.signal;
   // Checked before anything is sent: a wrong `signal` must not leave a request running.
   if (signal !== undefined && !(signal instanceof AbortSignal))
     return Promise.reject(new TypeError('the signal option must be an AbortSignal'));
   if (signal?.aborted) return Promise.reject(abortReason(signal));
-  const promise = new SettlingPromise(collector, signal);
-  promise.start(start);
+  const promise = new SettlingPromise(keep, signal);
+  promise.start(target, sql, params, options);
   return promise.promise;
 }
 
 /**
- * One Promise convenience call as one object: the observer of the request, the abort
- * listener, and the Promise's settling functions (a point query in a Node handler calls one
- * of these per request: one object rather than half a dozen closures).
+ * One Promise convenience call as one object: the observer of the request, what it keeps of
+ * the values, the abort listener, and the Promise's settling functions (a point query in a
+ * Node handler calls one of these per request: one object rather than half a dozen closures).
  */
-class SettlingPromise<T, R> implements Observer<T> {
-  readonly promise: Promise<R>;
-  readonly #collector: Collector<T, R>;
+class SettlingPromise implements Observer<unknown> {
+  readonly promise: Promise<unknown>;
+  readonly #keep: Keep;
   readonly #signal: AbortSignal | undefined;
-  #resolve!: (value: R) => void;
+  #resolve!: (value: unknown) => void;
   #reject!: (error: unknown) => void;
+  /** All: the values array; First and Last: the value kept. */
+  #kept: unknown;
+  #seen = false;
   #settled = false;
   #request: Unsubscribable | undefined;
 
-  constructor(collector: Collector<T, R>, signal: AbortSignal | undefined) {
-    this.#collector = collector;
+  constructor(keep: Keep, signal: AbortSignal | undefined) {
+    this.#keep = keep;
     this.#signal = signal;
-    this.promise = new Promise<R>((resolve, reject) => {
+    if (keep === 'all') this.#kept = [];
+    this.promise = new Promise<unknown>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
   }
 
-  start(start: RequestStarter<T>): void {
+  start(
+    target: RequestTarget,
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions | PromiseExecuteOptions | undefined,
+  ): void {
     try {
-      this.#request = start(this);
+      this.#request =
+        this.#keep === 'last' ? target.startCommand(this, sql, params, options) : target.startRows(this, sql, params, options);
       // Errored while it was being made: whatever it started is not left behind.
       if (this.#settled) this.#request.unsubscribe();
     } catch (error) {
@@ -151,8 +155,11 @@ class SettlingPromise<T, R> implements Observer<T> {
     }
   }
 
-  next(value: T): void {
-    if (!this.#settled) this.#collector.next(value);
+  next(value: unknown): void {
+    if (this.#settled) return;
+    if (this.#keep === 'all') (this.#kept as unknown[]).push(value);
+    else if (this.#keep === 'last' || !this.#seen) this.#kept = value;
+    this.#seen = true;
   }
 
   error(error: unknown): void {
@@ -165,11 +172,8 @@ class SettlingPromise<T, R> implements Observer<T> {
 
   complete(): void {
     if (!this.#done()) return;
-    try {
-      this.#resolve(this.#collector.result());
-    } catch (error) {
-      this.#reject(error);
-    }
+    if (this.#keep === 'last' && !this.#seen) this.#reject(new Error('the request completed without a result'));
+    else this.#resolve(this.#kept);
   }
 
   /** The signal's abort event (this object is its listener). */

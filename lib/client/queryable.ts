@@ -1,13 +1,5 @@
-import type { Observable } from 'rxjs';
-import {
-  allValues,
-  firstValue,
-  lastValue,
-  subscribing,
-  type PromiseExecuteOptions,
-  type PromiseQueryOptions,
-  type RequestStarter,
-} from './promise-conveniences';
+import type { Observable, Observer, Unsubscribable } from 'rxjs';
+import { allValues, commandValue, firstValue, type PromiseExecuteOptions, type PromiseQueryOptions } from './promise-conveniences';
 import type { ArrayQueryOptions, CommandResult, ObjectQueryOptions, QueryOptions, RawQueryOptions } from './query-options';
 import type { QueryRow, RawRow } from './row-builder';
 
@@ -174,7 +166,7 @@ export abstract class Queryable {
    */
   all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow[]>;
   all(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown[]> {
-    return allValues(this.rowsRequest(sql, params, options), options?.signal);
+    return allValues(this, sql, params, options);
   }
 
   /**
@@ -221,7 +213,7 @@ export abstract class Queryable {
    */
   first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<QueryRow | undefined>;
   first(sql: string, params?: readonly unknown[], options?: PromiseQueryOptions): Promise<unknown> {
-    return firstValue(this.rowsRequest(sql, params, options), options?.signal);
+    return firstValue(this, sql, params, options);
   }
 
   /**
@@ -233,30 +225,36 @@ export abstract class Queryable {
    * const { rowCount } = await db.run('DELETE FROM sessions WHERE expires < now()');
    */
   run(sql: string, params?: readonly unknown[], options?: PromiseExecuteOptions): Promise<CommandResult> {
-    return lastValue(this.commandRequest(sql, params, options), options?.signal);
+    return commandValue(this, sql, params, options);
   }
 
   /**
-   * How `all` and `first` start their statement: a subscription to `query`. A Connection
-   * starts its request without the Observable around it (the same request, a third fewer
-   * objects per point query).
+   * How `all` and `first` start their statement: a subscription to `query` with `observer`.
+   * A Connection or Pool starts its request without the Observable around it (the same
+   * request, fewer objects per point query).
    *
    * @internal
    */
-  rowsRequest(sql: string, params: readonly unknown[] | undefined, options: PromiseQueryOptions | undefined): RequestStarter<unknown> {
-    return subscribing(this.query(sql, params, options));
+  startRows(
+    observer: Observer<unknown>,
+    sql: string,
+    params: readonly unknown[] | undefined,
+    options: PromiseQueryOptions | undefined,
+  ): Unsubscribable {
+    return this.query(sql, params, options).subscribe(observer);
   }
 
   /**
-   * How `run` starts its statement: a subscription to `execute` (see {@link rowsRequest}).
+   * How `run` starts its statement: a subscription to `execute` (see {@link startRows}).
    *
    * @internal
    */
-  commandRequest(
+  startCommand(
+    observer: Observer<CommandResult>,
     sql: string,
     params: readonly unknown[] | undefined,
     options: PromiseExecuteOptions | undefined,
-  ): RequestStarter<CommandResult> {
-    return subscribing(this.execute(sql, params, options));
+  ): Unsubscribable {
+    return this.execute(sql, params, options).subscribe(observer);
   }
 }
