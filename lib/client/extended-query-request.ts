@@ -66,7 +66,7 @@ abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QueryS
         throw new RangeError('the timeout option must be a positive number of milliseconds');
       }
       parameters = encodeParameters(params);
-      conversation = new ExtendedQueryConversation(sql, parameters, this, { exclusive: startsWithCopy(sql), statements });
+      conversation = new ExtendedQueryConversation(sql, parameters, this, statements, startsWithCopy(sql));
     } catch (error) {
       this.settle();
       this.subscriber.error(error);
@@ -107,7 +107,7 @@ abstract class ExtendedQueryRequest<T> extends LaunchedRequest implements QueryS
     this.#statements = undefined;
     let conversation: ExtendedQueryConversation;
     try {
-      conversation = new ExtendedQueryConversation(this.#sql, this.#parameters, this, { statements });
+      conversation = new ExtendedQueryConversation(this.#sql, this.#parameters, this, statements);
     } catch {
       // The first attempt's error is the one to report.
       return false;

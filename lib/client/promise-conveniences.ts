@@ -103,6 +103,19 @@ function settle(
   return promise.promise;
 }
 
+function settlerNotCaptured(): void {
+  throw new Error('rxpg: a Promise executor did not run synchronously');
+}
+
+/** The settling functions of the Promise SettlingPromise's constructor is making. */
+let capturedResolve: (value: unknown) => void = settlerNotCaptured;
+let capturedReject: (error: unknown) => void = settlerNotCaptured;
+
+function captureSettlers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
 /**
  * One Promise convenience call as one object: the observer of the request, what it keeps of
  * the values, the abort listener, and the Promise's settling functions (a point query in a
@@ -112,8 +125,8 @@ class SettlingPromise implements Observer<unknown> {
   readonly promise: Promise<unknown>;
   readonly #keep: Keep;
   readonly #signal: AbortSignal | undefined;
-  #resolve!: (value: unknown) => void;
-  #reject!: (error: unknown) => void;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (error: unknown) => void;
   /** All: the values array; First and Last: the value kept. */
   #kept: unknown;
   #seen = false;
@@ -124,10 +137,11 @@ class SettlingPromise implements Observer<unknown> {
     this.#keep = keep;
     this.#signal = signal;
     if (keep === 'all') this.#kept = [];
-    this.promise = new Promise<unknown>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+    // A shared executor rather than a closure per call: it runs synchronously, right here.
+    this.promise = new Promise<unknown>(captureSettlers);
+    this.#resolve = capturedResolve;
+    this.#reject = capturedReject;
+    capturedResolve = capturedReject = settlerNotCaptured;
   }
 
   start(

@@ -136,14 +136,17 @@ export class ExtendedQueryConversation implements Conversation {
     sql: string,
     parameters: readonly BindParameter[],
     sink: QuerySink,
-    options: { readonly exclusive?: boolean; readonly statements?: StatementCache } = {},
+    /** The connection's statement cache; none for the unnamed statement every time. */
+    statements: StatementCache | undefined,
+    /** Nothing is pipelined with it (a COPY through a query), and it uses no cache. */
+    exclusive = false,
   ) {
     checkNoNul(sql, 'the query text');
     this.#sql = sql;
     this.#parameters = parameters;
     this.#sink = sink;
-    this.exclusive = options.exclusive === true;
-    this.#statements = options.exclusive === true ? undefined : options.statements;
+    this.exclusive = exclusive;
+    this.#statements = exclusive ? undefined : statements;
     const parameterCount = this.#statements?.parameterCountOf(sql);
     if (parameterCount !== undefined && parameterCount !== parameters.length) throw parameterCountError(parameterCount, parameters.length);
   }

@@ -145,7 +145,7 @@ export function runQuery(
   options: { readonly statements?: StatementCache; readonly pushback?: () => Subject<void> } = {},
 ): { conversation: ExtendedQueryConversation; events: QueryEvent[] } {
   const { sink, events } = recordingQuerySink(options.pushback === undefined ? {} : { pushback: options.pushback });
-  const conversation = new ExtendedQueryConversation(sql, parameters, sink, { statements: options.statements });
+  const conversation = new ExtendedQueryConversation(sql, parameters, sink, options.statements);
   session.connection.enqueue(conversation);
   return { conversation, events };
 }
