@@ -36,8 +36,9 @@ export interface PoolOptions {
    * Sync: a failure fails only its own request), before an idle connection is taken or a new
    * one opened: the pool then uses as few connections as the load needs, and the statements
    * of one tick go to the server in one write. It is meant for short statements (postgres.js
-   * pipelines up to 100 by default): one that has been running for more than a couple of
-   * milliseconds takes nothing more behind it, but those already pipelined behind it wait.
+   * pipelines up to 100 by default): a connection whose statements have not moved for a couple
+   * of milliseconds, once this process has read what arrived, takes nothing more behind them
+   * (those already pipelined wait); a stall of the process's own event loop does not count.
    * Never pipelined, nor pipelined behind: a statement that could open a transaction (`BEGIN`,
    * `START TRANSACTION`), a `query` with `pushback`, `simpleQuery`, COPY, `withConnection` and
    * `transaction`.
