@@ -40,12 +40,20 @@ export class SocketTransport implements Transport {
   #failure: ConnectionError | undefined;
   #pauseCount = 0;
 
-  /** Bytes of server data, chunk by chunk. Errors with a ConnectionError; completes on EOF. */
+  /**
+   * Bytes of server data, chunk by chunk. Errors with a ConnectionError; completes on EOF.
+   * Reading runs while someone is subscribed: once the last subscriber leaves, the socket is
+   * paused, so what the server sends stays with the kernel (TCP pushes back) instead of being
+   * read and dropped; a later subscriber gets it.
+   */
   readonly chunks$: Observable<Buffer> = new Observable<Buffer>((subscriber) => {
     const subscription = this.#chunks.subscribe(subscriber);
     // Reading starts with the first subscriber, so no byte arrives before anyone listens.
     if (this.#pauseCount === 0) this.#socket.resume();
-    return subscription;
+    return () => {
+      subscription.unsubscribe();
+      if (!this.#chunks.observed) this.#socket.pause();
+    };
   });
 
   constructor(socket: Socket, options: { readonly encrypted: boolean; readonly description: string }) {

@@ -110,6 +110,21 @@ describe('SocketTransport', () => {
     expect((await firstValueFrom(transport.chunks$)).toString()).toBe('early');
   });
 
+  it('stops reading when the last subscriber of chunks$ leaves: what the peer sends next goes to the next subscriber', async () => {
+    const transport = new SocketTransport(client, { encrypted: false, description: 'test' });
+    const peer = await serverSide;
+    const first: string[] = [];
+    const subscription = transport.chunks$.subscribe((chunk) => first.push(chunk.toString()));
+    peer.write('one');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    subscription.unsubscribe();
+    expect(client.isPaused()).toBe(true);
+    peer.write('two');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(first).toEqual(['one']);
+    expect((await firstValueFrom(transport.chunks$)).toString()).toBe('two');
+  });
+
   it('pauses and resumes reading, nesting', async () => {
     const transport = new SocketTransport(client, { encrypted: false, description: 'test' });
     const chunks: string[] = [];
