@@ -29,7 +29,7 @@ export interface TlsMaterial {
  *   `sslkey` (an encrypted key needs its passphrase: `sslpassword`, else `tls.passphrase`),
  *   and one or more `X509 CRL` blocks for `sslcrl`. libpq goes on
  *   without a client certificate when the `sslcert` file is missing, and without verifying
- *   the server when a root certificate file is missing under `require`; it cannot tell a
+ *   the server when a root certificate file is missing under `allow`, `prefer` or `require`; it cannot tell a
  *   named file from its default path. rxpg refuses instead: a typo must not quietly drop a
  *   client certificate or a server check that the caller asked for.
  * - The default files (`~/.postgresql/root.crt`, `postgresql.crt`, `postgresql.key`) are used
@@ -54,9 +54,9 @@ export interface TlsMaterial {
  * const material = policy.requestTls === 'never' ? {} : await loadTlsMaterial(config, policy);
  */
 export async function loadTlsMaterial(config: ResolvedConnectionConfig, policy: SslPolicy): Promise<TlsMaterial> {
-  // allow and prefer do not verify, so their policy names no root file; a named one is still
-  // checked, since a broken path there is a mistake all the same.
-  const rootFile = policy.rootCertFile ?? (config.sslrootcert === 'system' ? undefined : config.sslrootcert);
+  // Every sslmode that may use TLS verifies against a named root file (see sslPolicy), so the
+  // policy names it; `sslrootcert=system` names none (Node's default store is meant).
+  const rootFile = policy.rootCertFile;
   const certFile = policy.clientCertFile;
   const keyFile = policy.clientKeyFile;
   const crlFile = config.sslcrl;
@@ -105,7 +105,8 @@ export function tlsRequestFor(config: ResolvedConnectionConfig, policy: SslPolic
   // The CRL goes before `tls` (merged last, as documented); the passphrase after it, since
   // `sslpassword` is the one that was checked against the key.
   const extra = { ...(crl === undefined ? {} : { crl }), ...config.tls, ...(passphrase === undefined ? {} : { passphrase }) };
-  return { required, verify: policy.verify, host: config.host, sni: config.sslsni, ...files, extra };
+  const root = policy.rootCertFile === undefined ? {} : { rootCertFile: policy.rootCertFile };
+  return { required, verify: policy.verify, host: config.host, sni: config.sslsni, ...files, ...root, extra };
 }
 
 /** libpq's `sslpassword`, else Node's `tls.passphrase`. */

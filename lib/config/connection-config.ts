@@ -3,10 +3,13 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 /**
  * libpq's `sslmode` values, with libpq's meaning (PostgreSQL docs, "SSL Support"):
  * - `disable`: plaintext only.
- * - `allow`: plaintext first; if the server rejects that, retry with TLS (no verification).
- * - `prefer` (default): TLS if the server offers it (no verification), else plaintext.
- * - `require`: TLS or fail; no verification, except that when a root certificate file is
- *   present it behaves as `verify-ca` (libpq's backward-compatible rule).
+ * - `allow`: plaintext first; if the server rejects that, retry with TLS.
+ * - `prefer` (default): TLS if the server offers it, else plaintext; a failed TLS attempt (a
+ *   certificate that does not verify included) is retried once in plaintext.
+ * - `require`: TLS or fail.
+ * - `allow`, `prefer` and `require` verify nothing, except that when a root certificate file
+ *   is present (`sslrootcert`, else `~/.postgresql/root.crt`) the server certificate must
+ *   chain to it, as under `verify-ca` (libpq's rule).
  * - `verify-ca`: TLS, and the server certificate must chain to `sslrootcert`.
  * - `verify-full`: as `verify-ca`, and the host name must match the certificate.
  */
@@ -159,7 +162,7 @@ export interface ConnectionConfig {
   readonly sslmode?: SslMode;
   /** How TLS is started (default `postgres`; `sslnegotiation`, `PGSSLNEGOTIATION`); see {@link SslNegotiation}. */
   readonly sslnegotiation?: SslNegotiation;
-  /** Path of the CA certificate(s) for `verify-ca` / `verify-full` (and `require`, see SslMode). */
+  /** Path of the CA certificate(s) for `verify-ca` / `verify-full` (and `allow` / `prefer` / `require`, see SslMode). */
   readonly sslrootcert?: string;
   /** Path of the client certificate. */
   readonly sslcert?: string;
@@ -174,7 +177,7 @@ export interface ConnectionConfig {
   readonly sslsni?: boolean;
   /**
    * Path of a PEM certificate revocation list: a server certificate it revokes fails the
-   * handshake under `verify-ca` / `verify-full`.
+   * handshake whenever the certificate is verified (see {@link SslMode}).
    */
   readonly sslcrl?: string;
   /** Extra Node TLS options merged last (e.g. `servername`, `ciphers`). */

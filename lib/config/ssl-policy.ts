@@ -40,11 +40,15 @@ const plaintextOnly: SslPolicy = Object.freeze({ requestTls: 'never', allowPlain
  * - A unix-socket host (starting with `/`) never uses TLS, whatever the sslmode ("sslmode is
  *   ignored for Unix domain socket communication").
  * - `disable`: never. `allow`: plaintext first, TLS only if the server rejects the plaintext
- *   attempt. `prefer`: TLS if the server accepts it, else plaintext. Neither verifies.
- * - `require`: TLS or fail, no verification; but with a root certificate file it verifies
- *   like `verify-ca` (libpq's backward-compatible rule): `sslrootcert` when given, whether or
- *   not it exists (unlike libpq, which skips a missing one; the client layer then refuses
- *   it), else `~/.postgresql/root.crt` when that exists.
+ *   attempt. `prefer`: TLS if the server accepts it, else plaintext. `require`: TLS or fail.
+ * - `allow`, `prefer` and `require` verify the server certificate only when there is a root
+ *   certificate file, and then like `verify-ca` (the chain, not the host name): libpq's
+ *   `initialize_SSL` loads an existing root file and sets `SSL_VERIFY_PEER` for every
+ *   connection that uses TLS, whatever the sslmode. The file is `sslrootcert` when given,
+ *   whether or not it exists (unlike libpq, which skips a missing one; the client layer then
+ *   refuses it), else `~/.postgresql/root.crt` when that exists; without one, nothing is
+ *   verified. (What a failed verification leads to is the sslmode's: `prefer` retries in
+ *   plaintext, `allow` and `require` fail.)
  * - `verify-ca` / `verify-full`: TLS, verified against `sslrootcert`, else
  *   `~/.postgresql/root.crt`, which must exist.
  * - `sslrootcert=system` uses the system CA store and requires `verify-full` (PostgreSQL 16:
@@ -89,20 +93,20 @@ export function sslPolicy(
   if (clientCertFile !== undefined) client.clientCertFile = clientCertFile;
   if (clientKeyFile !== undefined) client.clientKeyFile = clientKeyFile;
 
+  // allow / prefer / require: libpq verifies the chain whenever a root file exists. A named root
+  // file is used even when it does not exist, so that the TLS file check refuses it: libpq
+  // would quietly skip the verification it stands for.
+  const optionalRoot = (): { verify: 'none' } | { verify: 'ca'; rootCertFile: string } => {
+    const root = sslrootcert ?? existingDefault('root.crt');
+    return root === undefined ? { verify: 'none' } : { verify: 'ca', rootCertFile: root };
+  };
   switch (sslmode) {
     case 'allow':
-      return Object.freeze({ requestTls: 'after-plaintext-rejected', allowPlaintextFallback: true, verify: 'none', ...client });
+      return Object.freeze({ requestTls: 'after-plaintext-rejected', allowPlaintextFallback: true, ...optionalRoot(), ...client });
     case 'prefer':
-      return Object.freeze({ requestTls: 'first', allowPlaintextFallback: true, verify: 'none', ...client });
-    case 'require': {
-      // A named root file is used even when it does not exist, so that the TLS file check
-      // refuses it: libpq would quietly skip the verification it stands for.
-      const root = sslrootcert ?? existingDefault('root.crt');
-      if (root !== undefined) {
-        return Object.freeze({ requestTls: 'always', allowPlaintextFallback: false, verify: 'ca', rootCertFile: root, ...client });
-      }
-      return Object.freeze({ requestTls: 'always', allowPlaintextFallback: false, verify: 'none', ...client });
-    }
+      return Object.freeze({ requestTls: 'first', allowPlaintextFallback: true, ...optionalRoot(), ...client });
+    case 'require':
+      return Object.freeze({ requestTls: 'always', allowPlaintextFallback: false, ...optionalRoot(), ...client });
     case 'verify-ca':
     case 'verify-full': {
       const verify = sslmode === 'verify-ca' ? 'ca' : 'full';

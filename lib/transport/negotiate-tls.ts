@@ -17,6 +17,8 @@ export interface TlsRequest {
   readonly sni?: boolean;
   /** PEM contents of the trusted CA(s); absent means Node's default store. */
   readonly ca?: Buffer;
+  /** The file {@link ca} was read from, named when the verification fails (never its contents). */
+  readonly rootCertFile?: string;
   readonly cert?: Buffer;
   readonly key?: Buffer;
   /** Extra Node TLS options, merged last. */
@@ -56,7 +58,8 @@ export interface NegotiatedSocket {
  * Cold; unsubscribing before it emits destroys the socket.
  *
  * Errors: ConnectionError `08001` when the server refuses TLS that is required, when the
- * handshake or the verification fails, or when the socket ends first; under `direct`, also when
+ * handshake or the verification fails (the message then says "server certificate verification
+ * failed" and names the root certificate file), or when the socket ends first; under `direct`, also when
  * the server selects no ALPN protocol or another one than `postgresql`; ProtocolError when the
  * server answers anything but `S` or `N`, or sends bytes before the TLS handshake (which a
  * man in the middle could use to inject plaintext, CVE-2021-23222); ConfigError (setting
@@ -106,6 +109,12 @@ export function negotiateTls(socket: Socket, request: TlsRequest): Observable<Ne
       }
       startHandshake();
     };
+    const verifiedAgainst = () =>
+      request.rootCertFile !== undefined
+        ? ` against the root certificate file "${request.rootCertFile}"`
+        : request.ca === undefined && request.extra?.ca === undefined
+          ? " against the system's trusted roots"
+          : '';
     const startHandshake = () => {
       // Node sends no SNI when servername is undefined, whatever `host` is.
       const servername = request.sni !== false && isIP(request.host) === 0 ? request.host : undefined;
@@ -137,7 +146,11 @@ export function negotiateTls(socket: Socket, request: TlsRequest): Observable<Ne
         // A server before PostgreSQL 17 reads the ClientHello as a malformed startup packet and
         // hangs up: say so, since Node's message alone does not.
         const hint = request.direct === true ? ' (sslnegotiation=direct: the server may not support direct SSL, new in PostgreSQL 17)' : '';
-        const failure = new ConnectionError(`SSL connection failed: ${error.message}${hint}`, { code: '08001', cause: error });
+        // Node sets authorizationError when it rejects the server's certificate (chain or host
+        // name); its message alone ("self-signed certificate in certificate chain") does not
+        // say that this was the check, nor against what.
+        const rejected = secured.authorizationError ? `server certificate verification failed${verifiedAgainst()}: ` : '';
+        const failure = new ConnectionError(`SSL connection failed: ${rejected}${error.message}${hint}`, { code: '08001', cause: error });
         handshakeFailures.add(failure);
         subscriber.error(failure);
       });

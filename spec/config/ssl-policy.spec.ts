@@ -37,9 +37,9 @@ const table: [SslMode, 'tcp' | 'socket', boolean, SslPolicy | typeof missingRoot
   ['disable', 'tcp', false, plaintext],
   ['disable', 'tcp', true, plaintext],
   ['allow', 'tcp', false, allow],
-  ['allow', 'tcp', true, allow],
+  ['allow', 'tcp', true, { ...allow, verify: 'ca', rootCertFile: defaultRoot }],
   ['prefer', 'tcp', false, prefer],
-  ['prefer', 'tcp', true, prefer],
+  ['prefer', 'tcp', true, { ...prefer, verify: 'ca', rootCertFile: defaultRoot }],
   ['require', 'tcp', false, requireUnverified],
   ['require', 'tcp', true, verifyWith('ca', defaultRoot)],
   ['verify-ca', 'tcp', false, missingRoot],
@@ -96,6 +96,18 @@ describe('sslPolicy: root certificates', () => {
     expect(sslPolicy(config('require', 'db', { sslrootcert: '/etc/ca.pem' }), existing(defaultRoot), home)).toEqual(
       verifyWith('ca', '/etc/ca.pem'),
     );
+  });
+
+  // libpq's initialize_SSL sets SSL_VERIFY_PEER whenever the root file exists, for every
+  // sslmode that uses TLS; only verify-full checks the host name.
+  it.each(['allow', 'prefer'] as const)('makes %s verify the chain against an explicit sslrootcert, even a missing one', (mode) => {
+    const unverified = mode === 'allow' ? allow : prefer;
+    const verified = { ...unverified, verify: 'ca', rootCertFile: '/etc/ca.pem' };
+    expect(sslPolicy(config(mode, 'db', { sslrootcert: '/etc/ca.pem' }), existing('/etc/ca.pem'), home)).toEqual(verified);
+    expect(sslPolicy(config(mode, 'db', { sslrootcert: '/etc/ca.pem' }), existing(defaultRoot), home)).toEqual(verified);
+    expect(sslPolicy(config(mode, 'db'), existing(defaultRoot), home)).toEqual({ ...unverified, verify: 'ca', rootCertFile: defaultRoot });
+    expect(sslPolicy(config(mode, 'db'), existing(), home)).toEqual(unverified);
+    expect(sslPolicy(config(mode, 'db'), existing(defaultRoot), '')).toEqual(unverified);
   });
 
   it('uses the system CA store for sslrootcert=system with verify-full, without looking for files', () => {
