@@ -5,11 +5,13 @@
 //
 // The bytes are one value of a DataRow, `bytes[start, end)`. The server always sends
 // well-formed values; still, a decoder never reads outside its range: a value of the wrong
-// length (or an array whose lengths run past its end) is a RangeError, never the bytes of the
-// next column.
+// length (or an array whose lengths do not add up) is a RangeError, never the bytes of the next
+// column. Its message names the type and what is wrong (`int4 binary value of 3 bytes,
+// expected 4`), never the value: the row builder makes it a ValueDecodeError naming the column.
 import { arrayElementOids, TypeOid } from './oids';
 import type { TypeRegistryOptions } from './type-registry';
 import { infinityTime, minusInfinityTime } from './timestamp';
+import { builtinTypeName } from './type-names';
 
 /**
  * Turns the bytes `bytes[start, end)` of one value in binary format (never NULL: NULL is
@@ -36,8 +38,9 @@ export type BinaryDecoder = (bytes: Buffer, start: number, end: number) => unkno
  * `'0044-03-15 BC'`, `'infinity'`), lowercase hyphenated uuids, bytea as a new Buffer (a copy,
  * never a view of the received bytes), arrays as nested arrays with `null` for NULL.
  *
- * Errors: the map's decoders throw a RangeError when the bytes do not have the type's length
- * or an array's lengths run past the value's end (never for what the server sends).
+ * Errors: the map's decoders throw a RangeError when the bytes do not have the type's length,
+ * or an array's header, dimensions, element OID or element lengths do not fit the value (never
+ * for what the server sends). Its message names the type and the problem, never the value.
  *
  * @example
  * const decoders = builtinBinaryDecoders({ bigint: true });
@@ -54,41 +57,41 @@ export function builtinBinaryDecoders(options: Pick<TypeRegistryOptions, 'bigint
     [TypeOid.float4, decodeBinaryFloat4],
     [TypeOid.float8, decodeBinaryFloat8],
     [TypeOid.timestamp, decodeBinaryTimestamp],
-    [TypeOid.timestamptz, decodeBinaryTimestamp],
+    [TypeOid.timestamptz, decodeBinaryTimestamptz],
     [TypeOid.date, decodeBinaryDate],
     [TypeOid.uuid, decodeBinaryUuid],
   ]);
   for (const [arrayOid, elementOid] of arrayElementOids) {
     const element = decoders.get(elementOid);
-    if (element !== undefined) decoders.set(arrayOid, binaryArrayDecoder(element));
+    if (element !== undefined) decoders.set(arrayOid, binaryArrayDecoder(element, arrayOid));
   }
   return decoders;
 }
 
 function decodeBinaryBool(bytes: Buffer, start: number, end: number): boolean {
-  checkLength(start, end, 1);
+  checkLength('bool', start, end, 1);
   return bytes[start] !== 0;
 }
 
 function decodeBinaryInt2(bytes: Buffer, start: number, end: number): number {
-  checkLength(start, end, 2);
+  checkLength('int2', start, end, 2);
   return bytes.readInt16BE(start);
 }
 
 function decodeBinaryInt4(bytes: Buffer, start: number, end: number): number {
-  checkLength(start, end, 4);
+  checkLength('int4', start, end, 4);
   return bytes.readInt32BE(start);
 }
 
 function decodeBinaryOid(bytes: Buffer, start: number, end: number): number {
-  checkLength(start, end, 4);
+  checkLength('oid', start, end, 4);
   return bytes.readUInt32BE(start);
 }
 
 const twoToThe32 = 4294967296;
 
 function decodeBinaryInt8String(bytes: Buffer, start: number, end: number): string {
-  checkLength(start, end, 8);
+  checkLength('int8', start, end, 8);
   const high = bytes.readInt32BE(start);
   // Within ±2^53 a double holds the value exactly and String() prints its digits.
   if (high >= -0x200000 && high < 0x200000) return String(high * twoToThe32 + bytes.readUInt32BE(start + 4));
@@ -96,18 +99,18 @@ function decodeBinaryInt8String(bytes: Buffer, start: number, end: number): stri
 }
 
 function decodeBinaryInt8BigInt(bytes: Buffer, start: number, end: number): bigint {
-  checkLength(start, end, 8);
+  checkLength('int8', start, end, 8);
   return bytes.readBigInt64BE(start);
 }
 
 function decodeBinaryFloat8(bytes: Buffer, start: number, end: number): number {
-  checkLength(start, end, 8);
+  checkLength('float8', start, end, 8);
   // The server prints the shortest text that reads back as the same double: the same number.
   return bytes.readDoubleBE(start);
 }
 
 function decodeBinaryFloat4(bytes: Buffer, start: number, end: number): number {
-  checkLength(start, end, 4);
+  checkLength('float4', start, end, 4);
   const value = bytes.readFloatBE(start);
   // Integers up to 2^24 are their own shortest decimal (as are -0, NaN and ±Infinity).
   if ((value <= 16777216 && value >= -16777216 && Number.isInteger(value)) || value !== value || value - value !== 0) return value;
@@ -346,7 +349,17 @@ const millisecondsAt2000 = 946684800000;
  * timestamp, which the text decoder reads as UTC too), the int64 extremes for ±infinity.
  */
 function decodeBinaryTimestamp(bytes: Buffer, start: number, end: number): Date {
-  checkLength(start, end, 8);
+  checkLength('timestamp', start, end, 8);
+  return timestampAt(bytes, start);
+}
+
+function decodeBinaryTimestamptz(bytes: Buffer, start: number, end: number): Date {
+  checkLength('timestamptz', start, end, 8);
+  return timestampAt(bytes, start);
+}
+
+/** The timestamp of the 8 bytes at `start` (their length checked). */
+function timestampAt(bytes: Buffer, start: number): Date {
   const high = bytes.readInt32BE(start);
   const low = bytes.readUInt32BE(start + 4);
   if (high === 0x7fffffff && low === 0xffffffff) return new Date(infinityTime);
@@ -358,7 +371,7 @@ function decodeBinaryTimestamp(bytes: Buffer, start: number, end: number): Date 
 
 /** date: days since 2000-01-01, the int32 extremes for ±infinity; printed as in DateStyle ISO. */
 function decodeBinaryDate(bytes: Buffer, start: number, end: number): string {
-  checkLength(start, end, 4);
+  checkLength('date', start, end, 4);
   const days = bytes.readInt32BE(start);
   if (days === 0x7fffffff) return 'infinity';
   if (days === -0x80000000) return '-infinity';
@@ -410,7 +423,7 @@ const hexDigitCodes = [0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x3
 const hyphen = 0x2d;
 
 function decodeBinaryUuid(bytes: Buffer, start: number, end: number): string {
-  checkLength(start, end, 16);
+  checkLength('uuid', start, end, 16);
   const h = hexDigitCodes;
   const b = bytes;
   const s = start;
@@ -457,7 +470,7 @@ function decodeBinaryUuid(bytes: Buffer, start: number, end: number): string {
 
 /** bytea: the bytes themselves, copied (the received chunk is reused and must not be kept). */
 function decodeBinaryBytea(bytes: Buffer, start: number, end: number): Buffer {
-  if (end < start || end > bytes.length) throw outOfRange();
+  if (end < start || end > bytes.length) throw new RangeError(`bytea binary value of ${end - start} bytes past its message's end`);
   const copy = Buffer.allocUnsafe(end - start);
   bytes.copy(copy, 0, start, end);
   return copy;
@@ -467,36 +480,67 @@ function decodeBinaryBytea(bytes: Buffer, start: number, end: number): Buffer {
 const maxDimensions = 6;
 
 /** One closure per array type, made when the map is built (never per value). */
-function binaryArrayDecoder(element: BinaryDecoder): BinaryDecoder {
-  return (bytes, start, end) => decodeBinaryArray(bytes, start, end, element);
+function binaryArrayDecoder(element: BinaryDecoder, arrayOid: number): BinaryDecoder {
+  const type: ArrayType = { element, name: builtinTypeName(arrayOid) ?? `OID ${arrayOid}` };
+  return (bytes, start, end) => decodeBinaryArray(bytes, start, end, type);
 }
+
+/** What the array decoder of one array type needs: its element decoder and its name for errors. */
+interface ArrayType {
+  readonly element: BinaryDecoder;
+  readonly name: string;
+}
+
+/** The header before the dimensions: int32 dimensions, int32 has-NULL flag, uint32 element OID. */
+const arrayHeaderLength = 12;
 
 /**
  * The binary array format (`array_send`): int32 dimensions, int32 has-NULL flag, uint32 element
  * OID, per dimension int32 size and int32 lower bound, then each element in row-major order as
  * an int32 length (-1 for NULL) and its bytes. Lower bounds are dropped, as the text decoder
  * drops `[0:1]=`: JS arrays start at 0. No dimensions is the empty array.
+ *
+ * Every length is checked against the value's end before it is used: the header, the
+ * dimensions, the element count the sizes need, each element's length, and no bytes after the
+ * last element. Each element's decoder checks its own length. The element OID is not checked:
+ * the column's type decides the element decoder, as it decides every other decoder.
  */
-function decodeBinaryArray(bytes: Buffer, start: number, end: number, element: BinaryDecoder): unknown[] {
-  if (end - start < 12 || end > bytes.length) throw outOfRange();
+function decodeBinaryArray(bytes: Buffer, start: number, end: number, type: ArrayType): unknown[] {
+  if (end > bytes.length) throw badArray(type, `value of ${end - start} bytes past its message's end`);
+  if (end - start < arrayHeaderLength) throw badArray(type, `value of ${end - start} bytes, shorter than the 12-byte array header`);
   const dimensions = bytes.readInt32BE(start);
-  if (dimensions === 0) return [];
-  if (dimensions < 0 || dimensions > maxDimensions || start + 12 + dimensions * 8 > end) throw outOfRange();
-  const elementsAt = start + 12 + dimensions * 8;
+  if (dimensions < 0 || dimensions > maxDimensions)
+    throw badArray(type, `value of ${dimensions} dimensions, expected 0 to ${maxDimensions}`);
+  const elementsAt = start + arrayHeaderLength + dimensions * 8;
+  if (elementsAt > end) {
+    throw badArray(
+      type,
+      `value of ${end - start} bytes, shorter than the header of its ${dimensions} dimensions (${elementsAt - start} bytes)`,
+    );
+  }
+  if (dimensions === 0) {
+    if (end !== elementsAt) throw badArray(type, `value of 0 dimensions with ${end - elementsAt} bytes after its header`);
+    return [];
+  }
   // Every element takes at least its 4-byte length: refuse sizes the bytes cannot hold before
   // allocating anything.
   let count = 1;
   for (let dimension = 0; dimension < dimensions; dimension++) {
-    const size = bytes.readInt32BE(start + 12 + dimension * 8);
-    if (size < 0) throw outOfRange();
+    const size = bytes.readInt32BE(start + arrayHeaderLength + dimension * 8);
+    if (size < 0) throw badArray(type, `value whose dimension ${dimension + 1} has a negative size`);
     count *= size;
   }
-  if (count * 4 > end - elementsAt) throw outOfRange();
-  if (count === 0) return [];
+  if (count * 4 > end - elementsAt) {
+    throw badArray(type, `value of ${count} elements in ${end - elementsAt} bytes, fewer than their 4-byte lengths need`);
+  }
+  if (count === 0) {
+    if (end !== elementsAt) throw badArray(type, `value of 0 elements with ${end - elementsAt} bytes after its header`);
+    return [];
+  }
 
-  const result: unknown[] = new Array<unknown>(bytes.readInt32BE(start + 12));
-  const after = fillDimension(bytes, start + 12, 0, dimensions, elementsAt, end, element, result);
-  if (after !== end) throw outOfRange();
+  const result: unknown[] = new Array<unknown>(bytes.readInt32BE(start + arrayHeaderLength));
+  const after = fillDimension(bytes, start + arrayHeaderLength, 0, dimensions, elementsAt, end, type, result);
+  if (after !== end) throw badArray(type, `value with ${end - after} bytes after its last element`);
   return result;
 }
 
@@ -511,19 +555,21 @@ function fillDimension(
   dimensions: number,
   at: number,
   end: number,
-  element: BinaryDecoder,
+  type: ArrayType,
   target: unknown[],
 ): number {
   const size = target.length;
   if (dimension === dimensions - 1) {
+    const element = type.element;
     for (let index = 0; index < size; index++) {
-      if (at + 4 > end) throw outOfRange();
+      if (at + 4 > end) throw badArray(type, 'value whose elements run past its end');
       const length = bytes.readInt32BE(at);
       at += 4;
       if (length === -1) {
         target[index] = null;
       } else {
-        if (length < 0 || at + length > end) throw outOfRange();
+        if (length < 0) throw badArray(type, `value with an element of length ${length}`);
+        if (at + length > end) throw badArray(type, 'value whose elements run past its end');
         target[index] = element(bytes, at, at + length);
         at += length;
       }
@@ -534,15 +580,19 @@ function fillDimension(
   for (let index = 0; index < size; index++) {
     const child: unknown[] = new Array<unknown>(innerSize);
     target[index] = child;
-    at = fillDimension(bytes, sizesAt, dimension + 1, dimensions, at, end, element, child);
+    at = fillDimension(bytes, sizesAt, dimension + 1, dimensions, at, end, type, child);
   }
   return at;
 }
 
-function checkLength(start: number, end: number, length: number): void {
-  if (end - start !== length) throw new RangeError(`a binary value of ${end - start} bytes where ${length} were expected`);
+/**
+ * Throws unless the value is exactly `length` bytes; `type` names it in the message (a constant
+ * per decoder, so the check costs a comparison).
+ */
+function checkLength(type: string, start: number, end: number, length: number): void {
+  if (end - start !== length) throw new RangeError(`${type} binary value of ${end - start} bytes, expected ${length}`);
 }
 
-function outOfRange(): RangeError {
-  return new RangeError('a binary array value whose lengths run past its end');
+function badArray(type: ArrayType, problem: string): RangeError {
+  return new RangeError(`${type.name} binary ${problem}`);
 }

@@ -8,7 +8,8 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { connect, type Connection } from '../../lib';
 import { builtinBinaryDecoders, type BinaryDecoder } from '../../lib/types/binary-decoders';
 import { decodeBytea } from '../../lib/types/bytea';
-import { TypeOid } from '../../lib/types/oids';
+import { arrayElementOids, TypeOid } from '../../lib/types/oids';
+import * as b from '../helpers/backend-messages';
 import { TypeRegistry } from '../../lib/types/type-registry';
 import { superuserConfig } from '../helpers/test-servers';
 import { sameValue, showValue } from '../helpers/same-value';
@@ -425,26 +426,43 @@ describe('binary decoders given malformed bytes (never sent by the server)', () 
     () =>
       decoders.get(oid)!(bytes, start, end);
 
-  it('refuse a fixed-size value of another length with a RangeError, whatever lies beyond its end', () => {
+  const fixedSizes = [
+    [TypeOid.bool, 'bool', 1],
+    [TypeOid.int2, 'int2', 2],
+    [TypeOid.int4, 'int4', 4],
+    [TypeOid.oid, 'oid', 4],
+    [TypeOid.int8, 'int8', 8],
+    [TypeOid.float4, 'float4', 4],
+    [TypeOid.float8, 'float8', 8],
+    [TypeOid.timestamp, 'timestamp', 8],
+    [TypeOid.timestamptz, 'timestamptz', 8],
+    [TypeOid.date, 'date', 4],
+    [TypeOid.uuid, 'uuid', 16],
+  ] as const;
+
+  it.each(fixedSizes)('refuse a type %i (%s) value of another length than %i bytes, naming the type and lengths', (oid, name, size) => {
     const bytes = Buffer.alloc(32, 1);
-    for (const [oid, size] of [
-      [TypeOid.bool, 1],
-      [TypeOid.int2, 2],
-      [TypeOid.int4, 4],
-      [TypeOid.oid, 4],
-      [TypeOid.int8, 8],
-      [TypeOid.float4, 4],
-      [TypeOid.float8, 8],
-      [TypeOid.timestamp, 8],
-      [TypeOid.timestamptz, 8],
-      [TypeOid.date, 4],
-      [TypeOid.uuid, 16],
-    ] as const) {
-      expect(decode(oid, bytes, 2, 2 + size - 1)).toThrow(RangeError);
-      expect(decode(oid, bytes, 2, 2 + size + 1)).toThrow(RangeError);
-      expect(decode(oid, bytes, 2, 2 + size)).not.toThrow();
+    for (const length of [0, size - 1, size + 1]) {
+      expect(decode(oid, bytes, 2, 2 + length)).toThrow(new RangeError(`${name} binary value of ${length} bytes, expected ${size}`));
     }
-    expect(decode(TypeOid.int4, bytes, 2, 5)).toThrow('a binary value of 3 bytes where 4 were expected');
+    expect(decode(oid, bytes, 2, 2 + size)).not.toThrow();
+    // With bigint too (a decoder of its own for int8).
+    if (oid === TypeOid.int8) {
+      expect(() => builtinBinaryDecoders({ bigint: true }).get(oid)!(bytes, 2, 2 + 3)).toThrow('int8 binary value of 3 bytes, expected 8');
+    }
+  });
+
+  it.each(fixedSizes)('refuse an array of type %i (%s) whose element is not %i bytes long', (oid, name, size) => {
+    const arrayOid = [...arrayElementOids].find(([, element]) => element === oid)![0];
+    // One dimension of one element of size + 1 bytes, then the same with size - 1 bytes.
+    for (const length of [size + 1, size - 1]) {
+      const array = Buffer.concat([b.int32(1), b.int32(0), b.int32(oid), b.int32(1), b.int32(1), b.int32(length), Buffer.alloc(length, 7)]);
+      expect(decode(arrayOid, framed(array), 3, 3 + array.length)).toThrow(
+        new RangeError(`${name} binary value of ${length} bytes, expected ${size}`),
+      );
+    }
+    const good = Buffer.concat([b.int32(1), b.int32(0), b.int32(oid), b.int32(1), b.int32(1), b.int32(size), Buffer.alloc(size, 0)]);
+    expect(decode(arrayOid, framed(good), 3, 3 + good.length)()).toHaveLength(1);
   });
 
   /** '{1,2}'::int4[] in array_send's format. */
@@ -462,28 +480,71 @@ describe('binary decoders given malformed bytes (never sent by the server)', () 
     for (let cut = 1; cut < oneTwo.length; cut++) {
       expect(decode(TypeOid.int4Array, inside, 3, 3 + oneTwo.length - cut)).toThrow(RangeError);
     }
-    expect(decode(TypeOid.int4Array, inside, 3, 3 + oneTwo.length - 1)).toThrow('a binary array value whose lengths run past its end');
+    expect(decode(TypeOid.int4Array, inside, 3, 3 + oneTwo.length - 1)).toThrow('int4[] binary value whose elements run past its end');
+    expect(decode(TypeOid.int4Array, inside, 3, 3 + 11)).toThrow('int4[] binary value of 11 bytes, shorter than the 12-byte array header');
+    expect(decode(TypeOid.int4Array, inside, 3, 3 + 16)).toThrow(
+      'int4[] binary value of 16 bytes, shorter than the header of its 1 dimensions (20 bytes)',
+    );
   });
 
-  it('refuse an array with bytes left over, a negative length, or impossible dimensions', () => {
-    expect(decode(TypeOid.int4Array, Buffer.concat([oneTwo, Buffer.alloc(1)]))).toThrow(RangeError);
+  it('refuse an array with bytes left over, a negative length, or impossible dimensions, saying which', () => {
+    expect(decode(TypeOid.int4Array, Buffer.concat([oneTwo, Buffer.alloc(1)]))).toThrow(
+      'int4[] binary value with 1 bytes after its last element',
+    );
     const negativeLength = Buffer.from(oneTwo);
     negativeLength.writeInt32BE(-2, 20);
-    expect(decode(TypeOid.int4Array, negativeLength)).toThrow(RangeError);
+    expect(decode(TypeOid.int4Array, negativeLength)).toThrow('int4[] binary value with an element of length -2');
     const negativeSize = Buffer.from(oneTwo);
     negativeSize.writeInt32BE(-1, 12);
-    expect(decode(TypeOid.int4Array, negativeSize)).toThrow(RangeError);
+    expect(decode(TypeOid.int4Array, negativeSize)).toThrow('int4[] binary value whose dimension 1 has a negative size');
     const hugeSize = Buffer.from(oneTwo);
     hugeSize.writeInt32BE(0x7fffffff, 12); // refused before allocating an array of that size
-    expect(decode(TypeOid.int4Array, hugeSize)).toThrow(RangeError);
-    const sevenDimensions = Buffer.from(oneTwo);
-    sevenDimensions.writeInt32BE(7, 0);
-    expect(decode(TypeOid.int4Array, sevenDimensions)).toThrow(RangeError);
+    expect(decode(TypeOid.int4Array, hugeSize)).toThrow(
+      'int4[] binary value of 2147483647 elements in 16 bytes, fewer than their 4-byte lengths need',
+    );
+    for (const dimensions of [7, -1]) {
+      const wrongDimensions = Buffer.from(oneTwo);
+      wrongDimensions.writeInt32BE(dimensions, 0);
+      expect(decode(TypeOid.int4Array, wrongDimensions)).toThrow(`int4[] binary value of ${dimensions} dimensions, expected 0 to 6`);
+    }
     const elementTooLong = Buffer.from(oneTwo);
-    elementTooLong.writeInt32BE(5, 20);
-    expect(decode(TypeOid.int4Array, framed(elementTooLong), 3, 3 + elementTooLong.length)).toThrow(RangeError);
+    elementTooLong.writeInt32BE(13, 20);
+    expect(decode(TypeOid.int4Array, framed(elementTooLong), 3, 3 + elementTooLong.length)).toThrow(
+      'int4[] binary value whose elements run past its end',
+    );
+    // The first element claims 8 bytes: both elements' bytes, read as one int4 of 8 bytes.
+    const swallowsNext = Buffer.from(oneTwo);
+    swallowsNext.writeInt32BE(8, 20);
+    swallowsNext.writeInt32BE(1, 12);
+    expect(decode(TypeOid.int4Array, swallowsNext)).toThrow('int4 binary value of 8 bytes, expected 4');
     expect(decode(TypeOid.int4Array, Buffer.alloc(11))).toThrow(RangeError);
     expect(decode(TypeOid.bytea, Buffer.alloc(4), 3, 2)).toThrow(RangeError);
+    expect(decode(TypeOid.bytea, Buffer.alloc(4), 2, 6)).toThrow("bytea binary value of 4 bytes past its message's end");
+  });
+
+  it('refuse an empty array (no dimensions, or a size of 0) with bytes after its header', () => {
+    const empty = Buffer.from('000000000000000000000017', 'hex');
+    expect(decode(TypeOid.int4Array, Buffer.concat([empty, b.int32(1)]))).toThrow(
+      'int4[] binary value of 0 dimensions with 4 bytes after its header',
+    );
+    const zeroSize = Buffer.concat([b.int32(1), b.int32(0), b.int32(23), b.int32(0), b.int32(1)]);
+    expect(decode(TypeOid.int4Array, zeroSize)()).toEqual([]);
+    expect(decode(TypeOid.int4Array, Buffer.concat([zeroSize, b.int32(1)]))).toThrow(
+      'int4[] binary value of 0 elements with 4 bytes after its header',
+    );
+  });
+
+  it('never put the bytes of the value in the message', () => {
+    const secret = Buffer.from('7365637265742121', 'hex'); // 'secret!!' as an int4 of 8 bytes
+    const message = (() => {
+      try {
+        decoders.get(TypeOid.int4)!(secret, 0, secret.length);
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(message).toBe('int4 binary value of 8 bytes, expected 4');
   });
 
   it('decode an empty array from its 12-byte header', () => {
