@@ -180,7 +180,10 @@ export interface ConnectionConfig {
    * handshake whenever the certificate is verified (see {@link SslMode}).
    */
   readonly sslcrl?: string;
-  /** Extra Node TLS options merged last (e.g. `servername`, `ciphers`). */
+  /**
+   * Extra Node TLS options merged last (e.g. `servername`, `ciphers`). `tls.passphrase` (and a
+   * `passphrase` in `tls.key` / `tls.pfx` entries) is kept non-enumerable in the resolved config.
+   */
   readonly tls?: TlsConnectionOptions;
   /**
    * Milliseconds allowed for each attempt (each address of each host, as libpq's
@@ -279,7 +282,7 @@ export interface ResolvedConnectionConfig {
   readonly sslsni: boolean;
   /** Path of the PEM certificate revocation list, if any. */
   readonly sslcrl: string | undefined;
-  /** Extra Node TLS options, merged last, if any. */
+  /** Extra Node TLS options, merged last, if any; every `passphrase` in them is non-enumerable. */
   readonly tls: TlsConnectionOptions | undefined;
   /** Milliseconds; 0 means no limit. */
   readonly connectTimeout: number;

@@ -27,6 +27,7 @@ import { parseConnectionString } from './connection-string';
 import { readEnvironmentSettings } from './environment';
 import { readServiceSettings } from './service-file';
 import { defaultHost, defaultPort, resolveHostEntries } from './host-list';
+import { hideTlsPassphrases } from './hide-tls-passphrases';
 
 export { defaultHost, defaultPort };
 /** libpq's default sslmode. */
@@ -59,8 +60,9 @@ const noSettings: ConnectionSettings = Object.freeze({});
  * `gssKrbToken` becomes its UTF-8 bytes.
  *
  * Every source is validated in full, even fields that a higher source overrides. The result
- * is frozen and its `password` is a non-enumerable property, so `JSON.stringify`,
- * `util.inspect` and `console.log` never show it. The only files read here are the service
+ * is frozen and its `password`, `sslpassword` and the passphrases in `tls` are
+ * non-enumerable properties (see `hideTlsPassphrases`), so `JSON.stringify`, `util.inspect`
+ * and `console.log` never show them. The only files read here are the service
  * files, when a service is named (`service`, the string's `service=`, or PGSERVICE): their
  * settings rank below the connection string's and above the environment's, as in libpq (see
  * `readServiceSettings`). keepAliveIdle defaults to 60000 ms (`keepalives_idle` in seconds).
@@ -167,7 +169,7 @@ export function resolveConnectionConfig(input?: ConnectionConfig | string, env: 
     sslkey: pick('sslkey'),
     sslsni: pick('sslsni') ?? true,
     sslcrl: pick('sslcrl'),
-    tls: explicit.tls,
+    tls: hideTlsPassphrases(explicit.tls),
     connectTimeout: pick('connectTimeout') ?? 0,
     passfile: pick('passfile'),
     gssKrbToken:
