@@ -1,4 +1,6 @@
+import { ValueDecodeError } from '../errors/value-decode-error';
 import type { TypeRegistry } from '../types';
+import { builtinTypeName } from '../types/type-names';
 import { dataRowTexts, type DataRow, type FieldDescription, type FormatCode } from '../wire';
 
 /** How `query` shapes each row. */
@@ -53,6 +55,11 @@ export type RowBuilder = (row: DataRow) => unknown;
  * text), one for every column, or one per column. Without them, each field's own `format`
  * (what a RowDescription of the portal reports) is used.
  *
+ * Errors: the builder throws what a user's decoder throws, as it is; when a built-in decoder
+ * refuses a value (a binary value of the wrong length, text it cannot read: never from a real
+ * server) a ValueDecodeError naming the column, its type and format, never the value. Either
+ * fails only the row's query.
+ *
  * @example
  * const build = rowBuilder(fields, connection.types, 'array');
  * const row = build(dataRow); // [42, 'text', null]
@@ -68,22 +75,32 @@ export function rowBuilder(
     const columnNames = Object.freeze(fields.map((field) => field.name));
     return (row) => ({ columnNames, values: dataRowTexts(row) });
   }
-  const decoders = fields.map((field, i) => types.valueDecoderFor(field.dataTypeId, formatOf(field, i, formats)));
+  const columnFormats = fields.map((field, i) => formatOf(field, i, formats));
+  const decoders = fields.map((field, i) => types.valueDecoderFor(field.dataTypeId, columnFormats[i]!));
+  // Whose decoder each column has, as it is now (the registry may change before a row fails).
+  const userDecoders = fields.map((field, i) => columnFormats[i] === 0 && types.hasUserDecoder(field.dataTypeId));
+  // Only a failing row pays for naming its column: one try/catch around each row, not per value.
+  const failure = (error: unknown, i: number): unknown => decodeFailure(error, fields[i]!, i, columnFormats[i]!, userDecoders[i]!);
   if (mode === 'array') {
     return ({ bytes, start }) => {
       const values: unknown[] = new Array(count);
       // The decoder has checked the layout: the count (skipped) and count values, each an
       // int32 length (-1 for NULL) and its bytes.
       let at = start + 2;
-      for (let i = 0; i < count; i++) {
-        const length = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
-        at += 4;
-        if (length < 0) {
-          values[i] = null;
-        } else {
-          values[i] = decoders[i]!(bytes, at, at + length);
-          at += length;
+      let i = 0;
+      try {
+        for (; i < count; i++) {
+          const length = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+          at += 4;
+          if (length < 0) {
+            values[i] = null;
+          } else {
+            values[i] = decoders[i]!(bytes, at, at + length);
+            at += length;
+          }
         }
+      } catch (error) {
+        throw failure(error, i);
       }
       return values;
     };
@@ -93,15 +110,20 @@ export function rowBuilder(
     return ({ bytes, start }) => {
       const row: Record<string, unknown> = {};
       let at = start + 2;
-      for (let i = 0; i < count; i++) {
-        const length = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
-        at += 4;
-        let value: unknown = null;
-        if (length >= 0) {
-          value = decoders[i]!(bytes, at, at + length);
-          at += length;
+      let i = 0;
+      try {
+        for (; i < count; i++) {
+          const length = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+          at += 4;
+          let value: unknown = null;
+          if (length >= 0) {
+            value = decoders[i]!(bytes, at, at + length);
+            at += length;
+          }
+          Object.defineProperty(row, names[i]!, { value, enumerable: true, writable: true, configurable: true });
         }
-        Object.defineProperty(row, names[i]!, { value, enumerable: true, writable: true, configurable: true });
+      } catch (error) {
+        throw failure(error, i);
       }
       return row;
     };
@@ -109,18 +131,44 @@ export function rowBuilder(
   return ({ bytes, start }) => {
     const row: Record<string, unknown> = {};
     let at = start + 2;
-    for (let i = 0; i < count; i++) {
-      const length = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
-      at += 4;
-      if (length < 0) {
-        row[names[i]!] = null;
-      } else {
-        row[names[i]!] = decoders[i]!(bytes, at, at + length);
-        at += length;
+    let i = 0;
+    try {
+      for (; i < count; i++) {
+        const length = (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
+        at += 4;
+        if (length < 0) {
+          row[names[i]!] = null;
+        } else {
+          row[names[i]!] = decoders[i]!(bytes, at, at + length);
+          at += length;
+        }
       }
+    } catch (error) {
+      throw failure(error, i);
     }
     return row;
   };
+}
+
+/**
+ * What a row whose column `index` failed to decode fails its query with. A user's decoder keeps
+ * its own error, as it threw it. A built-in decoder's refusal (a hostile server or a broken
+ * proxy: a real server sends well-formed values) becomes a ValueDecodeError naming the column,
+ * its type and format. Its problem is the decoder's message only for a RangeError (rxpg's
+ * decoders, whose messages never quote the value); a SyntaxError (JSON.parse, BigInt) may quote
+ * the value, so only its class is said and it is not kept as the cause.
+ */
+function decodeFailure(error: unknown, field: FieldDescription, index: number, format: FormatCode, userDecoder: boolean): unknown {
+  if (userDecoder) return error;
+  const typeOid = field.dataTypeId;
+  const typeName = builtinTypeName(typeOid);
+  const context = { columnName: field.name, columnIndex: index, typeOid, typeName, format: format === 1 ? 'binary' : 'text' } as const;
+  if (error instanceof RangeError) return new ValueDecodeError(context, error.message, { cause: error });
+  const kind = error instanceof Error ? error.name : typeof error;
+  return new ValueDecodeError(
+    context,
+    `the built-in decoder refused the value (${kind}; its message is left out, as it may quote the value)`,
+  );
 }
 
 /** The format of column `i`: from the Bind's result formats when given, else the field's own. */

@@ -178,6 +178,21 @@ export class TypeRegistry {
   }
 
   /**
+   * Whether the text decoder of the type `oid` was set by the user (the `overrides` option,
+   * {@link setDecoder}, {@link setArrayDecoder}) rather than built in. What such a decoder
+   * throws fails its query as it is; a built-in decoder's refusal becomes a `ValueDecodeError`
+   * naming the column.
+   *
+   * Errors: none.
+   *
+   * @example
+   * new TypeRegistry({ overrides: { [TypeOid.numeric]: Number } }).hasUserDecoder(TypeOid.numeric); // true
+   */
+  hasUserDecoder(oid: number): boolean {
+    return this.#userSet.has(oid);
+  }
+
+  /**
    * Sets the decoder of the type `oid` (a built-in or a user type, e.g. an enum or a domain's
    * base type OID). Only `oid` changes: the decoder of its array type stays as it was; call
    * {@link setArrayDecoder} afterwards to decode arrays with the new element decoder.

@@ -4,6 +4,9 @@ import { connect, type Connection } from '../../lib';
 import { acceptLogin } from './backend-messages';
 import { readUntypedFrame, startFakeServer, type FakeServer } from './fake-server';
 
+/** The code of a CancelRequest, where a StartupMessage has its protocol version. */
+const cancelRequestCode = 80877102;
+
 /** A fake server's session whose replies are scripted per request, and a connection to it. */
 export interface ScriptedSession {
   readonly server: FakeServer;
@@ -14,7 +17,8 @@ export interface ScriptedSession {
  * Starts a fake server that logs in any client (trust), then answers each request — the
  * frontend messages up to a Sync (extended protocol) or a Query (simple protocol) — with the
  * next of `replies`, and connects to it (no TLS, statement cache as `statementCacheSize` says).
- * Requests beyond the script get no answer.
+ * Requests beyond the script get no answer. A CancelRequest's connection is closed at once, as a
+ * real server does (the request it cancels goes on by its script).
  *
  * @example
  * const { server, connection } = await startScriptedSession([Buffer.concat([parseComplete(), ...])]);
@@ -25,7 +29,12 @@ export async function startScriptedSession(
 ): Promise<ScriptedSession> {
   const server = await startFakeServer((socket) => {
     readUntypedFrame(socket).then(
-      () => {
+      (startup) => {
+        // A CancelRequest on its own connection: a real server closes it without a reply.
+        if (startup.readUInt32BE(4) === cancelRequestCode) {
+          socket.end();
+          return;
+        }
         socket.write(acceptLogin());
         answer(socket, [...replies]);
       },
