@@ -149,7 +149,11 @@ export function negotiateTls(socket: Socket, request: TlsRequest): Observable<Ne
         // Node sets authorizationError when it rejects the server's certificate (chain or host
         // name); its message alone ("self-signed certificate in certificate chain") does not
         // say that this was the check, nor against what.
-        const rejected = secured.authorizationError ? `server certificate verification failed${verifiedAgainst()}: ` : '';
+        const rejected = !secured.authorizationError
+          ? ''
+          : (error as NodeJS.ErrnoException).code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+            ? 'server certificate does not match the host name: '
+            : `server certificate verification failed${verifiedAgainst()}: `;
         const failure = new ConnectionError(`SSL connection failed: ${rejected}${error.message}${hint}`, { code: '08001', cause: error });
         handshakeFailures.add(failure);
         subscriber.error(failure);

@@ -62,3 +62,11 @@ describe('allow with a root certificate file', () => {
     expect(error.message).toContain(otherCaFile);
   });
 });
+
+describe('a rejected server certificate', () => {
+  it('under verify-full with a host name it does not hold, says so rather than blaming the root file', async () => {
+    const error = await errorOf(firstValueFrom(connect(config('verify-full', { host: '127.0.0.1', sslrootcert: requireTls().caFile }))));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.message).toMatch(/^SSL connection failed: server certificate does not match the host name: .*altnames/);
+  });
+});
