@@ -503,7 +503,8 @@ export class Pool extends Queryable implements AsyncDisposable {
         waiter.grant(shared);
         return noop;
       }
-      const pooled = this.#takeIdle();
+      // Not even an idle connection before the stall check's verdict (see #deferConnecting).
+      const pooled = stalled ? undefined : this.#takeIdle();
       if (pooled !== undefined) {
         this.#lend(pooled, waiter.shareable === true);
         this.#emitStats();
@@ -556,11 +557,12 @@ export class Pool extends Queryable implements AsyncDisposable {
    * A shareable statement found the connection it would be packed onto without progress for
    * longer than {@link packingWindow}. That is a slow statement on the server, or only this
    * process not having read the replies yet (a busy or cold event loop: a burst of requests,
-   * garbage collection, compilation; a few milliseconds are common). New connections for the
-   * shareable waiters are held back until an event-loop turn after the window, which reads
-   * what has arrived: work that moved takes them at its next release; work that is still
-   * stuck gets its connections then. Opening a connection for a stall of our own would split
-   * the load across two connections and cost a connection attempt.
+   * garbage collection, compilation; a few milliseconds are common). The shareable waiters
+   * neither take an idle connection nor get new ones until an event-loop turn after the
+   * window, which reads what has arrived: work that moved takes them at its next release;
+   * work that is still stuck leaves them the idle connections and gets connections opened
+   * then. Moving them elsewhere for a stall of our own would split the load across
+   * connections and may cost a connection attempt.
    */
   #deferConnecting(): void {
     if (this.#stallCheck !== undefined) return;
@@ -723,6 +725,7 @@ export class Pool extends Queryable implements AsyncDisposable {
           waiter.grant(shared);
           continue;
         }
+        if (shared === stalledConnection && this.#stallCheck !== undefined) break;
         const pooled = this.#takeIdle();
         if (pooled === undefined) break;
         this.#waiters.shift();

@@ -320,6 +320,23 @@ describe('pool option pipeline', () => {
     expect(new Set(rows.map((row) => row?.pid)).size).toBe(1);
   });
 
+  it('nor moves statements to an idle connection for such a stall', async () => {
+    const p = pool({ max: 3, pipeline: 8 });
+    const sql = 'SELECT $1::int AS n, pg_backend_pid() AS pid';
+    // Two connections, one of them idle once these are done.
+    await Promise.all([0, 1].map(() => lastValueFrom(p.withConnection((c) => c.query(sql, [0])))));
+    await eventually(() => p.stats.idle === 2);
+    expect(p.stats.total).toBe(2);
+    const first = p.first<{ n: number; pid: number }>(sql, [0]);
+    const blockedUntil = Date.now() + 10;
+    while (Date.now() < blockedUntil);
+    const later = Array.from({ length: 5 }, (_, i) => p.first<{ n: number; pid: number }>(sql, [i + 1]));
+    expect(p.stats).toMatchObject({ total: 2, idle: 1, busy: 1, waiting: 5 });
+    const rows = await Promise.all([first, ...later]);
+    expect(rows.map((row) => row?.n)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(new Set(rows.map((row) => row?.pid)).size).toBe(1);
+  });
+
   it('without it (the default), a statement waits for a free connection', async () => {
     const p = pool({ max: 1 });
     const marker = `unpipelined_${tag()}`;
