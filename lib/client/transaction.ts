@@ -1,5 +1,6 @@
-import { Observable, from, type ObservableInput, type Subscriber, type Subscription } from 'rxjs';
-import { PostgresError, TransactionRolledBackError, TransactionStateError } from '../errors';
+import { Observable, from, type ObservableInput, type Observer, type Subscriber, type Subscription } from 'rxjs';
+import { AcquireTimeoutError, PostgresError, TimeoutError, TransactionRolledBackError, TransactionStateError } from '../errors';
+import { StatementCancelledError } from '../errors/statement-cancelled-error';
 import type { ResultSet } from '../protocol';
 import type { CopyTextRow } from '../types';
 import type { QueryBatchOptions } from './batch-request';
@@ -54,7 +55,8 @@ export function runTransaction<T>(
 
 /**
  * The state of one transaction or savepoint: whether it has ended (its COMMIT, RELEASE or
- * ROLLBACK is queued, or its subscriber left), and the first statement error seen through it.
+ * ROLLBACK is queued, or its subscriber left), and why it may have failed: the first statement
+ * error seen through it, or a statement of it abandoned while it ran.
  */
 class TransactionScope {
   readonly parent: TransactionScope | undefined;
@@ -63,6 +65,12 @@ class TransactionScope {
   #ended = false;
   /** The first PostgresError of a request made through this scope's `tx`: why it failed. */
   failure: PostgresError | undefined;
+  /**
+   * The first request made through this scope's `tx` that was abandoned before it ended (its
+   * subscriber left, or its timeout fired), when that came before any `failure`: rxpg cancels
+   * such a statement on the server, which fails the transaction with an error nobody receives.
+   */
+  #abandoned: { readonly sql: string | undefined; readonly timeout: TimeoutError | undefined } | undefined;
   /** Savepoints of this scope that have not queued their RELEASE or ROLLBACK TO (or failed to begin) yet. */
   openChildren = 0;
   /**
@@ -92,6 +100,33 @@ class TransactionScope {
   record(error: unknown): void {
     if (this.failure === undefined && error instanceof PostgresError) this.failure = error;
   }
+
+  /** A request of this scope was abandoned before it ended: by `timeout`, or by its subscriber leaving. */
+  abandoned(sql: string | undefined, timeout: TimeoutError | undefined): void {
+    if (this.failure === undefined && this.#abandoned === undefined) this.#abandoned = { sql, timeout };
+  }
+
+  /**
+   * Why the scope's transaction failed, as far as rxpg saw it: a statement error, except that
+   * a 25P02 after an abandoned statement only says that the transaction had failed already —
+   * the abandoned statement, cancelled on the server, is the reason then. Undefined when
+   * neither was seen (a statement run on the connection rather than through `tx`).
+   */
+  reason(): PostgresError | StatementCancelledError | undefined {
+    const failure = this.failure;
+    if (failure !== undefined && failure.code !== '25P02') return failure;
+    const abandoned = this.#abandoned;
+    if (abandoned === undefined) return failure;
+    const timeout = abandoned.timeout;
+    return new StatementCancelledError(
+      `a statement of the transaction was cancelled while it ran (${abandonedBy(timeout)}): rxpg stopped it on the server, which fails it with 57014 (query_canceled) and so aborts the transaction; that error was not delivered, since the statement no longer had a subscriber`,
+      timeout === undefined ? { reason: 'unsubscribed', sql: abandoned.sql } : { reason: 'timeout', sql: abandoned.sql, cause: timeout },
+    );
+  }
+}
+
+function abandonedBy(timeout: TimeoutError | undefined): string {
+  return timeout === undefined ? 'its subscriber unsubscribed' : `its timeout of ${timeout.timeout} ms fired`;
 }
 
 /** The statements that open and close one scope. */
@@ -261,10 +296,11 @@ class TransactionRun<T> {
       complete: () => {
         if (tag === 'ROLLBACK') {
           // COMMIT in a failed transaction "succeeds" with this tag: nothing was committed.
+          const reason = this.#scope.reason();
           this.#fail(
             new TransactionRolledBackError(
-              `COMMIT was answered with ROLLBACK: the transaction had failed${describeFailure(this.#scope.failure)}; nothing was committed`,
-              { failure: this.#scope.failure },
+              `COMMIT was answered with ROLLBACK: the transaction had failed${describeFailure(reason)}; nothing was committed`,
+              { failure: reason },
             ),
           );
           return;
@@ -281,10 +317,11 @@ class TransactionRun<T> {
         }
         // A RELEASE that failed leaves the savepoint, and the transaction failed: roll back to it.
         const failedTransaction = error instanceof PostgresError && error.code === '25P02';
+        const reason = failedTransaction ? this.#scope.reason() : undefined;
         const outcome = failedTransaction
           ? new TransactionRolledBackError(
-              `savepoint ${savepoint} could not be released because the transaction had failed${describeFailure(this.#scope.failure)}; rolled back to the savepoint`,
-              { failure: this.#scope.failure ?? error },
+              `savepoint ${savepoint} could not be released because the transaction had failed${describeFailure(reason)}; rolled back to the savepoint`,
+              { failure: reason ?? error },
             )
           : error;
         this.#control(this.#boundaries.rollback, { complete: () => this.#fail(outcome), error: () => this.#fail(outcome) });
@@ -348,8 +385,12 @@ class TransactionRun<T> {
   }
 }
 
-function describeFailure(failure: PostgresError | undefined): string {
-  return failure === undefined ? '' : ` (${failure.code ?? 'no SQLSTATE'}: ${failure.message})`;
+function describeFailure(reason: PostgresError | StatementCancelledError | undefined): string {
+  if (reason === undefined) return '';
+  if (reason instanceof StatementCancelledError) {
+    return `: a statement of it was cancelled while it ran (${abandonedBy(reason.cause as TimeoutError | undefined)})`;
+  }
+  return ` (${reason.code ?? 'no SQLSTATE'}: ${reason.message})`;
 }
 
 /**
@@ -364,6 +405,12 @@ function describeFailure(failure: PostgresError | undefined): string {
  * (requests run FIFO), so a request still running when the work completes (e.g. one subscribed
  * on the side) finishes inside the transaction and its results still arrive; the COMMIT waits
  * for it on the server.
+ *
+ * A request unsubscribed while its statement runs (`takeUntil`, an aborted `signal`), or whose
+ * `timeout` fires, is cancelled on the server, and a cancelled statement fails the transaction
+ * as any failed statement does, even though its error goes nowhere: if the work goes on and
+ * completes, the COMMIT errors with a TransactionRolledBackError whose `cause` is a
+ * StatementCancelledError naming what abandoned it.
  *
  * @example
  * connection.transaction((tx) =>
@@ -402,7 +449,7 @@ export class Transaction extends Queryable {
    * @internal
    */
   protected override runQuery(sql: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined): Observable<unknown> {
-    return this.#inside(() => this.#connection.query(sql, params, options));
+    return this.#inside(sql, () => this.#connection.query(sql, params, options));
   }
 
   /** `Connection.execute`, inside the transaction. */
@@ -411,7 +458,7 @@ export class Transaction extends Queryable {
     params?: readonly unknown[],
     options?: Omit<QueryOptions, 'rowMode' | 'onFields'>,
   ): Observable<CommandResult> {
-    return this.#inside(() => this.#connection.execute(sql, params, options));
+    return this.#inside(sql, () => this.#connection.execute(sql, params, options));
   }
 
   /**
@@ -426,12 +473,12 @@ export class Transaction extends Queryable {
     parameterSets: Iterable<readonly unknown[]>,
     options?: QueryBatchOptions,
   ): Observable<T[]> {
-    return this.#inside(() => this.#connection.queryBatch<T>(sql, parameterSets, options));
+    return this.#inside(sql, () => this.#connection.queryBatch<T>(sql, parameterSets, options));
   }
 
   /** `Connection.simpleQuery`, inside the transaction. */
   simpleQuery(sql: string): Observable<ResultSet> {
-    return this.#inside(() => this.#connection.simpleQuery(sql));
+    return this.#inside(sql, () => this.#connection.simpleQuery(sql));
   }
 
   /** `Connection.copyIn`, inside the transaction. */
@@ -440,7 +487,7 @@ export class Transaction extends Queryable {
     source: ObservableInput<CopyChunk>,
     options?: { readonly params?: readonly unknown[]; readonly maxBufferedBytes?: number },
   ): Observable<CommandResult> {
-    return this.#inside(() => this.#connection.copyIn(sql, source, options));
+    return this.#inside(sql, () => this.#connection.copyIn(sql, source, options));
   }
 
   /** `Connection.copyInRows`, inside the transaction. */
@@ -449,22 +496,22 @@ export class Transaction extends Queryable {
     rows: ObservableInput<readonly unknown[]>,
     options?: { readonly maxBufferedBytes?: number },
   ): Observable<CommandResult> {
-    return this.#inside(() => this.#connection.copyInRows(target, rows, options));
+    return this.#inside(undefined, () => this.#connection.copyInRows(target, rows, options));
   }
 
   /** `Connection.copyOut`, inside the transaction. */
   copyOut(sql: string, params?: readonly unknown[], options?: { readonly pushback?: Pushback }): Observable<Buffer> {
-    return this.#inside(() => this.#connection.copyOut(sql, params, options));
+    return this.#inside(sql, () => this.#connection.copyOut(sql, params, options));
   }
 
   /** `Connection.copyOutRows`, inside the transaction. */
   copyOutRows(sql: string, params?: readonly unknown[], options?: { readonly pushback?: Pushback }): Observable<CopyTextRow> {
-    return this.#inside(() => this.#connection.copyOutRows(sql, params, options));
+    return this.#inside(sql, () => this.#connection.copyOutRows(sql, params, options));
   }
 
   /** `Connection.notify`, inside the transaction: delivered when the transaction commits, never if it rolls back. */
   notify(channel: string, payload?: string): Observable<void> {
-    return this.#inside(() => this.#connection.notify(channel, payload));
+    return this.#inside(undefined, () => this.#connection.notify(channel, payload));
   }
 
   /**
@@ -524,22 +571,66 @@ export class Transaction extends Queryable {
     });
   }
 
-  /** `request()` subscribed while the scope is open; its statement errors are remembered. */
-  #inside<R>(request: () => Observable<R>): Observable<R> {
+  /**
+   * `request()` subscribed while the scope is open; its statement errors, and its abandonment
+   * before its end, are remembered (`sql` names it, undefined when its text is rxpg's own).
+   */
+  #inside<R>(sql: string | undefined, request: () => Observable<R>): Observable<R> {
     return new Observable<R>((subscriber) => {
       if (this.#scope.ended) {
         subscriber.error(endedError('a request'));
         return undefined;
       }
-      return request().subscribe({
-        next: (value) => subscriber.next(value),
-        error: (error: unknown) => {
-          this.#scope.record(error);
-          subscriber.error(error);
-        },
-        complete: () => subscriber.complete(),
-      });
+      const scoped = new ScopedRequest(this.#scope, sql, subscriber);
+      scoped.subscription = request().subscribe(scoped);
+      return scoped;
     });
+  }
+}
+
+/**
+ * One subscription to a request made through `tx` (one object rather than a closure each):
+ * passes the request's events on, and tells the scope when a statement error ends it or when
+ * it is abandoned before its end — its subscriber left, or its timeout fired — since rxpg then
+ * cancels it on the server, which fails the transaction with an error that nobody receives.
+ */
+class ScopedRequest<R> implements Observer<R> {
+  readonly #scope: TransactionScope;
+  readonly #sql: string | undefined;
+  readonly #subscriber: Subscriber<R>;
+  subscription: Subscription | undefined;
+  #ended = false;
+
+  constructor(scope: TransactionScope, sql: string | undefined, subscriber: Subscriber<R>) {
+    this.#scope = scope;
+    this.#sql = sql;
+    this.#subscriber = subscriber;
+  }
+
+  next(value: R): void {
+    this.#subscriber.next(value);
+  }
+
+  error(error: unknown): void {
+    this.#ended = true;
+    // A request's timeout abandons it as an unsubscribe does (AcquireTimeoutError, a pool's, sends nothing).
+    if (error instanceof TimeoutError && !(error instanceof AcquireTimeoutError)) this.#scope.abandoned(this.#sql, error);
+    else this.#scope.record(error);
+    this.#subscriber.error(error);
+  }
+
+  complete(): void {
+    this.#ended = true;
+    this.#subscriber.complete();
+  }
+
+  /** The teardown: the subscriber left; a request that had not ended is abandoned. */
+  unsubscribe(): void {
+    this.subscription?.unsubscribe();
+    if (!this.#ended) {
+      this.#ended = true;
+      this.#scope.abandoned(this.#sql, undefined);
+    }
   }
 }
 

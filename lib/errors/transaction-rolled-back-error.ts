@@ -7,8 +7,12 @@
  *
  * `code` is the failed statement's SQLSTATE when that is a transaction-rollback code (class
  * 40: 40001 serialization failure, 40P01 deadlock), so that a retry policy keyed on `code`
- * re-runs the transaction; otherwise `25P02` (in_failed_sql_transaction). `cause` is the
- * statement's error when rxpg saw it (a request made through the transaction's `tx`).
+ * re-runs the transaction; otherwise `25P02` (in_failed_sql_transaction) — also when a
+ * statement was cancelled (57014), which is no conflict that a retry would resolve. `cause` is
+ * why the transaction failed, when rxpg saw it through the transaction's `tx`: the statement's
+ * PostgresError, or a StatementCancelledError when a statement was abandoned while it ran (its
+ * subscriber unsubscribed or its `timeout` fired, so rxpg cancelled it on the server and its
+ * own error was never delivered). The message says the same.
  *
  * @example
  * if (error instanceof TransactionRolledBackError) console.log('nothing was committed', error.cause);
