@@ -65,6 +65,9 @@ export type { IsolationLevel, TransactionOptions, AbortableOptions, PromiseExecu
 /** What Connection, Pool and Transaction share: `query`, `execute` and the Promise conveniences `all`, `first`, `run`. */
 export type { Queryable } from './client';
 export { TransactionRolledBackError, TransactionStateError } from './errors';
+export { StatementCancelledError } from './errors';
+export { ValueDecodeError } from './errors';
+export type { ValueDecodeErrorContext } from './errors';
 // Types that appear in public signatures (parameters, results, option fields).
 export type { CopyChunk } from './client/copy-source';
 export type { CopyTextRow, TypeRegistryOptions, ArrayDecoderOptions } from './types';

@@ -1,6 +1,12 @@
 import { Observable, from, type ObservableInput, type Observer, type Subscriber, type Subscription } from 'rxjs';
-import { AcquireTimeoutError, PostgresError, TimeoutError, TransactionRolledBackError, TransactionStateError } from '../errors';
-import { StatementCancelledError } from '../errors/statement-cancelled-error';
+import {
+  AcquireTimeoutError,
+  PostgresError,
+  StatementCancelledError,
+  TimeoutError,
+  TransactionRolledBackError,
+  TransactionStateError,
+} from '../errors';
 import type { ResultSet } from '../protocol';
 import type { CopyTextRow } from '../types';
 import type { QueryBatchOptions } from './batch-request';
