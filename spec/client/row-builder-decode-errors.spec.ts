@@ -4,8 +4,7 @@
 // decoder keeps its own error. The query fails alone: the connection stays usable.
 import { inspect } from 'node:util';
 import { lastValueFrom, tap, toArray } from 'rxjs';
-import { TypeOid, TypeRegistry, type Connection } from '../../lib';
-import { ValueDecodeError } from '../../lib/errors/value-decode-error';
+import { TypeOid, TypeRegistry, ValueDecodeError, type Connection } from '../../lib';
 import { rowBuilder, type RawRow } from '../../lib/client/row-builder';
 import { BackendMessageDecoder, type DataRow, type FieldDescription } from '../../lib/wire';
 import * as b from '../helpers/backend-messages';

@@ -222,6 +222,12 @@ describe('TypeRegistry: decoders by (type OID, format)', () => {
     types.setArrayDecoder(TypeOid.int4Array, TypeOid.int4);
     expect(types.resultFormatFor(TypeOid.int4Array)).toBe(0);
     expect(types.resultFormatFor(TypeOid.int4)).toBe(binary.has(TypeOid.int4) ? 1 : 0);
+
+    // hasUserDecoder says whose decoder it is (a user's error is not wrapped by the row builder).
+    expect(fromOverrides.hasUserDecoder(TypeOid.int4)).toBe(true);
+    expect(fromOverrides.hasUserDecoder(TypeOid.int4Array)).toBe(false);
+    expect([TypeOid.float8, TypeOid.int4Array, TypeOid.int4].map((oid) => types.hasUserDecoder(oid))).toEqual([true, true, false]);
+    expect(new TypeRegistry().hasUserDecoder(TypeOid.json)).toBe(false);
   });
 
   it('gives the same decoder for the same type until a decoder changes', () => {
