@@ -1,5 +1,6 @@
 export type { ReleaseCallback, Transport } from './transport';
 export { SocketTransport } from './socket-transport';
+export { whenDrained } from './when-drained';
 export { openTransport } from './open-transport';
 export type { TransportOptions } from './open-transport';
 export { isUnreachable, openSocket } from './open-socket';

@@ -4,6 +4,7 @@ import { TLSSocket } from 'node:tls';
 import { Observable, Subject } from 'rxjs';
 import { ConnectionError } from '../errors';
 import type { ReleaseCallback, Transport } from './transport';
+import { whenDrained } from './when-drained';
 
 /** Pending writes this large go to the socket as they are; smaller ones are joined. */
 const copyLimit = 16 * 1024;
@@ -205,22 +206,11 @@ export class SocketTransport implements Transport {
    * Completes without a value when the socket closes first.
    */
   drained(): Observable<void> {
-    return new Observable<void>((subscriber) => {
+    return whenDrained(() => {
       // Flushing may hand everything to the kernel at once, and then no 'drain' follows.
       if (this.needsDrain) this.flush();
-      if (!this.needsDrain) {
-        subscriber.next();
-        subscriber.complete();
-        return;
-      }
-      return this.#drains.subscribe({
-        next: () => {
-          subscriber.next();
-          subscriber.complete();
-        },
-        complete: () => subscriber.complete(),
-      });
-    });
+      return this.needsDrain;
+    }, this.#drains);
   }
 
   /**

@@ -5,7 +5,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { Observable, Subject } from 'rxjs';
 import { ConnectionError } from '../../lib';
-import type { ReleaseCallback, Transport } from '../../lib/transport';
+import { whenDrained, type ReleaseCallback, type Transport } from '../../lib/transport';
 
 /** One frontend message the client wrote: its type byte (`''` for the untyped StartupMessage), name and body. */
 export interface FrontendMessage {
@@ -212,20 +212,7 @@ export class FakeTransport implements Transport {
   }
 
   drained(): Observable<void> {
-    return new Observable<void>((subscriber) => {
-      if (!this.needsDrain) {
-        subscriber.next();
-        subscriber.complete();
-        return;
-      }
-      return this.#drains.subscribe({
-        next: () => {
-          subscriber.next();
-          subscriber.complete();
-        },
-        complete: () => subscriber.complete(),
-      });
-    });
+    return whenDrained(() => this.needsDrain, this.#drains);
   }
 
   pause(): void {
