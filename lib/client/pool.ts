@@ -571,11 +571,25 @@ export class Pool extends Queryable implements AsyncDisposable {
       setImmediate(() => {
         this.#stallCheck = undefined;
         if (this.#ended) return;
+        this.#judgeSlow();
         this.#dispatch();
         this.#fill();
         this.#emitStats();
       });
     }, packingWindow);
+  }
+
+  /**
+   * The stall check's verdict: shared work that has still not moved, now that the replies
+   * that had arrived were read, is slow on the server. Remembered until it moves, so that the
+   * statements made meanwhile take another connection at once instead of each waiting for a
+   * check of its own (a pool.first loop beside one long query would wait a check per call).
+   */
+  #judgeSlow(): void {
+    const now = Date.now();
+    for (const pooled of this.#busy) {
+      if (pooled.shared && now - pooled.progressAt > packingWindow) pooled.judgedSlowAt = pooled.progressAt;
+    }
   }
 
   /** The most recently used idle connection that is still usable; the unusable and expired ones met on the way are closed. */
@@ -619,8 +633,10 @@ export class Pool extends Queryable implements AsyncDisposable {
     for (const pooled of this.#busy) {
       if (pooled.state !== 'busy' || !pooled.shared || pooled.leases >= limit) continue;
       if (!pooled.usable || pooled.expired(now)) continue;
-      if (now - pooled.progressAt > packingWindow) stalled = true;
-      else if (best === undefined || pooled.leases > best.leases) best = pooled;
+      if (now - pooled.progressAt > packingWindow) {
+        // Judged slow by a stall check and not moved since: neither packed onto nor waited for.
+        if (pooled.judgedSlowAt !== pooled.progressAt) stalled = true;
+      } else if (best === undefined || pooled.leases > best.leases) best = pooled;
     }
     return best ?? (stalled ? stalledConnection : undefined);
   }

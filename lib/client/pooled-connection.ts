@@ -28,6 +28,12 @@ export class PooledConnection {
    * so none is queued behind a statement that has been running for a while.
    */
   progressAt = 0;
+  /**
+   * The `progressAt` at which a stall check found its work still not moved: a slow statement
+   * on the server, not a stall of this process. While `progressAt` stays there, statements
+   * neither wait for another check nor are packed onto it.
+   */
+  judgedSlowAt = -1;
 
   constructor(
     readonly connection: Connection,

@@ -337,6 +337,24 @@ describe('pool option pipeline', () => {
     expect(new Set(rows.map((row) => row?.pid)).size).toBe(1);
   });
 
+  it('judges a slow statement once: later statements take an idle connection at once, not after another stall check each', async () => {
+    const p = pool({ max: 2, pipeline: 8 });
+    await Promise.all([0, 1].map(() => lastValueFrom(p.withConnection((c) => c.query('SELECT 1')))));
+    await eventually(() => p.stats.idle === 2);
+    const marker = `pipeline_judged_${tag()}`;
+    const slow = lastValueFrom(p.query(`SELECT pg_sleep(0.5) AS ${marker}`));
+    await eventually(async () => (await running(marker)) === 1);
+    // The first statement waits for the stall check's verdict, then takes the idle connection.
+    expect(await p.first('SELECT 1 AS n')).toEqual({ n: 1 });
+    // The slow statement has not moved since that verdict: nothing waits for it again.
+    for (let i = 2; i < 5; i++) {
+      const next = p.first<{ n: number }>('SELECT $1::int AS n', [i]);
+      expect(p.stats).toMatchObject({ busy: 2, waiting: 0 });
+      expect(await next).toEqual({ n: i });
+    }
+    await slow;
+  });
+
   it('without it (the default), a statement waits for a free connection', async () => {
     const p = pool({ max: 1 });
     const marker = `unpipelined_${tag()}`;
