@@ -59,7 +59,8 @@ export interface NegotiatedSocket {
  *
  * Errors: ConnectionError `08001` when the server refuses TLS that is required, when the
  * handshake or the verification fails (the message then says "server certificate verification
- * failed" and names the root certificate file), or when the socket ends first; under `direct`, also when
+ * failed" and names what it was verified against: the root certificate file, `tls.ca` or the
+ * system's trusted roots), or when the socket ends first; under `direct`, also when
  * the server selects no ALPN protocol or another one than `postgresql`; ProtocolError when the
  * server answers anything but `S` or `N`, or sends bytes before the TLS handshake (which a
  * man in the middle could use to inject plaintext, CVE-2021-23222); ConfigError (setting
@@ -109,12 +110,15 @@ export function negotiateTls(socket: Socket, request: TlsRequest): Observable<Ne
       }
       startHandshake();
     };
+    // `extra` is merged last: a `tls.ca` there replaces the root file's certificates.
     const verifiedAgainst = () =>
-      request.rootCertFile !== undefined
-        ? ` against the root certificate file "${request.rootCertFile}"`
-        : request.ca === undefined && request.extra?.ca === undefined
-          ? " against the system's trusted roots"
-          : '';
+      request.extra?.ca !== undefined
+        ? ' against tls.ca'
+        : request.rootCertFile !== undefined
+          ? ` against the root certificate file "${request.rootCertFile}"`
+          : request.ca === undefined
+            ? " against the system's trusted roots"
+            : '';
     const startHandshake = () => {
       // Node sends no SNI when servername is undefined, whatever `host` is.
       const servername = request.sni !== false && isIP(request.host) === 0 ? request.host : undefined;

@@ -3,6 +3,7 @@
 // every connection that uses TLS, and checks the host name only under verify-full. A failed
 // TLS open is then what the sslmode says: prefer retries once in plaintext (fe-connect.c), allow
 // (which tried plaintext first) fails.
+import { readFileSync } from 'node:fs';
 import { firstValueFrom } from 'rxjs';
 import { ConnectionError, connect, type Connection, type ConnectionConfig, type SslMode } from '../../lib';
 import { closeOpenedConnections, errorOf, openConnection, queryValue } from '../helpers/connections';
@@ -68,5 +69,16 @@ describe('a rejected server certificate', () => {
     const error = await errorOf(firstValueFrom(connect(config('verify-full', { host: '127.0.0.1', sslrootcert: requireTls().caFile }))));
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error.message).toMatch(/^SSL connection failed: server certificate does not match the host name: .*altnames/);
+  });
+});
+
+describe('a rejected server certificate with tls.ca', () => {
+  it('names tls.ca, not the root file that tls.ca replaced', async () => {
+    const { caFile, otherCaFile } = requireTls();
+    const tls = { ca: readFileSync(otherCaFile) };
+    const error = await errorOf(firstValueFrom(connect(config('verify-ca', { sslrootcert: caFile, tls }))));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.message).toMatch(/^SSL connection failed: server certificate verification failed against tls\.ca: /);
+    expect(error.message).not.toContain(caFile);
   });
 });
