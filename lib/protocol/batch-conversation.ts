@@ -359,6 +359,9 @@ export class BatchConversation implements Conversation {
         }
         if (this.#delivering()) this.#sink.row(message);
         return false;
+      case 'CloseComplete':
+        // A statement the cache evicted (or forgot) is closed with the batch's first write.
+        return false;
       case 'ParseComplete':
         this.#parsed = true;
         return false;

@@ -290,3 +290,13 @@ describe.each([
     expect(await batch(connection, 'SELECT 1 AS one', [[]])).toEqual([[{ one: 1 }]]);
   });
 });
+
+describe('queryBatch with the statement cache', () => {
+  it('a batch that evicts a cached statement (its Close written with the batch) runs, and the connection stays usable', async () => {
+    const connection = await openConnection({ ...superuserConfig(), statementCacheSize: 1 });
+    expect(await batch(connection, 'SELECT $1::int AS a', [[1]])).toEqual([[{ a: 1 }]]);
+    expect(await batch(connection, 'SELECT $1::int AS b', [[2], [3]])).toEqual([[{ b: 2 }], [{ b: 3 }]]);
+    expect(await batch(connection, 'SELECT $1::int AS a', [[4]])).toEqual([[{ a: 4 }]]);
+    expect(await lastValueFrom(connection.query('SELECT 1 AS one'))).toEqual({ one: 1 });
+  });
+});
