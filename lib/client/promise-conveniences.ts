@@ -117,8 +117,55 @@ function captureSettlers(resolve: (value: unknown) => void, reject: (error: unkn
 }
 
 /**
+ * The pending conveniences given one AbortSignal, behind one listener on it: a signal shared
+ * by many statements (one per incoming request, say, passed to each of its queries) would
+ * otherwise get a listener per statement, and past ten Node prints a
+ * MaxListenersExceededWarning. Kept only while statements are pending on the signal, and
+ * weakly: nothing outlives the signal or its statements, nor links the connections and pools
+ * that share it.
+ */
+class AbortWatch {
+  readonly #signal: AbortSignal;
+  readonly #pending = new Set<SettlingPromise>();
+
+  private constructor(signal: AbortSignal) {
+    this.#signal = signal;
+  }
+
+  /** `promise` is rejected when `signal` aborts (unless it settles first and calls {@link unwatch}). */
+  static watch(signal: AbortSignal, promise: SettlingPromise): void {
+    let watch = abortWatches.get(signal);
+    if (watch === undefined) {
+      watch = new AbortWatch(signal);
+      abortWatches.set(signal, watch);
+      signal.addEventListener('abort', watch, { once: true });
+    }
+    watch.#pending.add(promise);
+  }
+
+  /** `promise` settled: it no longer waits on `signal`; the listener goes with the last one. */
+  static unwatch(signal: AbortSignal, promise: SettlingPromise): void {
+    const watch = abortWatches.get(signal);
+    if (watch === undefined || !watch.#pending.delete(promise) || watch.#pending.size > 0) return;
+    abortWatches.delete(signal);
+    signal.removeEventListener('abort', watch);
+  }
+
+  /** The signal's abort event (this object is its listener). */
+  handleEvent(): void {
+    abortWatches.delete(this.#signal);
+    const pending = [...this.#pending];
+    this.#pending.clear();
+    for (const promise of pending) promise.abort();
+  }
+}
+
+/** The watch of each signal that statements are pending on (see AbortWatch). */
+const abortWatches = new WeakMap<AbortSignal, AbortWatch>();
+
+/**
  * One Promise convenience call as one object: the observer of the request, what it keeps of
- * the values, the abort listener, and the Promise's settling functions (a point query in a
+ * the values, its place in the signal's AbortWatch, and the Promise's settling functions (a point query in a
  * Node handler calls one of these per request: one object rather than half a dozen closures).
  */
 class SettlingPromise implements Observer<unknown> {
@@ -164,8 +211,8 @@ class SettlingPromise implements Observer<unknown> {
     // A request that failed at once (a bad parameter) has settled during start; a signal
     // aborted during start has already fired its event.
     if (!this.#settled && signal !== undefined) {
-      if (signal.aborted) this.handleEvent();
-      else signal.addEventListener('abort', this, { once: true });
+      if (signal.aborted) this.abort();
+      else AbortWatch.watch(signal, this);
     }
   }
 
@@ -190,8 +237,8 @@ class SettlingPromise implements Observer<unknown> {
     else this.#resolve(this.#kept);
   }
 
-  /** The signal's abort event (this object is its listener). */
-  handleEvent(): void {
+  /** The signal aborted. */
+  abort(): void {
     if (this.#settled) return;
     this.#settled = true;
     this.#request?.unsubscribe();
@@ -201,7 +248,7 @@ class SettlingPromise implements Observer<unknown> {
   #done(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    this.#signal?.removeEventListener('abort', this);
+    if (this.#signal !== undefined) AbortWatch.unwatch(this.#signal, this);
     return true;
   }
 }

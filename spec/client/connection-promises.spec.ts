@@ -207,6 +207,22 @@ describe('signal', () => {
     controller.abort();
     expect(await connection.first('SELECT 5 AS ok')).toEqual({ ok: 5 });
   });
+
+  it('one signal shared by many statements adds one abort listener (Node warns past ten), and aborting rejects them all', async () => {
+    const controller = new AbortController();
+    const { signal } = controller;
+    const done = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => connection.first<{ n: number }>('SELECT $1::int AS n', [i], { signal })),
+    );
+    expect(done.map((row) => row?.n)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    const pending = Array.from({ length: 20 }, () => connection.all('SELECT pg_sleep(5)', [], { signal }).catch((error: unknown) => error));
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+    const reason = new Error('request closed');
+    controller.abort(reason);
+    expect(await Promise.all(pending)).toEqual(Array.from({ length: 20 }, () => reason));
+    expect(await connection.first('SELECT 6 AS ok')).toEqual({ ok: 6 });
+  });
 });
 
 describe('on a Transaction', () => {
