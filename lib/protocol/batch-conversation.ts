@@ -18,7 +18,14 @@ import {
 import { BindTemplate } from '../wire/frontend-messages';
 import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
 import { bindParameterCountError, parameterCountError } from './parameter-count-error';
-import { bindTemplateOf, setResultFormats, type CachedStatement, type StatementCache } from './statement-cache';
+import {
+  bindTemplateOf,
+  cachedStatementErrorFields,
+  isStaleStatementCode,
+  setResultFormats,
+  type CachedStatement,
+  type StatementCache,
+} from './statement-cache';
 import { hasPlannedColumns } from './statement-keywords';
 
 /**
@@ -444,15 +451,16 @@ export class BatchConversation implements Conversation {
 
   #failed(fields: ErrorFields): void {
     if (this.#error === undefined) {
+      const entry = this.#entry;
+      // A cached statement bound without its Parse: its error does not name the internal statement.
+      const publicFields = entry !== undefined && !this.#leads ? cachedStatementErrorFields(fields) : fields;
       this.#error =
         bindParameterCountError(fields, this.#firstCount, this.#parameterCount) ??
-        new PostgresError(fields, { sql: this.#sql, parameterCount: this.#firstCount });
-      const entry = this.#entry;
+        new PostgresError(publicFields, { sql: this.#sql, parameterCount: this.#firstCount });
       if (entry !== undefined && this.#statements !== undefined) {
-        // A statement that failed to prepare, or that the server no longer has (26000) or can
-        // no longer use (0A000), is forgotten: the next request prepares it afresh.
-        const code = fields.code;
-        if ((this.#leads && !this.#parsed) || code === '26000' || code === '0A000') this.#statements.forget(this.#sql, entry);
+        // A statement that failed to prepare, or that the server no longer has or can no longer
+        // use, is forgotten: the next request prepares it afresh.
+        if ((this.#leads && !this.#parsed) || isStaleStatementCode(fields.code)) this.#statements.forget(this.#sql, entry);
       }
     }
     this.#stop();

@@ -18,7 +18,14 @@ import {
 } from '../wire';
 import { bindParameterCountError, parameterCountError } from './parameter-count-error';
 import { deliveringPushback, type Conversation, type ConversationChannel } from './conversation';
-import { bindTemplateOf, setResultFormats, type CachedStatement, type StatementCache } from './statement-cache';
+import {
+  bindTemplateOf,
+  cachedStatementErrorFields,
+  isStaleStatementCode,
+  setResultFormats,
+  type CachedStatement,
+  type StatementCache,
+} from './statement-cache';
 import { hasPlannedColumns } from './statement-keywords';
 
 /**
@@ -40,13 +47,6 @@ const describeExecuteSync = Buffer.concat([describe('portal'), execute(), sync()
 
 /** The columns of a statement without rows (NoData), shared so its row builders are too. */
 const noFields: readonly FieldDescription[] = Object.freeze([]);
-
-/**
- * SQLSTATEs with which the server refuses to Bind a cached statement it no longer has (26000,
- * e.g. after DEALLOCATE or DISCARD run through SQL) or can no longer use as prepared (0A000
- * "cached plan must not change result type", after DDL).
- */
-const staleStatementCodes = new Set(['26000', '0A000']);
 
 /** Receives what an extended-protocol query produces, in order. */
 export interface QuerySink {
@@ -324,23 +324,18 @@ export class ExtendedQueryConversation implements Conversation {
   }
 
   /**
+   * The server's fields; for a cached statement bound without its Parse, without the internal
+   * statement's name (see cachedStatementErrorFields).
+   */
+  #publicFields(fields: ErrorFields): ErrorFields {
+    return this.#use === 'named' ? cachedStatementErrorFields(fields) : fields;
+  }
+
+  /**
    * Keeps the statement cache true to the server: a statement whose Parse failed, or that the
    * server no longer has or can no longer use (after DDL), is forgotten. Requests pipelined
    * behind a failed Parse report the leader's error rather than "statement does not exist".
    */
-  /**
-   * The server's fields, except that "prepared statement "rxpg_…" does not exist" for a cached
-   * statement says what happened without naming rxpg's internal statement.
-   */
-  #publicFields(fields: ErrorFields): ErrorFields {
-    if (fields.code !== '26000' || this.#use !== 'named') return fields;
-    return {
-      ...fields,
-      message:
-        'the statement prepared for this query no longer exists on the server (DEALLOCATE or DISCARD ran, or a pooler moved the session); the next request prepares it again',
-    };
-  }
-
   #statementError(error: PostgresError): Error {
     const entry = this.#entry;
     if (entry === undefined || this.#statements === undefined) return error;
@@ -349,7 +344,7 @@ export class ExtendedQueryConversation implements Conversation {
       this.#statements.forget(this.#sql, entry);
       return error;
     }
-    if (error.code !== undefined && staleStatementCodes.has(error.code)) {
+    if (isStaleStatementCode(error.code)) {
       this.#statements.forget(this.#sql, entry);
       if (entry.failure !== undefined) return entry.failure;
       // Refused at Bind (an EXECUTE of a missing statement fails later, at Execute): nothing

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ErrorFields } from '../errors';
 import { close } from '../wire';
 import type { FieldDescription, FormatCode } from '../wire';
 import { BindTemplate } from '../wire/frontend-messages';
@@ -164,4 +165,28 @@ export function bindTemplateOf(entry: CachedStatement): BindTemplate {
 export function setResultFormats(entry: CachedStatement, resultFormats: readonly FormatCode[]): void {
   entry.resultFormats = resultFormats;
   entry.bindTemplate = undefined;
+}
+
+/**
+ * Whether `code` is how the server refuses a cached statement: one it no longer has (26000,
+ * after DEALLOCATE or DISCARD ran through SQL, or a pooler moved the session) or can no longer
+ * use as prepared (0A000 "cached plan must not change result type", after DDL). Such a
+ * statement is forgotten, so the next request prepares it again.
+ */
+export function isStaleStatementCode(code: string | undefined): boolean {
+  return code === '26000' || code === '0A000';
+}
+
+/**
+ * The server's error fields for a request that bound a cached statement, except that "prepared
+ * statement "rxpg_…" does not exist" says what happened without naming rxpg's internal
+ * statement.
+ */
+export function cachedStatementErrorFields(fields: ErrorFields): ErrorFields {
+  if (fields.code !== '26000') return fields;
+  return {
+    ...fields,
+    message:
+      'the statement prepared for this query no longer exists on the server (DEALLOCATE or DISCARD ran, or a pooler moved the session); the next request prepares it again',
+  };
 }

@@ -292,6 +292,22 @@ describe.each([
 });
 
 describe('queryBatch with the statement cache', () => {
+  it('a cached statement dropped behind its back (DEALLOCATE by name): the error says so without naming the internal statement, and the next batch prepares it again', async () => {
+    const connection = await openConnection(superuserConfig());
+    const sql = 'SELECT $1::int * 3 AS n';
+    expect(await batch(connection, sql, [[1]])).toEqual([[{ n: 3 }]]);
+    const [{ name }] = (await lastValueFrom(
+      connection.query<{ name: string }>('SELECT name FROM pg_prepared_statements WHERE statement = $1', [sql]).pipe(toArray()),
+    )) as [{ name: string }];
+    await lastValueFrom(connection.simpleQuery(`DEALLOCATE ${name}`).pipe(toArray()));
+    const error = (await errorOf(batch(connection, sql, [[2], [3]]))) as PostgresError;
+    expect(error).toBeInstanceOf(PostgresError);
+    expect(error.code).toBe('26000');
+    expect(error.message).toMatch(/no longer exists on the server/);
+    expect(error.message).not.toContain(name);
+    expect(await batch(connection, sql, [[2], [3]])).toEqual([[{ n: 6 }], [{ n: 9 }]]);
+  });
+
   it('a batch that evicts a cached statement (its Close written with the batch) runs, and the connection stays usable', async () => {
     const connection = await openConnection({ ...superuserConfig(), statementCacheSize: 1 });
     expect(await batch(connection, 'SELECT $1::int AS a', [[1]])).toEqual([[{ a: 1 }]]);
