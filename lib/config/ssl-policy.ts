@@ -30,7 +30,8 @@ export interface SslPolicy {
 }
 
 /** The settings {@link sslPolicy} looks at. */
-export type SslPolicyConfig = Pick<ResolvedConnectionConfig, 'host' | 'sslmode' | 'sslrootcert' | 'sslcert' | 'sslkey'>;
+export type SslPolicyConfig = Pick<ResolvedConnectionConfig, 'host' | 'sslmode' | 'sslrootcert' | 'sslcert' | 'sslkey'> &
+  Partial<Pick<ResolvedConnectionConfig, 'hostaddr'>>;
 
 const plaintextOnly: SslPolicy = Object.freeze({ requestTls: 'never', allowPlaintextFallback: true, verify: 'none' });
 
@@ -38,7 +39,8 @@ const plaintextOnly: SslPolicy = Object.freeze({ requestTls: 'never', allowPlain
  * libpq's sslmode semantics as a pure function of the settings and of which files exist.
  *
  * - A unix-socket host (starting with `/`) never uses TLS, whatever the sslmode ("sslmode is
- *   ignored for Unix domain socket communication").
+ *   ignored for Unix domain socket communication"), unless a `hostaddr` goes with it: the
+ *   connection is then TCP to that address and the sslmode applies.
  * - `disable`: never. `allow`: plaintext first, TLS only if the server rejects the plaintext
  *   attempt. `prefer`: TLS if the server accepts it, else plaintext. `require`: TLS or fail.
  * - `allow`, `prefer` and `require` verify the server certificate only when there is a root
@@ -79,7 +81,8 @@ export function sslPolicy(
       setting: 'sslmode',
     });
   }
-  if (isUnixSocketHost(config.host) || sslmode === 'disable') return plaintextOnly;
+  // With a hostaddr the connection is TCP to it, whatever `host` names (libpq's rule).
+  if ((config.hostaddr === undefined && isUnixSocketHost(config.host)) || sslmode === 'disable') return plaintextOnly;
 
   const directory = homeDir === undefined || homeDir === '' ? undefined : join(homeDir, '.postgresql');
   const defaultFile = (name: string): string | undefined => (directory === undefined ? undefined : join(directory, name));

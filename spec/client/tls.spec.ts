@@ -122,6 +122,21 @@ describe('unix sockets', () => {
       'false',
     );
   });
+
+  // libpq: with hostaddr, the connection goes over TCP to that address and `host` only names
+  // the server (verification, .pgpass), so a socket directory there does not skip TLS.
+  it('are not used when hostaddr is given: TCP to it, with TLS as the sslmode says', async () => {
+    const cluster = testServers().primary;
+    const connection = await openConnection({
+      host: cluster.socketDir,
+      hostaddr: '127.0.0.1',
+      port: cluster.port,
+      user: 'postgres',
+      database: 'postgres',
+      sslmode: 'require',
+    });
+    expect(await usesTls(connection)).toBe('t');
+  });
 });
 
 describe('unusable TLS files are refused before anything is sent', () => {

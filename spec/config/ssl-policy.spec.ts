@@ -75,6 +75,26 @@ describe('sslPolicy: the sslmode table', () => {
   });
 });
 
+describe('sslPolicy: a socket directory as host with a hostaddr', () => {
+  // libpq connects over TCP to hostaddr then; host only names the server.
+  it.each<[SslMode, SslPolicy]>([
+    ['allow', allow],
+    ['prefer', prefer],
+    ['require', requireUnverified],
+    ['verify-full', verifyWith('full', defaultRoot)],
+  ])('is TCP: %s applies', (mode, expected) => {
+    const socketHost = { hostaddr: '10.0.0.1' };
+    expect(sslPolicy(config(mode, '/var/run/postgresql', socketHost), existing(mode === 'verify-full' ? defaultRoot : ''), home)).toEqual(
+      expected,
+    );
+  });
+
+  it('works on a resolved per-host configuration', () => {
+    const resolved = resolveConnectionConfig({ host: '/var/run/postgresql', hostaddr: '10.0.0.1', sslmode: 'require' }, {});
+    expect(sslPolicy(resolved, existing(), home)).toEqual(requireUnverified);
+  });
+});
+
 describe('sslPolicy: root certificates', () => {
   it('uses an explicit sslrootcert instead of the default', () => {
     const policy = sslPolicy(config('verify-full', 'db', { sslrootcert: '/etc/ca.pem' }), existing('/etc/ca.pem', defaultRoot), home);
