@@ -1,5 +1,6 @@
 // The per-connection prepared-statement cache: repeated statements skip Parse and Describe,
 // and the cache stays true to what the server holds.
+import fc from 'fast-check';
 import { Subject, lastValueFrom, toArray } from 'rxjs';
 import { PostgresError, type Connection } from '../../lib';
 import { closeOpenedConnections, errorOf, openConnection } from '../helpers/connections';
@@ -127,5 +128,62 @@ describe('statement cache', () => {
   it('an invalid statementCacheSize is a ConfigError', async () => {
     const error = await errorOf(openConnection({ ...superuserConfig(), statementCacheSize: -1 }));
     expect(error.name).toBe('ConfigError');
+  });
+});
+
+describe('statement cache under any mix of request kinds', () => {
+  // Eviction, re-preparation and the Close of an evicted statement meet every request kind
+  // (a CloseComplete once reached a batch that did not expect it and killed the connection).
+  const texts = [0, 1, 2, 3, 4].map((k) => `SELECT $1::int + ${k} AS n`);
+  const operation = fc.record({
+    kind: fc.constantFrom('query', 'first', 'batch', 'execute'),
+    text: fc.integer({ min: 0, max: texts.length - 1 }),
+    value: fc.integer({ min: -1000, max: 1000 }),
+    together: fc.boolean(),
+  });
+
+  it('every answer is right and the connection stays usable, with more statements than the cache holds', async () => {
+    const connection = await openConnection({ ...superuserConfig(), statementCacheSize: 2 });
+    const run = async (op: { kind: string; text: number; value: number }): Promise<unknown> => {
+      const sql = texts[op.text]!;
+      switch (op.kind) {
+        case 'query':
+          return (await rows(connection, sql, [op.value]))[0]?.n;
+        case 'first':
+          return (await connection.first<{ n: number }>(sql, [op.value]))?.n;
+        case 'batch': {
+          const sets = await lastValueFrom(connection.queryBatch<{ n: number }>(sql, [[op.value], [op.value + 1]]).pipe(toArray()));
+          return sets.map((set) => set[0]?.n);
+        }
+        default:
+          return (await lastValueFrom(connection.execute(sql, [op.value]))).rowCount;
+      }
+    };
+    const expected = (op: { kind: string; text: number; value: number }): unknown => {
+      if (op.kind === 'batch') return [op.value + op.text, op.value + 1 + op.text];
+      if (op.kind === 'execute') return 'QueryShapeError';
+      return op.value + op.text;
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 12 }), async (ops) => {
+        // Runs of `together` operations are made in one tick (pipelined); the others one by one.
+        let pending: Promise<void>[] = [];
+        for (const op of ops) {
+          const outcome = run(op).then(
+            (value) => expect(value).toEqual(expected(op)),
+            (error: unknown) => expect((error as Error).name).toBe(expected(op)),
+          );
+          pending.push(outcome);
+          if (!op.together) {
+            await Promise.all(pending);
+            pending = [];
+          }
+        }
+        await Promise.all(pending);
+        expect(connection.state).toBe('open');
+      }),
+      { numRuns: 40 },
+    );
+    expect(await rows(connection, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
   });
 });
