@@ -37,7 +37,8 @@ export abstract class PoolLease<T> implements AcquireWaiter<PooledConnection>, O
   readonly #host: LeaseHost;
   readonly #subscriber: Observer<T>;
   readonly #unsure: boolean;
-  readonly #sql: string | undefined;
+  /** The request's SQL text, when it is one statement: it names it in a PoolMisuseError. */
+  protected readonly sql: string | undefined;
   #held: PooledConnection | undefined;
   #work: Unsubscribable | undefined;
   #leave: (() => void) | undefined;
@@ -53,7 +54,7 @@ export abstract class PoolLease<T> implements AcquireWaiter<PooledConnection>, O
     this.#host = host;
     this.#subscriber = subscriber;
     this.#unsure = unsure;
-    this.#sql = sql;
+    this.sql = sql;
     this.shareable = shareable;
   }
 
@@ -113,7 +114,7 @@ export abstract class PoolLease<T> implements AcquireWaiter<PooledConnection>, O
     const status = this.#held?.connection.transactionStatus ?? 'idle';
     this.#release(false);
     if (status === 'idle') this.#subscriber.complete();
-    else this.#subscriber.error(misuseError(status, this.#unsure, this.#sql));
+    else this.#subscriber.error(misuseError(status, this.#unsure, this.sql));
   }
 
   /** The subscriber left: out of the queue, or the work abandoned and the connection released. */
@@ -168,7 +169,6 @@ export class ObservableLease<T> extends PoolLease<T> {
  */
 export class StatementLease extends PoolLease<unknown> {
   readonly #command: boolean;
-  readonly #statement: string;
   readonly #params: readonly unknown[] | undefined;
   readonly #options: PromiseQueryOptions | PromiseExecuteOptions | undefined;
 
@@ -184,14 +184,13 @@ export class StatementLease extends PoolLease<unknown> {
   ) {
     super(host, subscriber, false, sql, shareable);
     this.#command = command;
-    this.#statement = sql;
     this.#params = params;
     this.#options = options;
   }
 
   protected startWork(connection: Connection): Unsubscribable {
     return this.#command
-      ? connection.startCommand(this, this.#statement, this.#params, this.#options)
-      : connection.startRows(this, this.#statement, this.#params, this.#options);
+      ? connection.startCommand(this, this.sql as string, this.#params, this.#options)
+      : connection.startRows(this, this.sql as string, this.#params, this.#options);
   }
 }
