@@ -125,7 +125,7 @@ class TransactionScope {
     if (abandoned === undefined) return failure;
     const timeout = abandoned.timeout;
     return new StatementCancelledError(
-      `a statement of the transaction was cancelled while it ran (${abandonedBy(timeout)}): rxpg stopped it on the server, which fails it with 57014 (query_canceled) and so aborts the transaction; that error was not delivered, since the statement no longer had a subscriber`,
+      `a statement of the transaction was cancelled while it ran (${abandonedBy(timeout)}): rxpg stopped it on the server (a CancelRequest, or for a batch a failing statement in place of its remaining sets), which aborts the transaction; that error was not delivered, since the statement no longer had a subscriber`,
       timeout === undefined ? { reason: 'unsubscribed', sql: abandoned.sql } : { reason: 'timeout', sql: abandoned.sql, cause: timeout },
     );
   }
