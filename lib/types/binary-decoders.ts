@@ -531,7 +531,8 @@ function decodeBinaryArray(bytes: Buffer, start: number, end: number, type: Arra
     count *= size;
   }
   if (count * 4 > end - elementsAt) {
-    throw badArray(type, `value of ${count} elements in ${end - elementsAt} bytes, fewer than their 4-byte lengths need`);
+    const elements = count <= Number.MAX_SAFE_INTEGER ? String(count) : exactElementCount(bytes, start + arrayHeaderLength, dimensions);
+    throw badArray(type, `value of ${elements} elements in ${end - elementsAt} bytes, fewer than their 4-byte lengths need`);
   }
   if (count === 0) {
     if (end !== elementsAt) throw badArray(type, `value of 0 elements with ${end - elementsAt} bytes after its header`);
@@ -542,6 +543,16 @@ function decodeBinaryArray(bytes: Buffer, start: number, end: number, type: Arra
   const after = fillDimension(bytes, start + arrayHeaderLength, 0, dimensions, elementsAt, end, type, result);
   if (after !== end) throw badArray(type, `value with ${end - after} bytes after its last element`);
   return result;
+}
+
+/**
+ * The product of the dimension sizes at `sizesAt`, in digits: beyond 2^53 the double product
+ * is rounded (only an error message needs it).
+ */
+function exactElementCount(bytes: Buffer, sizesAt: number, dimensions: number): string {
+  let count = 1n;
+  for (let dimension = 0; dimension < dimensions; dimension++) count *= BigInt(bytes.readInt32BE(sizesAt + dimension * 8));
+  return count.toString();
 }
 
 /**

@@ -502,6 +502,18 @@ describe('binary decoders given malformed bytes (never sent by the server)', () 
     expect(decode(TypeOid.int4Array, hugeSize)).toThrow(
       'int4[] binary value of 2147483647 elements in 16 bytes, fewer than their 4-byte lengths need',
     );
+    const hugeDimensions = Buffer.concat([
+      b.int32(2),
+      b.int32(0),
+      b.int32(23),
+      b.int32(0x7fffffff),
+      b.int32(1),
+      b.int32(0x7fffffff),
+      b.int32(1),
+    ]);
+    expect(decode(TypeOid.int4Array, hugeDimensions)).toThrow(
+      'int4[] binary value of 4611686014132420609 elements in 0 bytes, fewer than their 4-byte lengths need',
+    );
     for (const dimensions of [7, -1]) {
       const wrongDimensions = Buffer.from(oneTwo);
       wrongDimensions.writeInt32BE(dimensions, 0);
