@@ -104,7 +104,16 @@ export function tlsRequestFor(config: ResolvedConnectionConfig, policy: SslPolic
   const passphrase = keyPassphrase(config);
   // The CRL goes before `tls` (merged last, as documented); the passphrase after it, since
   // `sslpassword` is the one that was checked against the key.
-  const extra = { ...(crl === undefined ? {} : { crl }), ...config.tls, ...(passphrase === undefined ? {} : { passphrase }) };
+  // `tls.key` and `tls.pfx` are non-enumerable in the resolved config (see hideTlsPassphrases),
+  // so the spread leaves them out: they are put back by name.
+  const tls = config.tls;
+  const extra = {
+    ...(crl === undefined ? {} : { crl }),
+    ...tls,
+    ...(tls?.key === undefined ? {} : { key: tls.key }),
+    ...(tls?.pfx === undefined ? {} : { pfx: tls.pfx }),
+    ...(passphrase === undefined ? {} : { passphrase }),
+  };
   const root = policy.rootCertFile === undefined ? {} : { rootCertFile: policy.rootCertFile };
   return { required, verify: policy.verify, host: config.host, sni: config.sslsni, ...files, ...root, extra };
 }

@@ -181,8 +181,9 @@ export interface ConnectionConfig {
    */
   readonly sslcrl?: string;
   /**
-   * Extra Node TLS options merged last (e.g. `servername`, `ciphers`). `tls.passphrase` (and a
-   * `passphrase` in `tls.key` / `tls.pfx` entries) is kept non-enumerable in the resolved config.
+   * Extra Node TLS options merged last (e.g. `servername`, `ciphers`). Their secrets are kept
+   * non-enumerable in the resolved config: `tls.key`, `tls.pfx`, `tls.passphrase` and a
+   * `passphrase` in `tls.key` / `tls.pfx` entries.
    */
   readonly tls?: TlsConnectionOptions;
   /**
@@ -282,7 +283,7 @@ export interface ResolvedConnectionConfig {
   readonly sslsni: boolean;
   /** Path of the PEM certificate revocation list, if any. */
   readonly sslcrl: string | undefined;
-  /** Extra Node TLS options, merged last, if any; every `passphrase` in them is non-enumerable. */
+  /** Extra Node TLS options, merged last, if any; `key`, `pfx` and every `passphrase` in them are non-enumerable. */
   readonly tls: TlsConnectionOptions | undefined;
   /** Milliseconds; 0 means no limit. */
   readonly connectTimeout: number;

@@ -1,28 +1,30 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 
 /**
- * The `tls` option as the resolved config keeps it: every passphrase in it non-enumerable, as
- * `password` and `sslpassword` are, so that `JSON.stringify`, `Object.keys`, `util.inspect` and
- * `console.log` of the config never show one. That is `tls.passphrase`, and the `passphrase` of
- * each `{ pem, passphrase }` in `tls.key` and `{ buf, passphrase }` in `tls.pfx`. The values stay
- * readable as properties, which is how the TLS file check and Node's secure context read them.
+ * The `tls` option as the resolved config keeps it: its secrets non-enumerable, as `password`
+ * and `sslpassword` are, so that `JSON.stringify`, `Object.keys`, `util.inspect` and
+ * `console.log` of the config never show one. The secrets are every passphrase
+ * (`tls.passphrase`, and the `passphrase` of each `{ pem, passphrase }` in `tls.key` and
+ * `{ buf, passphrase }` in `tls.pfx`) and the private keys they guard, which need none when
+ * unencrypted: `tls.key` and `tls.pfx` themselves. The values stay readable as properties,
+ * which is how the TLS file check and the TLS request read them (a spread does not copy them).
  *
- * Options holding no enumerable passphrase are returned as they are; otherwise a shallow copy is
+ * Options holding no enumerable secret are returned as they are; otherwise a shallow copy is
  * (frozen, with copied `key` / `pfx` arrays), and the caller's object is left untouched.
  *
  * @example
- * const tls = hideTlsPassphrases({ passphrase: 'secret', servername: 'db' })!;
+ * const tls = hideTlsPassphrases({ passphrase: 'secret', key: pem, servername: 'db' })!;
  * tls.passphrase;        // 'secret'
  * JSON.stringify(tls);   // '{"servername":"db"}'
  */
 export function hideTlsPassphrases(tls: TlsConnectionOptions | undefined): TlsConnectionOptions | undefined {
   if (tls === undefined) return undefined;
-  const { key, pfx } = tls;
-  if (!showsPassphrase(tls) && !anyShowsPassphrase(key) && !anyShowsPassphrase(pfx)) return tls;
-  const copy: Record<string, unknown> = withHiddenPassphrase(tls);
-  if (Array.isArray(key)) copy.key = withHiddenEntries(key);
-  if (Array.isArray(pfx)) copy.pfx = withHiddenEntries(pfx);
-  return Object.freeze(copy);
+  if (!shows(tls, 'passphrase') && !shows(tls, 'key') && !shows(tls, 'pfx')) return tls;
+  const { passphrase, key, pfx, ...rest } = tls;
+  defineHidden(rest, 'passphrase', passphrase);
+  defineHidden(rest, 'key', Array.isArray(key) ? withHiddenEntries(key) : key);
+  defineHidden(rest, 'pfx', Array.isArray(pfx) ? withHiddenEntries(pfx) : pfx);
+  return Object.freeze(rest);
 }
 
 /** A frozen copy of a `key` / `pfx` array whose `{ ..., passphrase }` entries hide it. */
@@ -30,23 +32,24 @@ function withHiddenEntries(entries: readonly unknown[]): readonly unknown[] {
   return Object.freeze(entries.map((entry) => (showsPassphrase(entry) ? Object.freeze(withHiddenPassphrase(entry)) : entry)));
 }
 
-/** Whether `value` is a plain object with an own, enumerable `passphrase` (a Buffer is not). */
-function showsPassphrase(value: unknown): value is { readonly passphrase?: unknown } {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !ArrayBuffer.isView(value) &&
-    Object.prototype.propertyIsEnumerable.call(value, 'passphrase')
-  );
+/** Whether `value` has an own, enumerable `name` that is set. */
+function shows(value: object, name: string): boolean {
+  return Object.prototype.propertyIsEnumerable.call(value, name) && (value as Record<string, unknown>)[name] !== undefined;
 }
 
-function anyShowsPassphrase(value: unknown): boolean {
-  return Array.isArray(value) && value.some(showsPassphrase);
+/** Whether `value` is a plain object with an own, enumerable `passphrase` (a Buffer is not). */
+function showsPassphrase(value: unknown): value is { readonly passphrase?: unknown } {
+  return typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) && shows(value, 'passphrase');
 }
 
 /** A shallow copy of `value` whose `passphrase` (read once) is non-enumerable. */
 function withHiddenPassphrase(value: object): Record<string, unknown> {
   const { passphrase, ...rest } = value as { passphrase?: unknown };
-  if (passphrase !== undefined) Object.defineProperty(rest, 'passphrase', { value: passphrase, enumerable: false });
+  defineHidden(rest, 'passphrase', passphrase);
   return rest;
+}
+
+/** Sets `target[name]` to `value` as a non-enumerable property, unless `value` is undefined. */
+function defineHidden(target: object, name: string, value: unknown): void {
+  if (value !== undefined) Object.defineProperty(target, name, { value, enumerable: false });
 }

@@ -60,7 +60,7 @@ const noSettings: ConnectionSettings = Object.freeze({});
  * `gssKrbToken` becomes its UTF-8 bytes.
  *
  * Every source is validated in full, even fields that a higher source overrides. The result
- * is frozen and its `password`, `sslpassword` and the passphrases in `tls` are
+ * is frozen and its `password`, `sslpassword` and the private keys and passphrases in `tls` are
  * non-enumerable properties (see `hideTlsPassphrases`), so `JSON.stringify`, `util.inspect`
  * and `console.log` never show them. The only files read here are the service
  * files, when a service is named (`service`, the string's `service=`, or PGSERVICE): their

@@ -63,3 +63,18 @@ describe('tls.passphrase', () => {
     expectHidden(connection.config);
   });
 });
+
+describe('tls.key without a passphrase', () => {
+  it('logs in with an unencrypted key given in tls.key, and the Connection’s config does not show the key', async () => {
+    const keyPem = readFileSync(requireTls().clientKeyFile, 'latin1');
+    const keyBody = keyPem.split('\n')[1]!;
+    const settings = certRole({ tls: { cert: readFileSync(requireTls().clientCertFile), key: keyPem } });
+    const connection = await openConnection(settings);
+    expect(await queryValue(connection, 'SELECT current_user')).toBe(settings.user);
+    expect(connection.config.tls?.key).toBe(keyPem);
+    for (const text of [JSON.stringify(connection.config), inspect(connection.config, { depth: 10 })]) {
+      expect(text).not.toContain(keyBody);
+      expect(text).not.toContain('PRIVATE KEY');
+    }
+  });
+});

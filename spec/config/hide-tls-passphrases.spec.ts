@@ -54,4 +54,17 @@ describe('resolveConnectionConfig: passphrases in tls', () => {
     expect(forHost.tls?.passphrase).toBe(passphrase);
     for (const text of renderings(forHost)) expect(text).not.toContain(passphrase);
   });
+
+  it('hides a private key given without a passphrase in tls.key or tls.pfx, keeping it readable', () => {
+    const key = '-----BEGIN PRIVATE KEY-----\nUnencrypted-key-not-for-logs\n-----END PRIVATE KEY-----\n';
+    const pfx = Buffer.from('Pfx-bytes-not-for-logs');
+    const config = resolveConnectionConfig({ host: 'db', user: 'u', tls: { key, pfx, servername: 'db.internal' } }, {});
+    expect(config.tls?.key).toBe(key);
+    expect(config.tls?.pfx).toBe(pfx);
+    expect(Object.keys(config.tls!)).toEqual(['servername']);
+    for (const text of renderings(config)) {
+      expect(text).not.toContain('PRIVATE KEY');
+      expect(text).not.toContain('pfx');
+    }
+  });
 });
