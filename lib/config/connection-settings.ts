@@ -14,6 +14,7 @@ import {
   authMethods,
   type AuthMethod,
 } from './connection-config';
+import { defineHidden } from './define-hidden';
 
 /**
  * The settings one source contributes (a connection string, or the PG* environment
@@ -86,12 +87,8 @@ export function freezeSettings(settings: MutableConnectionSettings): ConnectionS
     result[key] =
       key === 'runtimeParameters' ? Object.freeze(value) : Array.isArray(value) ? Object.freeze([...(value as readonly unknown[])]) : value;
   }
-  if (settings.password !== undefined) {
-    Object.defineProperty(result, 'password', { value: settings.password, enumerable: false });
-  }
-  if (settings.sslpassword !== undefined) {
-    Object.defineProperty(result, 'sslpassword', { value: settings.sslpassword, enumerable: false });
-  }
+  if (settings.password !== undefined) defineHidden(result, 'password', settings.password);
+  if (settings.sslpassword !== undefined) defineHidden(result, 'sslpassword', settings.sslpassword);
   return Object.freeze(result);
 }
 

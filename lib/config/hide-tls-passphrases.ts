@@ -1,4 +1,5 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { defineHidden } from './define-hidden';
 
 /**
  * The `tls` option as the resolved config keeps it: its secrets non-enumerable, as `password`
@@ -21,9 +22,9 @@ export function hideTlsPassphrases(tls: TlsConnectionOptions | undefined): TlsCo
   if (tls === undefined) return undefined;
   if (!shows(tls, 'passphrase') && !shows(tls, 'key') && !shows(tls, 'pfx')) return tls;
   const { passphrase, key, pfx, ...rest } = tls;
-  defineHidden(rest, 'passphrase', passphrase);
-  defineHidden(rest, 'key', Array.isArray(key) ? withHiddenEntries(key) : key);
-  defineHidden(rest, 'pfx', Array.isArray(pfx) ? withHiddenEntries(pfx) : pfx);
+  hideGiven(rest, 'passphrase', passphrase);
+  hideGiven(rest, 'key', Array.isArray(key) ? withHiddenEntries(key) : key);
+  hideGiven(rest, 'pfx', Array.isArray(pfx) ? withHiddenEntries(pfx) : pfx);
   return Object.freeze(rest);
 }
 
@@ -45,11 +46,11 @@ function showsPassphrase(value: unknown): value is { readonly passphrase?: unkno
 /** A shallow copy of `value` whose `passphrase` (read once) is non-enumerable. */
 function withHiddenPassphrase(value: object): Record<string, unknown> {
   const { passphrase, ...rest } = value as { passphrase?: unknown };
-  defineHidden(rest, 'passphrase', passphrase);
+  hideGiven(rest, 'passphrase', passphrase);
   return rest;
 }
 
-/** Sets `target[name]` to `value` as a non-enumerable property, unless `value` is undefined. */
-function defineHidden(target: object, name: string, value: unknown): void {
-  if (value !== undefined) Object.defineProperty(target, name, { value, enumerable: false });
+/** {@link defineHidden}, unless `value` is undefined (the option was not given). */
+function hideGiven(target: object, name: string, value: unknown): void {
+  if (value !== undefined) defineHidden(target, name, value);
 }

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/config-error';
 import type { HostEntry, ResolvedConnectionConfig } from './connection-config';
+import { defineHidden } from './define-hidden';
 
 /** libpq's default port. */
 export const defaultPort = 5432;
@@ -66,8 +67,8 @@ export function resolveHostEntries(
  */
 export function configForHost(config: ResolvedConnectionConfig, entry: HostEntry): ResolvedConnectionConfig {
   const copy = { ...config, host: entry.host, port: entry.port, hostaddr: entry.hostaddr };
-  Object.defineProperty(copy, 'password', { value: config.password, enumerable: false });
-  Object.defineProperty(copy, 'sslpassword', { value: config.sslpassword, enumerable: false });
+  defineHidden(copy, 'password', config.password);
+  defineHidden(copy, 'sslpassword', config.sslpassword);
   return Object.freeze(copy);
 }
 

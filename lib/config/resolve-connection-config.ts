@@ -28,6 +28,7 @@ import { readEnvironmentSettings } from './environment';
 import { readServiceSettings } from './service-file';
 import { defaultHost, defaultPort, resolveHostEntries } from './host-list';
 import { hideTlsPassphrases } from './hide-tls-passphrases';
+import { defineHidden } from './define-hidden';
 
 export { defaultHost, defaultPort };
 /** libpq's default sslmode. */
@@ -189,8 +190,8 @@ export function resolveConnectionConfig(input?: ConnectionConfig | string, env: 
   };
   const password: PasswordSource | undefined = explicit.password ?? fromString.password ?? fromService.password ?? fromEnv.password;
   checkStartupValues(resolved, password);
-  Object.defineProperty(resolved, 'password', { value: password, enumerable: false });
-  Object.defineProperty(resolved, 'sslpassword', { value: pick('sslpassword'), enumerable: false });
+  defineHidden(resolved, 'password', password);
+  defineHidden(resolved, 'sslpassword', pick('sslpassword'));
   return Object.freeze(resolved) as ResolvedConnectionConfig;
 }
 
